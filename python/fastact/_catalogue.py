@@ -1,0 +1,374 @@
+"""The catalogue: one declarative entry per activation. The single source of truth on the Python side.
+
+Adding an activation = a native kernel (rust/core/src/ops + one row in rust/core/src/table.rs), a NumPy
+reference kernel (``_kernels_numpy.py``) and one entry here. Nothing else is written by hand.
+"""
+
+from __future__ import annotations
+
+from ._spec import Activation, Choice, Param
+
+CATALOGUE: tuple[Activation, ...] = (
+    Activation(
+        name="identity",
+        summary="Linear activation: the input scaled by a constant slope.",
+        formula="identity(x) = slope * x",
+        derivative="identity'(x) = slope",
+        from_output="slope",
+        output_range="(-inf, inf) for slope != 0",
+        properties=("linear", "smooth", "unbounded", "zero-centred"),
+        conventions="identity(±inf) = ±inf * slope; with slope = 0 the output is a signed zero everywhere, "
+        "±inf included (the limit, not the NaN of 0 * inf). identity(-0.0) = -0.0 * slope, NaN -> NaN. "
+        "The derivative is the constant slope everywhere, NaN included.",
+        params=(Param("slope", 1.0, "Factor the input is multiplied by.", check="finite"),),
+        aliases=("linear",),
+        notes="The output activation of regression heads, or a way to switch a layer's non-linearity off "
+        "without changing the code path.",
+    ),
+    Activation(
+        name="binary_step",
+        summary="Heaviside step: 1 at and above a threshold, 0 below it.",
+        formula="binary_step(x) = 1 if x >= threshold else 0",
+        derivative="binary_step'(x) = 0 (everywhere; the jump at x = threshold is ignored)",
+        output_range="{0, 1}",
+        properties=("piecewise-constant", "monotonic", "bounded", "discontinuous", "not zero-centred"),
+        conventions="The test is x >= threshold, so binary_step(threshold) = 1 (with threshold 0, both -0.0 "
+        "and +0.0 give 1); -inf -> 0, +inf -> 1, NaN -> NaN. The derivative is 0 everywhere, NaN -> NaN.",
+        params=(Param("threshold", 0.0, "Input value at and above which the output is 1.", check="not_nan"),),
+        notes="Its gradient is zero, so it cannot be trained by backpropagation: use it for hard decisions at "
+        "inference time or in perceptron-style learning rules.",
+    ),
+    Activation(
+        name="sigmoid",
+        summary="Logistic function: squashes any real number into (0, 1).",
+        formula="sigmoid(x) = 1 / (1 + exp(-x))",
+        derivative="sigmoid'(x) = sigmoid(x) * (1 - sigmoid(x)) = exp(-|x|) / (1 + exp(-|x|))^2",
+        from_output="y * (1 - y)",
+        output_range="(0, 1)",
+        properties=("smooth", "monotonic", "bounded", "not zero-centred"),
+        conventions="sigmoid(-inf) = 0, sigmoid(+inf) = 1, sigmoid(0) = 0.5, NaN -> NaN; sigmoid'(±inf) = 0, "
+        "NaN -> NaN. Results below the smallest normal float (x < -87.3 in float32) are computed as "
+        "subnormals, not flushed to 0.",
+        aliases=("expit", "logistic"),
+        notes="Output layer for binary or multi-label probabilities and the gate of LSTM/GRU cells; in deep "
+        "hidden layers it saturates and its outputs are all positive, which slows training.",
+    ),
+    Activation(
+        name="tanh",
+        summary="Hyperbolic tangent: a zero-centred squashing function into (-1, 1).",
+        formula="tanh(x) = (exp(x) - exp(-x)) / (exp(x) + exp(-x)) = 2 * sigmoid(2x) - 1",
+        derivative="tanh'(x) = 1 - tanh(x)^2 = 1 / cosh(x)^2",
+        from_output="1 - y^2",
+        output_range="(-1, 1)",
+        properties=("smooth", "monotonic", "bounded", "zero-centred", "odd"),
+        conventions="tanh(-inf) = -1, tanh(+inf) = 1, tanh(-0.0) = -0.0, NaN -> NaN; tanh'(±inf) = 0, "
+        "NaN -> NaN.",
+        notes="Zero-centred alternative to sigmoid for hidden layers and recurrent cells; it still saturates, "
+        "so gradients vanish once |x| exceeds a few units.",
+    ),
+    Activation(
+        name="relu",
+        summary="Rectified linear unit: passes positive inputs, zeroes negative ones.",
+        formula="relu(x) = max(0, x)",
+        derivative="relu'(x) = 1 if x > 0 else 0",
+        from_output="1 if y > 0 else 0",
+        output_range="[0, inf)",
+        properties=("piecewise-linear", "monotonic", "non-negative", "unbounded", "sparse", "not zero-centred"),
+        conventions="relu(x) = 0 if x < 0 else x, so relu(-0.0) = -0.0 and NaN -> NaN; relu(-inf) = 0, "
+        "relu(+inf) = +inf. Derivative (PyTorch's test x <= 0 -> 0): relu'(0) = 0, relu'(NaN) = 1; the "
+        "from-output form applies the same test to y.",
+        notes="The default hidden-layer activation: cheap and non-saturating for x > 0; a unit whose inputs "
+        "stay negative gets no gradient and stops learning ('dying ReLU').",
+    ),
+    Activation(
+        name="leaky_relu",
+        from_output_requires=(("negative_slope >= 0", "the output determines the derivative only for "
+                               "negative_slope >= 0; use leaky_relu_grad(x, ...)"),),
+        summary="ReLU with a small non-zero slope for negative inputs.",
+        formula="leaky_relu(x) = x if x > 0 else negative_slope * x",
+        derivative="leaky_relu'(x) = 1 if x > 0 else negative_slope",
+        from_output="1 if y > 0 else negative_slope",
+        output_range="(-inf, inf) for negative_slope > 0",
+        properties=("piecewise-linear", "monotonic", "unbounded"),
+        conventions="The test is x > 0: leaky_relu(-0.0) = -0.0 * negative_slope, NaN -> NaN, +inf -> +inf, "
+        "-inf -> -inf * negative_slope (a signed zero, not NaN, when negative_slope = 0). Derivative: "
+        "leaky_relu'(0) = negative_slope and leaky_relu'(NaN) = negative_slope. The from-output form tests "
+        "y > 0, which matches x > 0 for negative_slope >= 0.",
+        params=(Param("negative_slope", 0.01, "Slope applied to inputs x <= 0.", check="finite"),),
+        notes="Keeps a small gradient for negative inputs so units cannot die; a drop-in replacement for relu.",
+    ),
+    Activation(
+        name="softplus",
+        from_output_requires=(("beta > 0", "the output determines the derivative only for beta > 0; "
+                               "use softplus_grad(x, ...)"),),
+        summary="Smooth approximation of ReLU; PyTorch's parameterisation with beta and a linear threshold.",
+        formula="softplus(x) = log(1 + exp(beta*x)) / beta, or x where beta*x > threshold",
+        derivative="softplus'(x) = sigmoid(beta*x), or 1 where beta*x > threshold",
+        from_output="1 - exp(-beta*y), or 1 where beta*y > threshold",
+        output_range="(0, inf) for beta > 0",
+        properties=("smooth", "monotonic", "non-negative", "unbounded"),
+        conventions="Where beta*x > threshold the result is x and the derivative 1 (PyTorch's switch to the "
+        "identity); elsewhere log1p(exp(beta*x))/beta. softplus(-inf) = 0, softplus(+inf) = +inf, "
+        "softplus'(-inf) = 0, softplus'(+inf) = 1; NaN -> NaN for both. threshold = +inf never switches.",
+        params=(
+            Param("beta", 1.0, "Sharpness; the curve approaches relu as beta grows.", check="nonzero"),
+            Param("threshold", 20.0, "Above beta*x > threshold the function is the identity.", check="not_nan"),
+        ),
+        notes="Use where a strictly positive output is needed (variances, rates, scale parameters) or as a "
+        "smooth relu with a gradient everywhere.",
+    ),
+    Activation(
+        name="elu",
+        from_output_requires=(("alpha >= 0", "the output determines the derivative only for alpha >= 0; "
+                               "use elu_grad(x, ...)"),),
+        summary="Exponential linear unit: identity for x > 0, a saturating exponential below.",
+        formula="elu(x) = x if x > 0 else alpha * (exp(x) - 1)",
+        derivative="elu'(x) = 1 if x > 0 else alpha * exp(x)",
+        from_output="y + alpha if y <= 0 else 1",
+        output_range="(-alpha, inf) for alpha > 0",
+        properties=("continuous", "monotonic", "bounded below", "unbounded above", "C1 for alpha = 1"),
+        conventions="elu(-inf) = -alpha, elu(+inf) = +inf, elu(-0.0) = -0.0, NaN -> NaN. Derivative "
+        "(PyTorch's test x <= 0): elu'(0) = alpha, elu'(NaN) = 1, elu'(-inf) = 0. The from-output form tests "
+        "y <= 0, which matches x <= 0 for alpha >= 0.",
+        params=(Param("alpha", 1.0, "Size of the negative saturation: elu(-inf) = -alpha.", check="finite"),),
+        notes="Negative outputs pull mean activations towards zero and the curve saturates smoothly for large "
+        "negative inputs; costs an exponential for x <= 0.",
+    ),
+    Activation(
+        name="celu",
+        from_output_requires=(("alpha > 0", "the output determines the derivative only for alpha > 0; "
+                               "use celu_grad(x, ...)"),),
+        summary="Continuously differentiable ELU: the exponential's argument is scaled by 1/alpha.",
+        formula="celu(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
+        derivative="celu'(x) = 1 if x > 0 else exp(x / alpha)",
+        from_output="y / alpha + 1 if y <= 0 else 1",
+        output_range="(-alpha, inf) for alpha > 0",
+        properties=("continuously differentiable", "monotonic", "bounded below", "unbounded above"),
+        conventions="Computed as x for x > 0 and alpha * expm1(x / alpha) otherwise: celu(-0.0) = -0.0, "
+        "celu(-inf) = -alpha, celu(+inf) = +inf, NaN -> NaN. Derivative (test x <= 0): celu'(0) = 1, "
+        "celu'(NaN) = 1, celu'(-inf) = 0 for alpha > 0.",
+        params=(Param("alpha", 1.0, "Size of the negative saturation and scale of the exponential.",
+                      check="nonzero"),),
+        notes="ELU whose derivative is continuous at 0 for every alpha (celu with alpha = 1 is elu with "
+        "alpha = 1); choose it over elu when alpha != 1.",
+    ),
+    Activation(
+        name="selu",
+        summary="Scaled ELU with fixed constants that make activations self-normalising.",
+        formula="selu(x) = scale * (x if x > 0 else alpha * (exp(x) - 1)), scale = 1.0507009873554804934..., "
+        "alpha = 1.6732632423543772848...",
+        derivative="selu'(x) = scale if x > 0 else scale * alpha * exp(x)",
+        from_output="y + scale * alpha if y <= 0 else scale",
+        output_range="(-scale * alpha, inf) = (-1.7580993..., inf)",
+        properties=("self-normalising", "monotonic", "bounded below", "unbounded above"),
+        conventions="selu(-inf) = -scale * alpha, selu(+inf) = +inf, selu(-0.0) = -0.0, NaN -> NaN. "
+        "Derivative (test x <= 0): selu'(0) = scale * alpha, selu'(NaN) = scale, selu'(-inf) = 0. "
+        "scale * alpha is one constant, rounded once from the exact product.",
+        notes="For plain feed-forward stacks with LeCun-normal initialisation (and alpha-dropout), where it keeps "
+        "activations near zero mean and unit variance without normalisation layers.",
+    ),
+    Activation(
+        name="gelu",
+        summary="Gaussian Error Linear Unit: x weighted by the standard normal CDF.",
+        formula="gelu(x) = x * Phi(x) = 0.5 * x * erfc(-x / sqrt(2));  approximate='tanh': "
+        "0.5 * x * (1 + tanh(u)), u = sqrt(2/pi) * (x + 0.044715 * x^3)",
+        derivative="gelu'(x) = Phi(x) + x * phi(x), phi(x) = exp(-x^2/2) / sqrt(2*pi);  approximate='tanh': "
+        "0.5 * (1 + tanh(u)) + 0.5 * x * (1 - tanh(u)^2) * sqrt(2/pi) * (1 + 0.134145 * x^2)",
+        output_range="[-0.16997, inf) (minimum at x = -0.75179; with approximate='tanh' -0.17004 at x = -0.75246)",
+        properties=("smooth", "non-monotonic", "bounded below", "unbounded above"),
+        conventions="gelu(-inf) = -0.0, gelu(+inf) = +inf (the mathematical limits; NumPy formulas give NaN), "
+        "gelu(-0.0) = -0.0, NaN -> NaN; gelu'(-inf) = 0, gelu'(+inf) = 1, NaN -> NaN. The same holds for "
+        "approximate='tanh'.",
+        params=(Choice("approximate", "none", {"none": "gelu", "tanh": "gelu_tanh"},
+                       "'none' for the exact erf form, 'tanh' for the tanh approximation."),),
+        cancellation="The derivative Phi(x) + x * phi(x) cancels near its zero at x = -0.7518 (-0.7525 for "
+        "'tanh'): there it keeps an absolute error of about 2^-53 but no relative accuracy.",
+        notes="The usual activation of transformer models (BERT, GPT, ViT); approximate='tanh' reproduces "
+        "models trained with the tanh formula.",
+    ),
+    Activation(
+        name="relu6",
+        summary="ReLU capped at 6.",
+        formula="relu6(x) = min(max(0, x), 6)",
+        derivative="relu6'(x) = 1 if 0 < x < 6 else 0",
+        from_output="1 if 0 < y < 6 else 0",
+        output_range="[0, 6]",
+        properties=("piecewise-linear", "monotonic", "bounded", "non-negative", "sparse"),
+        conventions="relu6(x) = 0 if x < 0, 6 if x > 6, else x: relu6(-0.0) = -0.0, NaN -> NaN, "
+        "relu6(-inf) = 0, relu6(+inf) = 6. Derivative (PyTorch's test x <= 0 or x >= 6 -> 0): "
+        "relu6'(0) = relu6'(6) = 0, relu6'(NaN) = 1; the from-output form applies the same test to y.",
+        notes="Bounding the activations keeps them representable in low-precision and fixed-point inference "
+        "(MobileNet).",
+    ),
+    Activation(
+        name="log_sigmoid",
+        summary="Logarithm of the logistic function, computed without overflow or log(0).",
+        formula="log_sigmoid(x) = log(sigmoid(x)) = -softplus(-x) = min(x, 0) - log(1 + exp(-|x|))",
+        derivative="log_sigmoid'(x) = sigmoid(-x) = 1 - sigmoid(x)",
+        output_range="(-inf, 0)",
+        properties=("smooth", "monotonic", "concave", "non-positive", "unbounded below"),
+        conventions="log_sigmoid(-inf) = -inf, log_sigmoid(+inf) = 0 (+0.0), NaN -> NaN; "
+        "log_sigmoid'(-inf) = 1, log_sigmoid'(+inf) = 0, NaN -> NaN.",
+        notes="Mostly used inside losses (logistic loss from logits, negative sampling), where log(sigmoid(x)) "
+        "computed naively returns -inf for very negative x.",
+    ),
+    Activation(
+        name="hard_sigmoid",
+        summary="Piecewise-linear approximation of the sigmoid.",
+        formula="hard_sigmoid(x) = relu6(x + 3) / 6 = min(max(x / 6 + 1/2, 0), 1)",
+        derivative="hard_sigmoid'(x) = 1/6 if -3 < x < 3 else 0",
+        output_range="[0, 1]",
+        properties=("piecewise-linear", "monotonic", "bounded", "not zero-centred"),
+        conventions="hard_sigmoid(x) = 0 for x <= -3 and 1 for x >= 3, hard_sigmoid(0) = 0.5; -inf -> 0, "
+        "+inf -> 1, NaN -> NaN. Derivative (PyTorch's test -3 < x < 3): 0 at x = ±3 and at NaN.",
+        notes="A cheap stand-in for sigmoid in gates and attention modules of mobile networks (MobileNetV3).",
+    ),
+    Activation(
+        name="sine",
+        summary="Sine activation of SIREN networks: a periodic function of the scaled input.",
+        formula="sine(x) = sin(w0 * x)",
+        derivative="sine'(x) = w0 * cos(w0 * x)",
+        output_range="[-1, 1]",
+        properties=("smooth", "periodic", "bounded", "zero-centred", "non-monotonic", "odd"),
+        conventions="sine(±inf) = NaN and sine'(±inf) = NaN (sin and cos have no limit), NaN -> NaN, "
+        "sine(-0.0) = -0.0 for w0 > 0.",
+        params=(Param("w0", 1.0, "Frequency factor; SIREN uses w0 = 30.", check="finite"),),
+        cancellation="With w0 != 1 the product w0 * x is rounded before sin/cos: near the zeros of the result "
+        "(w0 * x close to a non-zero multiple of pi, or of pi/2 for the derivative) and for large |w0 * x| "
+        "that argument error of up to ulp(w0 * x)/2 dominates the relative error.",
+        notes="For implicit neural representations (SIREN) of images, audio and PDE solutions; it needs the "
+        "matching initialisation scheme to train well.",
+    ),
+    Activation(
+        name="silu",
+        summary="Sigmoid-weighted linear unit (swish with beta = 1): the input gated by its own sigmoid.",
+        formula="silu(x) = x * sigmoid(x) = x / (1 + exp(-x))",
+        derivative="silu'(x) = sigmoid(x) * (1 + x * (1 - sigmoid(x)))",
+        output_range="[-0.27846, inf) (minimum at x = -1.27846)",
+        properties=("smooth", "non-monotonic", "bounded below", "unbounded above"),
+        conventions="silu(-inf) = -0.0, silu(+inf) = +inf (the limits, not the NaN of -inf * 0), "
+        "silu(-0.0) = -0.0, NaN -> NaN; silu'(-inf) = 0, silu'(+inf) = 1, NaN -> NaN.",
+        aliases=("swish",),
+        cancellation="The derivative's factor 1 + x * (1 - sigmoid(x)) cancels near its zero at x = -1.2785: "
+        "there it keeps an absolute error of about 2^-53 but no relative accuracy.",
+        notes="A smooth self-gated relu alternative, used in EfficientNet, YOLO and the gated MLPs (SwiGLU) "
+        "of many language models.",
+    ),
+    Activation(
+        name="mish",
+        summary="Self-regularised non-monotonic activation: x times the tanh of its softplus.",
+        formula="mish(x) = x * tanh(softplus(x)) = x * tanh(log(1 + exp(x)))",
+        derivative="mish'(x) = tanh(softplus(x)) + x * sigmoid(x) * (1 - tanh(softplus(x))^2)",
+        output_range="[-0.30884, inf) (minimum at x = -1.19243)",
+        properties=("smooth", "non-monotonic", "bounded below", "unbounded above"),
+        conventions="mish(-inf) = -0.0, mish(+inf) = +inf, mish(-0.0) = -0.0, NaN -> NaN; mish'(-inf) = 0, "
+        "mish'(+inf) = 1, NaN -> NaN.",
+        cancellation="The derivative's two terms cancel near its zero at x = -1.1924: there it keeps an "
+        "absolute error of about 2^-53 but no relative accuracy.",
+        notes="Behaves much like silu with a slightly deeper negative dip (YOLOv4); costs more exponentials.",
+    ),
+    Activation(
+        name="hard_swish",
+        summary="Piecewise approximation of silu/swish without exponentials.",
+        formula="hard_swish(x) = x * relu6(x + 3) / 6",
+        derivative="hard_swish'(x) = 0 if x < -3, x/3 + 1/2 if -3 <= x <= 3, 1 if x > 3",
+        output_range="[-0.375, inf) (minimum at x = -1.5)",
+        properties=("piecewise-quadratic", "continuous", "non-monotonic", "bounded below", "unbounded above"),
+        conventions="hard_swish(x) = -0.0 for x <= -3 (x * 0), x for x >= 3; hard_swish(-inf) = -0.0, "
+        "hard_swish(+inf) = +inf, hard_swish(±0.0) = ±0.0, NaN -> NaN. Derivative (PyTorch's tests): "
+        "0 if x < -3, else x/3 + 1/2 if x <= 3, else 1, so hard_swish'(-3) = -0.5, hard_swish'(3) = 1.5 and "
+        "hard_swish'(NaN) = 1.",
+        cancellation="x/3 + 1/2 cancels near x = -1.5; written as (x + 1.5)/3 the derivative is exact to "
+        "1 ULP there.",
+        notes="The mobile-friendly swish of MobileNetV3: no exponentials, so it is cheap and quantises well.",
+    ),
+    Activation(
+        name="hard_tanh",
+        requires=(("min_val <= max_val", "min_val must not exceed max_val"),),
+        summary="Clamps the input to [min_val, max_val]; a piecewise-linear tanh.",
+        formula="hard_tanh(x) = min(max(x, min_val), max_val)",
+        derivative="hard_tanh'(x) = 1 if min_val < x < max_val else 0",
+        from_output="1 if min_val < y < max_val else 0",
+        output_range="[min_val, max_val]",
+        properties=("piecewise-linear", "monotonic", "bounded", "zero-centred"),
+        conventions="x < min_val -> min_val, x > max_val -> max_val, else x: -0.0 is kept inside the range, "
+        "NaN -> NaN, ±inf -> the bounds. Derivative (PyTorch's test x <= min_val or x >= max_val -> 0): 0 at "
+        "both bounds, 1 at NaN; the from-output form applies the same test to y. Expects min_val <= max_val "
+        "(otherwise every output is max_val, as with torch.clamp).",
+        params=(
+            Param("min_val", -1.0, "Lower bound of the output.", check="finite"),
+            Param("max_val", 1.0, "Upper bound of the output.", check="finite"),
+        ),
+        notes="A cheap bounded alternative to tanh, also used to clip activations to a fixed range.",
+    ),
+    Activation(
+        name="softsign",
+        summary="Rational squashing function into (-1, 1) that saturates polynomially.",
+        formula="softsign(x) = x / (1 + |x|)",
+        derivative="softsign'(x) = 1 / (1 + |x|)^2",
+        output_range="(-1, 1)",
+        properties=("continuously differentiable", "monotonic", "bounded", "zero-centred", "odd"),
+        conventions="softsign(±inf) = ±1 (the limit, not the NaN of inf/inf), softsign(-0.0) = -0.0, "
+        "NaN -> NaN; softsign'(0) = 1, softsign'(±inf) = 0, NaN -> NaN.",
+        notes="Like tanh, but its tails approach ±1 as 1/|x| instead of exponentially, so it saturates more "
+        "gently; no exponential to compute.",
+    ),
+    Activation(
+        name="tanhshrink",
+        summary="The input minus its hyperbolic tangent.",
+        formula="tanhshrink(x) = x - tanh(x)",
+        derivative="tanhshrink'(x) = tanh(x)^2",
+        output_range="(-inf, inf)",
+        properties=("smooth", "monotonic", "unbounded", "zero-centred", "odd"),
+        conventions="tanhshrink(±inf) = ±inf, tanhshrink(-0.0) = -0.0 (odd symmetry), NaN -> NaN; "
+        "tanhshrink'(±inf) = 1, tanhshrink'(0) = 0, NaN -> NaN.",
+        cancellation="x - tanh(x) is about x^3/3 near 0: taken as a plain difference it cancels for |x| < ~0.5, "
+        "and its relative error grows like that of the tanh kernel times 3/x^2. Accurate kernels use the series "
+        "x^3/3 - 2x^5/15 + 17x^7/315 - 62x^9/2835 + ... (or a continued fraction) there.",
+        notes="Close to 0 for small inputs and to x - sign(x) for large ones (a soft dead zone); rarely used in "
+        "hidden layers.",
+    ),
+    Activation(
+        name="softshrink",
+        summary="Soft thresholding: moves the input towards 0 by lambd and zeroes [-lambd, lambd].",
+        formula="softshrink(x) = x - lambd if x > lambd, x + lambd if x < -lambd, else 0",
+        derivative="softshrink'(x) = 0 if -lambd <= x <= lambd else 1",
+        output_range="(-inf, inf)",
+        properties=("piecewise-linear", "monotonic", "zero-centred", "odd", "sparse"),
+        conventions="Inside [-lambd, lambd] the output is x * 0 (as in PyTorch: -0.0 for negative x, NaN -> "
+        "NaN); ±inf -> ±inf. The derivative is 0 on the closed interval [-lambd, lambd], both ends included, "
+        "and 1 outside it and at NaN.",
+        params=(Param("lambd", 0.5, "Half-width of the zeroed interval and size of the shrink.",
+                      check="nonnegative"),),
+        notes="The proximal operator of the L1 norm, used in sparse coding, ISTA-style unrolled networks and "
+        "denoising.",
+    ),
+    Activation(
+        name="hardshrink",
+        summary="Hard thresholding: zeroes inputs in [-lambd, lambd], passes the rest unchanged.",
+        formula="hardshrink(x) = 0 if -lambd <= x <= lambd else x",
+        derivative="hardshrink'(x) = 0 if -lambd <= x <= lambd else 1",
+        output_range="(-inf, -lambd) ∪ {0} ∪ (lambd, inf)",
+        properties=("piecewise-linear", "discontinuous", "zero-centred", "odd", "sparse"),
+        conventions="0 (+0.0) on the closed interval [-lambd, lambd] (so hardshrink(-0.0) = +0.0), x elsewhere; "
+        "NaN -> NaN, ±inf -> ±inf. The derivative is 0 on [-lambd, lambd] and 1 outside it and at NaN.",
+        params=(Param("lambd", 0.5, "Half-width of the zeroed interval.", check="nonnegative"),),
+        notes="Removes small values and keeps large ones untouched, e.g. to sparsify features or coefficients.",
+    ),
+    Activation(
+        name="threshold",
+        summary="Replaces every input at or below a threshold by a fixed value.",
+        formula="threshold(x) = value if x <= threshold else x",
+        derivative="threshold'(x) = 0 if x <= threshold else 1",
+        output_range="{value} ∪ (threshold, inf)",
+        properties=("piecewise-linear", "monotonic for value <= threshold", "discontinuous for value != threshold"),
+        conventions="The test is x <= threshold: at x = threshold the output is value and the derivative 0; "
+        "NaN -> NaN with derivative 1; ±inf follow the test.",
+        params=(
+            Param("threshold", None, "Inputs at or below this are replaced.", check="not_nan"),
+            Param("value", None, "The replacement value.", check="not_nan"),
+        ),
+        notes="PyTorch's generalised relu: threshold(x, 0, 0) is relu(x) up to the sign of zero; both "
+        "arguments are required.",
+    ),
+)

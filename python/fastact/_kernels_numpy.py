@@ -1,0 +1,699 @@
+"""Pure-NumPy kernels: the fallback when the native module is absent, and the test oracle for it.
+
+Every kernel ``K`` comes as three functions::
+
+    K(x, *params)                    -> f(x)
+    K_grad(x, *params)               -> f'(x)   (the plain derivative; the caller multiplies by grad_out)
+    K_grad_from_output(y, *params)   -> f'(x) written from y = f(x)   (only where f' is a function of y)
+
+``x``/``y`` is a float32 or float64 ndarray of any shape (0-d included); the result is a new array of the
+same shape and dtype. Parameters are positional Python floats, in the order of the catalogue.
+
+All arithmetic is done in float64 and float32 results are rounded once at the end. The float64 paths are
+written to be accurate to a few ULP over the whole range, because they serve as the reference the native
+kernels are tested against:
+
+* exponentials of arguments that are themselves rounded products (``beta*x``, ``x*x/2``, the gelu-tanh
+  polynomial) are evaluated from a double-double argument, ``exp(hi + lo) = exp(hi) + exp(hi)*lo``;
+* results of the form ``x * exp(-|v|)`` whose exponential factor is subnormal while the product is not
+  (silu, mish, gelu tails) are computed from ``2**64 * exp(-|v|)`` and scaled back with one rounding;
+* the cancellations of ``x - tanh(x)`` near 0 and of ``x/3 + 1/2`` near -1.5 are avoided by reformulation.
+
+The special values follow the conventions documented in the catalogue (PyTorch's CPU kernels for the
+branch tests, mathematical limits at +-inf). No kernel emits a floating-point RuntimeWarning.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["KERNELS", "NPARAMS"]
+
+# ---------------------------------------------------------------------------------------------------------
+# Constants (hi + lo pairs are double-double representations of the exact value)
+# ---------------------------------------------------------------------------------------------------------
+
+_SPLITTER = 134217729.0  # 2**27 + 1, Dekker's splitting constant
+_INV_SQRT2_HI, _INV_SQRT2_LO = 0.7071067811865476, -4.833646656726457e-17  # 1/sqrt(2)
+_SQRT_2_OVER_PI_HI, _SQRT_2_OVER_PI_LO = 0.7978845608028654, -4.98465440455546e-17  # sqrt(2/pi)
+_GELU_A_HI, _GELU_A_LO = 0.044715, 2.1960211427085595e-18  # the decimal 0.044715
+_GELU_3A = 0.134145  # 3 * 0.044715
+_LN2_64_HI, _LN2_64_LO = 44.3614195558365, 1.4841899608616317e-15  # 64*ln(2)
+_INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2*pi)
+_TWO_OVER_SQRT_PI = 1.1283791670955126  # 2/sqrt(pi)
+_INV_SQRT_PI = 0.5641895835477563  # 1/sqrt(pi)
+_SCALE = 64  # exponent of the 2**64 scaling used for subnormal-range exponentials
+
+SELU_SCALE = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SA = 1.7580993408473768  # SELU_SCALE * SELU_ALPHA, rounded once from the exact product
+
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Plumbing
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _kernel(fn: Callable) -> Callable:
+    """Wrap a float64 implementation: dtype check, float64 upcast, errstate, rounding to the input dtype."""
+
+    @functools.wraps(fn)
+    def kernel(x, *params):
+        x = np.asarray(x)
+        dtype = x.dtype
+        if dtype != np.float64 and dtype != np.float32:
+            raise TypeError(f"{fn.__name__}: expected a float32 or float64 array, got dtype {dtype}")
+        with np.errstate(all="ignore"):
+            xd = x.astype(np.float64)  # always a copy: nothing returned can alias the input
+            out = np.asarray(fn(xd, *(float(p) for p in params)), dtype=np.float64)
+            if out.shape != x.shape:  # a kernel returned a broadcast constant
+                out = np.broadcast_to(out, x.shape).copy()
+            return out.astype(dtype, copy=False)
+
+    return kernel
+
+
+def _finite_or_zero(e):
+    return np.where(np.isfinite(e), e, 0.0)
+
+
+def _split(a):
+    t = _SPLITTER * a
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    """(p, e) with p = fl(a*b) and p + e = a*b exactly (e = 0 where the split overflows or p is not finite)."""
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    return p, _finite_or_zero(e)
+
+
+def _two_sum(a, b):
+    """(s, e) with s = fl(a+b) and s + e = a+b exactly (e = 0 where s is not finite)."""
+    s = a + b
+    bb = s - a
+    e = (a - (s - bb)) + (b - bb)
+    return s, _finite_or_zero(e)
+
+
+def _fast_two_sum(a, b):
+    """(s, e) with s + e = a + b for |a| >= |b| (a non-finite b is dropped)."""
+    b = _finite_or_zero(b)
+    s = a + b
+    return s, _finite_or_zero(b - (s - a))
+
+
+def _div_dd(hi, lo, d: float):
+    """(hi + lo) / d, nearly correctly rounded (d a non-zero float)."""
+    q = hi / d
+    p, pe = _two_prod(q, d)
+    r = ((hi - p) - pe) + _finite_or_zero(lo)
+    # keep q where it is not finite, and where r == 0 (so that the sign of a zero quotient survives)
+    return np.where(np.isfinite(q) & (r != 0), q + r / d, q)
+
+
+def _exp_neg_abs(v, v_lo=None):
+    """z = exp(-|v + v_lo|) and zs = 2**64 * z, both accurate to about 1 ULP.
+
+    ``zs`` keeps full precision where z itself is subnormal; ``v_lo`` is the low part of a double-double
+    argument (None for an exact argument).
+    """
+    a = -np.abs(v)
+    a_lo = 0.0 if v_lo is None else -np.sign(v) * _finite_or_zero(v_lo)
+    t, t_lo = _two_sum(a, _LN2_64_HI)
+    t_lo = t_lo + (a_lo + _LN2_64_LO)
+    e = np.exp(t)
+    zs = e + e * t_lo
+    zs = np.where(np.isnan(v), v, zs)
+    return np.ldexp(zs, -_SCALE), zs
+
+
+def _unscale(v):
+    return np.ldexp(v, -_SCALE)
+
+
+def _scaled_mul(c: float, zs):
+    """c * zs * 2**-64 with one final rounding (zs <= 2**64)."""
+    if abs(c) < 2.0**900:
+        return _unscale(c * zs)
+    return c * _unscale(zs)
+
+
+def _mul_limit(x, c: float):
+    """c*x, with the limit value (a signed zero) where c == 0 and x is infinite instead of NaN."""
+    r = c * x
+    if c == 0.0:
+        r = np.where(np.isinf(x), c * np.sign(x), r)
+    return r
+
+
+# ---------------------------------------------------------------------------------------------------------
+# identity, binary_step
+# ---------------------------------------------------------------------------------------------------------
+
+
+@_kernel
+def identity(x, slope):
+    return _mul_limit(x, slope)
+
+
+@_kernel
+def identity_grad(x, slope):
+    return np.full(x.shape, slope)
+
+
+@_kernel
+def identity_grad_from_output(y, slope):
+    return np.full(y.shape, slope)
+
+
+@_kernel
+def binary_step(x, threshold):
+    return np.where(x >= threshold, 1.0, np.where(np.isnan(x), x, 0.0))
+
+
+@_kernel
+def binary_step_grad(x, threshold):
+    return np.where(np.isnan(x), x, 0.0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# sigmoid, tanh, log_sigmoid
+# ---------------------------------------------------------------------------------------------------------
+
+
+@_kernel
+def sigmoid(x):
+    z, zs = _exp_neg_abs(x)
+    return np.where(x >= 0, 1.0 / (1.0 + z), _unscale(zs / (1.0 + z)))
+
+
+@_kernel
+def sigmoid_grad(x):
+    z, zs = _exp_neg_abs(x)
+    return _unscale(zs / ((1.0 + z) * (1.0 + z)))
+
+
+@_kernel
+def sigmoid_grad_from_output(y):
+    return y * (1.0 - y)
+
+
+@_kernel
+def tanh(x):
+    return np.tanh(x)
+
+
+@_kernel
+def tanh_grad(x):
+    z, zs = _exp_neg_abs(2.0 * x)
+    return _unscale(4.0 * zs / ((1.0 + z) * (1.0 + z)))
+
+
+@_kernel
+def tanh_grad_from_output(y):
+    return (1.0 - y) * (1.0 + y)
+
+
+@_kernel
+def log_sigmoid(x):
+    return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
+
+
+@_kernel
+def log_sigmoid_grad(x):
+    z, zs = _exp_neg_abs(x)
+    return np.where(x >= 0, _unscale(zs / (1.0 + z)), 1.0 / (1.0 + z))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# relu family and other piecewise-linear kernels
+# ---------------------------------------------------------------------------------------------------------
+
+
+@_kernel
+def relu(x):
+    return np.where(x < 0, 0.0, x)
+
+
+@_kernel
+def relu_grad(x):
+    return np.where(x <= 0, 0.0, 1.0)
+
+
+@_kernel
+def relu_grad_from_output(y):
+    return np.where(y <= 0, 0.0, 1.0)
+
+
+@_kernel
+def leaky_relu(x, negative_slope):
+    return np.where(x > 0, x, _mul_limit(x, negative_slope))
+
+
+@_kernel
+def leaky_relu_grad(x, negative_slope):
+    return np.where(x > 0, 1.0, negative_slope)
+
+
+@_kernel
+def leaky_relu_grad_from_output(y, negative_slope):
+    return np.where(y > 0, 1.0, negative_slope)
+
+
+def _clamp(x, lo, hi):
+    # torch.clamp semantics: min(max(x, lo), hi) with NaN propagated and -0.0 kept when inside.
+    t = np.where(x < lo, lo, x)
+    return np.where(t > hi, hi, t)
+
+
+@_kernel
+def relu6(x):
+    return _clamp(x, 0.0, 6.0)
+
+
+@_kernel
+def relu6_grad(x):
+    return np.where((x <= 0.0) | (x >= 6.0), 0.0, 1.0)
+
+
+@_kernel
+def relu6_grad_from_output(y):
+    return np.where((y <= 0.0) | (y >= 6.0), 0.0, 1.0)
+
+
+@_kernel
+def hard_tanh(x, min_val, max_val):
+    return _clamp(x, min_val, max_val)
+
+
+@_kernel
+def hard_tanh_grad(x, min_val, max_val):
+    return np.where((x <= min_val) | (x >= max_val), 0.0, 1.0)
+
+
+@_kernel
+def hard_tanh_grad_from_output(y, min_val, max_val):
+    return np.where((y <= min_val) | (y >= max_val), 0.0, 1.0)
+
+
+@_kernel
+def hard_sigmoid(x):
+    s, se = _two_sum(x, 3.0)
+    inner = _div_dd(s, se, 6.0)  # (x + 3) / 6 with one rounding
+    return np.where(x < -3.0, 0.0, np.where(x > 3.0, 1.0, inner))
+
+
+@_kernel
+def hard_sigmoid_grad(x):
+    return np.where((x > -3.0) & (x < 3.0), 1.0 / 6.0, 0.0)
+
+
+@_kernel
+def hard_swish(x):
+    # x * (x + 3) / 6 on [-3, 3], evaluated in double-double and rounded once.
+    s, se = _two_sum(x, 3.0)
+    p, pe = _two_prod(x, s)
+    p, pe = _fast_two_sum(p, pe + x * se)
+    inner = _div_dd(p, pe, 6.0)
+    r = np.where(x <= -3.0, -0.0, np.where(x > 3.0, x, inner))
+    return np.where(x == 0, x, r)  # keep the sign of a zero input, as x * relu6(x + 3) / 6 does
+
+
+@_kernel
+def hard_swish_grad(x):
+    s, se = _two_sum(x, 1.5)
+    inner = _div_dd(s, se, 3.0)  # x/3 + 1/2 written as (x + 1.5)/3: no cancellation near x = -1.5
+    return np.where(x < -3.0, 0.0, np.where(x <= 3.0, inner, 1.0))
+
+
+@_kernel
+def softshrink(x, lambd):
+    return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, x * 0.0))
+
+
+@_kernel
+def softshrink_grad(x, lambd):
+    return np.where((x >= -lambd) & (x <= lambd), 0.0, 1.0)
+
+
+@_kernel
+def hardshrink(x, lambd):
+    return np.where((x >= -lambd) & (x <= lambd), 0.0, x)
+
+
+@_kernel
+def hardshrink_grad(x, lambd):
+    return np.where((x >= -lambd) & (x <= lambd), 0.0, 1.0)
+
+
+@_kernel
+def threshold(x, threshold, value):
+    return np.where(x <= threshold, value, x)
+
+
+@_kernel
+def threshold_grad(x, threshold, value):
+    return np.where(x <= threshold, 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# softplus, elu, celu, selu
+# ---------------------------------------------------------------------------------------------------------
+
+_TINY_Z = 2.0**-60  # below this, log1p(z) == z to working precision
+
+
+@_kernel
+def softplus(x, beta, threshold):
+    b, b_lo = _two_prod(x, beta)  # beta*x exactly, as b + b_lo
+    z, zs = _exp_neg_abs(b, b_lo)  # exp(-|beta*x|)
+    tail = np.log1p(z) / beta
+    # beta*x <= 0: log1p(exp(beta*x))/beta; where exp underflows, z/beta straight from the scaled exponential
+    small = _unscale(zs / beta) if abs(beta) >= 2.0**-900 else z / beta
+    neg = np.where(z < _TINY_Z, small, tail)
+    # beta*x > 0: x + log1p(exp(-beta*x))/beta (x itself is the exact value of (beta*x)/beta)
+    r = np.where(b > 0, x + tail, neg)
+    return np.where(b > threshold, x, r)
+
+
+@_kernel
+def softplus_grad(x, beta, threshold):
+    b, b_lo = _two_prod(x, beta)
+    z, zs = _exp_neg_abs(b, b_lo)
+    s = np.where(b >= 0, 1.0 / (1.0 + z), _unscale(zs / (1.0 + z)))
+    return np.where(b > threshold, 1.0, s)
+
+
+@_kernel
+def softplus_grad_from_output(y, beta, threshold):
+    by = beta * y
+    return np.where(by > threshold, 1.0, -np.expm1(-by))
+
+
+@_kernel
+def elu(x, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(x))
+
+
+@_kernel
+def elu_grad(x, alpha):
+    _, zs = _exp_neg_abs(np.minimum(x, 0.0))
+    return np.where(x <= 0, _scaled_mul(alpha, zs), 1.0)
+
+
+@_kernel
+def elu_grad_from_output(y, alpha):
+    return np.where(y <= 0, y + alpha, 1.0)
+
+
+def _div_with_residual(x, alpha):
+    """(q, r) with q = fl(x/alpha) and q + r = x/alpha to about twice the working precision."""
+    q = x / alpha
+    p, pe = _two_prod(q, alpha)
+    r = ((x - p) - pe) / alpha
+    return q, _finite_or_zero(r)
+
+
+@_kernel
+def celu(x, alpha):
+    # expm1's condition number |q*exp(q)/expm1(q)| is <= 1 for q <= 0: the rounding of x/alpha is harmless.
+    return np.where(x > 0, x, alpha * np.expm1(x / alpha))
+
+
+@_kernel
+def celu_grad(x, alpha):
+    q, r = _div_with_residual(x, alpha)
+    e = np.exp(q)
+    e = np.where(np.isfinite(e), e + e * r, e)
+    return np.where(x <= 0, e, 1.0)
+
+
+@_kernel
+def celu_grad_from_output(y, alpha):
+    return np.where(y <= 0, (y + alpha) / alpha, 1.0)
+
+
+@_kernel
+def selu(x):
+    return np.where(x > 0, SELU_SCALE * x, _SELU_SA * np.expm1(x))
+
+
+@_kernel
+def selu_grad(x):
+    _, zs = _exp_neg_abs(np.minimum(x, 0.0))
+    return np.where(x <= 0, _scaled_mul(_SELU_SA, zs), SELU_SCALE)
+
+
+@_kernel
+def selu_grad_from_output(y):
+    return np.where(y <= 0, y + _SELU_SA, SELU_SCALE)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# gelu (exact and tanh approximation)
+# ---------------------------------------------------------------------------------------------------------
+
+_ERFCX_ASYMPTOTIC_FROM = 20.0  # erfcx(t) by its asymptotic series for t >= this (error < 1e-20)
+
+
+def _erfcx_asymptotic(t):
+    """erfcx(t) = exp(t^2) erfc(t) for large t: (1/(t sqrt(pi))) * sum (-1)^k (2k-1)!! / (2t^2)^k."""
+    w = 1.0 / (2.0 * t * t)
+    s = np.ones_like(t)
+    for k in range(12, 0, -1):
+        s = 1.0 - (2 * k - 1) * w * s
+    return s * _INV_SQRT_PI / t
+
+
+def _gelu_parts(x):
+    """(erfc_s, e_s): 2**64 * erfc(-x/sqrt(2)) and 2**64 * exp(-x^2/2), both accurate to about 1 ULP."""
+    # -x/sqrt(2) as a double-double t + t_lo
+    p, pe = _two_prod(x, _INV_SQRT2_HI)
+    t, t_lo = _fast_two_sum(-p, -(pe + x * _INV_SQRT2_LO))
+    # exp(-x^2/2) from x*x in double-double, scaled by 2**64
+    sq, sq_lo = _two_prod(x, x)
+    _, e_s = _exp_neg_abs(0.5 * sq, 0.5 * sq_lo)
+    # erfc(t + t_lo) = erfc(t) - t_lo * 2/sqrt(pi) * exp(-t^2)
+    ec = np.asarray(_erfc(t), dtype=np.float64)
+    near = np.ldexp(ec, _SCALE) - t_lo * _TWO_OVER_SQRT_PI * e_s
+    big = t >= _ERFCX_ASYMPTOTIC_FROM
+    far = e_s * _erfcx_asymptotic(np.where(big, t, _ERFCX_ASYMPTOTIC_FROM))
+    return np.where(big, far, near), e_s
+
+
+@_kernel
+def gelu(x):
+    erfc_s, _ = _gelu_parts(x)
+    neg = _unscale(0.5 * (x * erfc_s))  # x < 1: keep full precision for subnormal/tail results
+    pos = 0.5 * (x * _unscale(erfc_s))
+    r = np.where(x < 1.0, neg, pos)
+    return np.where(x == -np.inf, -0.0, r)
+
+
+@_kernel
+def gelu_grad(x):
+    erfc_s, e_s = _gelu_parts(x)
+    g = _unscale(0.5 * erfc_s + x * (e_s * _INV_SQRT_2PI))
+    return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), g)
+
+
+def _gelu_tanh_arg(x):
+    """u = sqrt(2/pi) * (x + 0.044715 x^3) as a double-double (u, u_lo)."""
+    s, s_lo = _two_prod(x, x)
+    c, c_lo = _two_prod(x, s)  # x^3
+    c_lo = c_lo + x * s_lo
+    q, q_lo = _two_prod(c, _GELU_A_HI)  # a x^3
+    q_lo = q_lo + (c * _GELU_A_LO + c_lo * _GELU_A_HI)
+    w, w_lo = _two_sum(x, q)
+    w, w_lo = _fast_two_sum(w, w_lo + q_lo)
+    u, u_lo = _two_prod(w, _SQRT_2_OVER_PI_HI)
+    u_lo = u_lo + (w * _SQRT_2_OVER_PI_LO + w_lo * _SQRT_2_OVER_PI_HI)
+    return u, _finite_or_zero(u_lo)
+
+
+@_kernel
+def gelu_tanh(x):
+    # 0.5*x*(1 + tanh(u)) = x * sigmoid(2u)
+    u, u_lo = _gelu_tanh_arg(x)
+    z, zs = _exp_neg_abs(2.0 * u, 2.0 * u_lo)
+    pos = x / (1.0 + z)
+    neg = _unscale(x * zs / (1.0 + z))
+    r = np.where(x >= 0, pos, neg)
+    return np.where(x == -np.inf, -0.0, r)
+
+
+@_kernel
+def gelu_tanh_grad(x):
+    # f' = s + x * s(1-s) * 2u',  s = sigmoid(2u),  u' = sqrt(2/pi) * (1 + 3*0.044715*x^2)
+    u, u_lo = _gelu_tanh_arg(x)
+    z, zs = _exp_neg_abs(2.0 * u, 2.0 * u_lo)
+    du2 = 2.0 * _SQRT_2_OVER_PI_HI * (1.0 + _GELU_3A * (x * x))
+    xd = x * du2
+    one_z = 1.0 + z
+    pos = 1.0 / one_z + np.where(z == 0, 0.0, xd * z / (one_z * one_z))
+    neg = np.where(zs == 0, 0.0, _unscale(zs / one_z * (1.0 + xd / one_z)))
+    r = np.where(x >= 0, pos, neg)
+    return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), r)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# sine, silu, mish, softsign, tanhshrink
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _scaled_arg(x, w0):
+    if w0 == 0.0:
+        return np.where(np.isnan(x), x, 0.0), np.zeros_like(x)
+    return _two_prod(x, w0)
+
+
+@_kernel
+def sine(x, w0):
+    p, e = _scaled_arg(x, w0)  # w0*x = p + e
+    sp = np.sin(p)
+    return np.where(e == 0, sp, sp + e * np.cos(p))
+
+
+@_kernel
+def sine_grad(x, w0):
+    p, e = _scaled_arg(x, w0)
+    cp = np.cos(p)
+    return w0 * np.where(e == 0, cp, cp - e * np.sin(p))
+
+
+@_kernel
+def silu(x):
+    z, zs = _exp_neg_abs(x)
+    pos = x / (1.0 + z)
+    neg = _unscale(x * zs / (1.0 + z))
+    r = np.where(x >= 0, pos, neg)
+    return np.where(x == -np.inf, -0.0, r)
+
+
+@_kernel
+def silu_grad(x):
+    # sigmoid(x) * (1 + x * (1 - sigmoid(x)))
+    z, zs = _exp_neg_abs(x)
+    one_z = 1.0 + z
+    pos = (1.0 + x * (z / one_z)) / one_z
+    neg = _unscale(zs / one_z * (1.0 + x / one_z))
+    r = np.where(x >= 0, pos, neg)
+    return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), r)
+
+
+@_kernel
+def mish(x):
+    # tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2); for x >= 0, with t = e^-x:
+    # (1 + 2t) / (1 + 2t + 2t^2). No overflow anywhere.
+    t = np.exp(-np.abs(x))
+    tsp_pos = (1.0 + 2.0 * t) / (1.0 + 2.0 * t * (1.0 + t))
+    _, es = _exp_neg_abs(x)  # 2**64 * e^x for x < 0
+    n_plus_2 = 2.0 + t * (t + 2.0)
+    neg = _unscale(x * (es * (t + 2.0)) / n_plus_2)
+    r = np.where(x >= 0, x * tsp_pos, neg)
+    return np.where(x == -np.inf, -0.0, r)
+
+
+@_kernel
+def mish_grad(x):
+    # f' = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2)
+    #    = tsp + 4 x t^2 (1 + t) / D^2,        D = 1 + 2t + 2t^2, t = e^-x   (x >= 0)
+    #    = e * ((e + 2) + 4 x (1 + e) / (n + 2)) / (n + 2),  n = e (e + 2)  (x < 0)
+    t = np.exp(-np.abs(x))
+    d = 1.0 + 2.0 * t * (1.0 + t)
+    pos = (1.0 + 2.0 * t) / d + np.where(t == 0, 0.0, x * (4.0 * t * t * (1.0 + t)) / (d * d))
+    _, es = _exp_neg_abs(x)
+    n_plus_2 = 2.0 + t * (t + 2.0)
+    neg = np.where(es == 0, 0.0, _unscale(es * ((t + 2.0) + 4.0 * x * (1.0 + t) / n_plus_2) / n_plus_2))
+    r = np.where(x >= 0, pos, neg)
+    return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), r)
+
+
+@_kernel
+def softsign(x):
+    return np.where(np.isinf(x), np.sign(x), x / (1.0 + np.abs(x)))
+
+
+@_kernel
+def softsign_grad(x):
+    d = 1.0 + np.abs(x)
+    return 1.0 / (d * d)
+
+
+_TANHSHRINK_CF_BELOW = 1.0
+_TANHSHRINK_CF_DEPTH = 14
+
+
+@_kernel
+def tanhshrink(x):
+    a = np.abs(x)
+    # |x| < 1: tanh(a) = a / (1 + q), q = a^2/(3 + a^2/(5 + a^2/(7 + ...))) (Lambert's continued fraction),
+    # so a - tanh(a) = a q / (1 + q); every term is positive, so nothing cancels.
+    aa = np.minimum(a, _TANHSHRINK_CF_BELOW) ** 2
+    q = np.zeros_like(a)
+    for k in range(_TANHSHRINK_CF_DEPTH, 0, -1):
+        q = aa / ((2 * k + 1) + q)
+    small = a * q / (1.0 + q)
+    # |x| >= 1: a - tanh(a) = (a - 1) + 2t/(1 + t), t = exp(-2a); both terms are non-negative.
+    t = np.exp(-2.0 * a)
+    large = (a - 1.0) + 2.0 * t / (1.0 + t)
+    return np.copysign(np.where(a < _TANHSHRINK_CF_BELOW, small, large), x)
+
+
+@_kernel
+def tanhshrink_grad(x):
+    th = np.tanh(x)
+    return th * th
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------------------
+
+NPARAMS: dict[str, int] = {
+    "identity": 1,
+    "binary_step": 1,
+    "sigmoid": 0,
+    "tanh": 0,
+    "relu": 0,
+    "leaky_relu": 1,
+    "softplus": 2,
+    "elu": 1,
+    "celu": 1,
+    "selu": 0,
+    "gelu": 0,
+    "gelu_tanh": 0,
+    "relu6": 0,
+    "log_sigmoid": 0,
+    "hard_sigmoid": 0,
+    "sine": 1,
+    "silu": 0,
+    "mish": 0,
+    "hard_swish": 0,
+    "hard_tanh": 2,
+    "softsign": 0,
+    "tanhshrink": 0,
+    "softshrink": 1,
+    "hardshrink": 1,
+    "threshold": 2,
+}
+
+
+def _table() -> dict[str, tuple[Callable, Callable, Callable | None]]:
+    g = globals()
+    return {name: (g[name], g[name + "_grad"], g.get(name + "_grad_from_output")) for name in NPARAMS}
+
+
+#: kernel name -> (forward, derivative, derivative from the output or None)
+KERNELS: dict[str, tuple[Callable, Callable, Callable | None]] = _table()

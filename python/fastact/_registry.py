@@ -1,0 +1,430 @@
+"""From the catalogue to callable functions: backends, the slow path, code generation and the registry.
+
+Every public function is generated here from its catalogue entry, once per backend:
+
+* the *native* backend calls ``_fastact.apply`` first; that fast path takes aligned, native-endian
+  float32/float64 ndarrays and returns None for anything else, which then goes through :func:`slow_path`;
+* the *reference* backend sends everything through :func:`slow_path`, which computes with the pure-NumPy
+  kernels of ``_kernels_numpy``. It is what runs when the native module cannot load or when
+  ``FASTACT_DISABLE_NATIVE=1``, and it is ``fastact.reference``.
+
+The generated functions carry real signatures (``inspect.signature`` works) and docstrings assembled from
+the catalogue, and cost one Python frame on top of the native call.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from . import _kernels_numpy
+from ._catalogue import CATALOGUE
+from ._spec import CHECKS, Activation, Choice, Param
+
+FORWARD, DERIVATIVE, FROM_OUTPUT = 0, 1, 2
+_MODE_SUFFIX = {FORWARD: "", DERIVATIVE: "_grad", FROM_OUTPUT: "_grad_from_output"}
+
+
+def _load_native() -> Any:
+    if os.environ.get("FASTACT_DISABLE_NATIVE", "") not in ("", "0"):
+        return None
+    try:
+        from . import _fastact
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        warnings.warn(
+            f"fastact: the native module could not be loaded ({exc}); using the NumPy reference "
+            "implementation, which is correct but slower. Reinstall with `pip install .` to build it.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    return _fastact
+
+
+NATIVE = _load_native()
+
+#: Kernel names in the native table's order: the index is what ``_fastact.apply`` takes.
+KERNEL_NAMES: tuple[str, ...] = (
+    tuple(k[0] for k in NATIVE.kernels()) if NATIVE is not None else tuple(_kernels_numpy.KERNELS)
+)
+_KERNEL_INDEX = {name: i for i, name in enumerate(KERNEL_NAMES)}
+
+_SUPPORTED = "float16, float32, float64 (bfloat16 with ml_dtypes), integers and bool"
+
+
+def _compute_dtypes(dtype: np.dtype) -> tuple[np.dtype, np.dtype]:
+    """(dtype the kernels compute in, dtype of the result) for an input dtype, as NumPy's float ufuncs do."""
+    if dtype.kind == "f":
+        if dtype.itemsize == 4:
+            return np.dtype(np.float32), np.dtype(np.float32)
+        if dtype.itemsize == 8:
+            return np.dtype(np.float64), np.dtype(np.float64)
+        if dtype.itemsize == 2:
+            return np.dtype(np.float32), np.dtype(np.float16)
+    elif dtype.kind in "biu":
+        result = np.result_type(dtype, np.float16)  # int8 -> float16, int16 -> float32, int32/64 -> float64
+        return (np.dtype(np.float32) if result.itemsize <= 4 else np.dtype(np.float64)), result
+    elif dtype.name == "bfloat16":
+        return np.dtype(np.float32), dtype
+    raise TypeError(f"fastact does not support arrays of dtype {dtype}; supported: {_SUPPORTED}")
+
+
+def _as_input(value: Any, name: str) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        return np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} could not be converted to a NumPy array: {exc}") from None
+
+
+def slow_path(kernel: int, mode: int, x: Any, grad_out: Any, out: Any, p0: float, p1: float) -> Any:
+    """Normalise the inputs, validate ``out`` and compute with the native kernels or the NumPy reference."""
+    xa = _as_input(x, "x")
+    compute, result = _compute_dtypes(xa.dtype)
+    ga = None
+    if grad_out is not None:
+        ga = _as_input(grad_out, "grad_out")
+        if ga.shape != xa.shape:
+            raise ValueError(
+                f"grad_out has shape {ga.shape} but the input has shape {xa.shape}; fastact does not "
+                "broadcast: pass arrays of the same shape"
+            )
+        _compute_dtypes(ga.dtype)  # rejects complex, object, strings
+    if out is not None:
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        if out.shape != xa.shape:
+            raise ValueError(f"out has shape {out.shape} but the result has shape {xa.shape}")
+        if out.dtype != result:
+            raise TypeError(
+                f"out has dtype {out.dtype} but the result has dtype {result}; pass an out array of dtype "
+                f"{result} (e.g. numpy.empty_like(x, dtype={result.name!r}))"
+            )
+        if not out.flags.writeable:
+            raise ValueError("out is read-only; pass a writeable array")
+    xc = np.require(xa, dtype=compute.newbyteorder("="), requirements="A")
+    gc = None if ga is None else np.require(ga, dtype=compute.newbyteorder("="), requirements="A")
+    direct = out is not None and out.dtype == compute and out.flags.aligned and out.dtype.isnative
+    value = _compute(kernel, mode, xc, gc, out if direct else None, p0, p1)
+    if out is not None:
+        if not direct:
+            np.copyto(out, value, casting="unsafe")
+        return out
+    if result != compute:
+        value = value.astype(result)
+    return value[()] if xa.ndim == 0 else value
+
+
+def _compute(kernel: int, mode: int, x: np.ndarray, g: np.ndarray | None, out: Any, p0: float, p1: float) -> Any:
+    """Run one kernel on normalised arrays (aligned, native, float32/float64)."""
+    if NATIVE is not None:
+        value = NATIVE.apply(kernel, mode, np.asarray(x), g, out, p0, p1)
+        if value is None:  # pragma: no cover - the arrays were normalised for the fast path
+            raise RuntimeError("fastact: the native kernel rejected normalised arrays (please report this)")
+        return np.asarray(value) if out is None else value
+    name = KERNEL_NAMES[kernel]
+    fn = _kernels_numpy.KERNELS[name][mode]
+    if fn is None:
+        raise ValueError(f"{name}'s derivative is not a function of its output; use {name}_grad(x, ...)")
+    params = (p0, p1)[: _kernels_numpy.NPARAMS[name]]
+    if g is None:
+        value = fn(x, *params)
+    else:
+        # grad_out * f'(x) in float64, rounded once, like the native kernels.
+        value = (g.astype(np.float64) * fn(x.astype(np.float64), *params)).astype(x.dtype)
+    if out is None:
+        return value
+    np.copyto(out, value)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Code generation
+# ---------------------------------------------------------------------------------------------------------
+
+_CHECK_EXPR = {
+    "finite": "-_INF < {v} < _INF",
+    "positive": "0 < {v} < _INF",
+    "nonnegative": "0 <= {v} < _INF",
+    "nonzero": "-_INF < {v} < _INF and {v} != 0",
+    "not_nan": "{v} == {v}",
+}
+assert set(_CHECK_EXPR) == set(CHECKS)
+
+
+def _bad_param(function: str, name: str, value: Any, expected: str) -> None:
+    raise ValueError(f"{function}(): {name}={value!r} is not allowed; {name} must be {expected}")
+
+
+def _bad_choice(function: str, name: str, value: Any, allowed: Mapping[str, str]) -> None:
+    options = ", ".join(repr(k) for k in allowed)
+    raise ValueError(f"{function}(): {name}={value!r} is not allowed; choose one of {options}")
+
+
+def _bad_requirement(function: str, message: str, values: Mapping[str, Any]) -> None:
+    shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
+    raise ValueError(f"{function}(): {message} (got {shown})")
+
+
+def _signature(spec: Activation, mode: int) -> str:
+    first = "y" if mode == FROM_OUTPUT else "x"
+    params = []
+    required_after_default = False
+    for p in spec.params:
+        if p.default is None:
+            required_after_default = mode != FORWARD
+            params.append(p.name)
+        else:
+            params.append(f"{p.name}={p.default!r}")
+    parts = [first]
+    if mode != FORWARD:
+        parts.append("grad_out=None")
+        if required_after_default:
+            parts.append("*")
+    parts += params
+    if "*" not in parts:
+        parts.append("*")
+    parts.append("out=None")
+    return ", ".join(parts)
+
+
+def _generate(spec: Activation, mode: int, backend: str) -> Callable[..., Any]:
+    fname = spec.name + _MODE_SUFFIX[mode]
+    lines = [f"def {fname}({_signature(spec, mode)}):"]
+    for p in spec.numeric_params:
+        cond = _CHECK_EXPR[p.check].format(v=p.name)
+        lines.append(f"    if not ({cond}): _bad_param({fname!r}, {p.name!r}, {p.name}, {CHECKS[p.check][1]!r})")
+    requirements = spec.requires + (spec.from_output_requires if mode == FROM_OUTPUT else ())
+    for expr, message in requirements:
+        names = ", ".join(f"{p.name!r}: {p.name}" for p in spec.numeric_params)
+        lines.append(f"    if not ({expr}): _bad_requirement({fname!r}, {message!r}, {{{names}}})")
+    choice = spec.choice
+    if choice is not None:
+        lines.append(f"    kernel = _CHOICES.get({choice.name})")
+        lines.append(f"    if kernel is None: _bad_choice({fname!r}, {choice.name!r}, {choice.name}, _CHOICE_NAMES)")
+    else:
+        lines.append(f"    kernel = {_KERNEL_INDEX[spec.kernels[0]]}")
+    numeric = [p.name for p in spec.numeric_params] + ["0.0", "0.0"]
+    args = f"kernel, {mode}, {'y' if mode == FROM_OUTPUT else 'x'}, {'None' if mode == FORWARD else 'grad_out'}, out, {numeric[0]}, {numeric[1]}"
+    if backend == "native":
+        lines.append(f"    r = _apply({args})")
+        lines.append(f"    return _slow({args}) if r is None else r")
+    else:
+        lines.append(f"    return _slow({args})")
+    namespace: dict[str, Any] = {
+        "_INF": math.inf,
+        "_apply": NATIVE.apply if NATIVE is not None else None,
+        "_slow": slow_path,
+        "_bad_param": _bad_param,
+        "_bad_choice": _bad_choice,
+        "_bad_requirement": _bad_requirement,
+    }
+    if choice is not None:
+        namespace["_CHOICES"] = {k: _KERNEL_INDEX[v] for k, v in choice.kernels.items()}
+        namespace["_CHOICE_NAMES"] = dict(choice.kernels)
+    exec(compile("\n".join(lines), f"<fastact.{fname}>", "exec"), namespace)  # noqa: S102 - generated from the catalogue
+    fn = namespace[fname]
+    fn.__module__ = "fastact" if backend == "native" else "fastact.reference"
+    fn.__qualname__ = fname
+    fn.__doc__ = _docstring(spec, mode)
+    return fn
+
+
+def _accuracy(spec: Activation) -> str:
+    if NATIVE is None:
+        return "Accuracy: computed by the NumPy reference (native module not loaded); see docs/accuracy.md."
+    table = {k[0]: k[5] for k in NATIVE.kernels()}
+    rows = []
+    for kernel in spec.kernels:
+        f32, g32, f64, g64 = table[kernel]
+        tag = f" ({kernel})" if len(spec.kernels) > 1 else ""
+        rows.append(f"forward {f32} ULP float32, {f64} ULP float64; derivative {g32} / {g64} ULP{tag}")
+    return "Accuracy (native kernels, tested): " + "; ".join(rows) + "."
+
+
+def _docstring(spec: Activation, mode: int) -> str:
+    head = {
+        FORWARD: spec.summary,
+        DERIVATIVE: f"Derivative of {spec.name}, times grad_out when given (the vector-Jacobian product).",
+        FROM_OUTPUT: f"Derivative of {spec.name} computed from its output y = {spec.name}(x), times grad_out.",
+    }[mode]
+    out = [head, "", f"    {spec.formula}", f"    {spec.derivative}"]
+    if spec.from_output:
+        out.append(f"    from the output: {spec.name}'(x) = {spec.from_output}")
+    out += ["", f"Range: {spec.output_range}. Properties: {', '.join(spec.properties)}.", "", "Parameters", "----------"]
+    first = "y : array_like\n    The forward's output." if mode == FROM_OUTPUT else "x : array_like\n    Input."
+    out.append(first)
+    if mode != FORWARD:
+        out.append("grad_out : array_like, optional\n    Gradient flowing back, same shape as the input "
+                   "(no broadcasting). None returns the plain derivative.")
+    for p in spec.params:
+        default = "required" if p.default is None else f"default {p.default!r}"
+        kind = "str" if isinstance(p, Choice) else "float"
+        out.append(f"{p.name} : {kind}, {default}\n    {p.doc}")
+    out.append("out : numpy.ndarray, optional\n    Where to write the result: same shape and dtype as the result, "
+               "writeable; may be the input itself.")
+    out += ["", "Returns", "-------", "numpy.ndarray\n    Same shape as the input; float32 stays float32, float64 "
+            "stays float64, integers follow NumPy's float ufuncs. A 0-d input gives a NumPy scalar."]
+    out += ["", "Notes", "-----", spec.conventions, _accuracy(spec)]
+    if spec.cancellation:
+        out.append(spec.cancellation)
+    if spec.notes:
+        out += ["", spec.notes]
+    if spec.aliases:
+        out += ["", "Aliases: " + ", ".join(spec.aliases)]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Registry
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What ``fastact.get(name)`` returns: the functions of one activation and its documentation."""
+
+    name: str
+    forward: Callable[..., Any]
+    grad: Callable[..., Any]
+    grad_from_output: Callable[..., Any] | None
+    params: Mapping[str, Any]
+    formula: str
+    derivative: str
+    output_range: str
+    properties: tuple[str, ...]
+    reference: Callable[..., Any]
+    reference_grad: Callable[..., Any]
+    aliases: tuple[str, ...] = ()
+    conventions: str = ""
+    spec: Activation | None = field(default=None, repr=False)
+    builtin: bool = True
+
+
+def _build(backend: str) -> dict[str, dict[int, Callable[..., Any]]]:
+    functions: dict[str, dict[int, Callable[..., Any]]] = {}
+    for spec in CATALOGUE:
+        modes = [FORWARD, DERIVATIVE] + ([FROM_OUTPUT] if spec.from_output else [])
+        functions[spec.name] = {mode: _generate(spec, mode, backend) for mode in modes}
+    return functions
+
+
+REFERENCE_FUNCTIONS = _build("reference")
+PUBLIC_FUNCTIONS = _build("native") if NATIVE is not None else REFERENCE_FUNCTIONS
+
+_REGISTRY: dict[str, Entry] = {}
+_ALIASES: dict[str, str] = {}
+
+for _spec in CATALOGUE:
+    _fns, _refs = PUBLIC_FUNCTIONS[_spec.name], REFERENCE_FUNCTIONS[_spec.name]
+    _REGISTRY[_spec.name] = Entry(
+        name=_spec.name,
+        forward=_fns[FORWARD],
+        grad=_fns[DERIVATIVE],
+        grad_from_output=_fns.get(FROM_OUTPUT),
+        params=MappingProxyType(_spec.defaults),
+        formula=_spec.formula,
+        derivative=_spec.derivative,
+        output_range=_spec.output_range,
+        properties=_spec.properties,
+        reference=_refs[FORWARD],
+        reference_grad=_refs[DERIVATIVE],
+        aliases=_spec.aliases,
+        conventions=_spec.conventions,
+        spec=_spec,
+    )
+    for _alias in _spec.aliases:
+        _ALIASES[_alias] = _spec.name
+
+
+def names() -> list[str]:
+    """The canonical names of every activation in the registry (built-in and registered), sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Entry:
+    """The registry entry of an activation, by name or alias. Unknown names raise KeyError with suggestions."""
+    if not isinstance(name, str):
+        raise TypeError(f"activation names are strings, got {type(name).__name__}")
+    key = name.strip().lower().replace("-", "_")
+    key = _ALIASES.get(key, key)
+    entry = _REGISTRY.get(key)
+    if entry is None:
+        close = difflib.get_close_matches(key, list(_REGISTRY) + list(_ALIASES), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise KeyError(f"unknown activation {name!r}{hint} (fastact.names() lists them all)")
+    return entry
+
+
+def register(
+    name: str,
+    forward: Callable[[np.ndarray], np.ndarray],
+    derivative: Callable[[np.ndarray], np.ndarray],
+    *,
+    formula: str = "",
+    derivative_text: str = "",
+    output_range: str = "",
+    properties: tuple[str, ...] = (),
+    overwrite: bool = False,
+) -> Entry:
+    """Add a user-defined activation (NumPy forward and derivative) so that :func:`get` finds it.
+
+    ``forward(x)`` and ``derivative(x)`` receive float ndarrays and return arrays of the same shape. The
+    entry's ``grad(x, grad_out=None)`` multiplies the derivative by ``grad_out``. Built-in names cannot be
+    replaced; a registered name can with ``overwrite=True``.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"activation names must be Python identifiers, got {name!r}")
+    if not callable(forward) or not callable(derivative):
+        raise TypeError("forward and derivative must be callables taking and returning NumPy arrays")
+    if name in _ALIASES or (name in _REGISTRY and (_REGISTRY[name].builtin or not overwrite)):
+        raise ValueError(f"an activation named {name!r} already exists" + ("" if _REGISTRY.get(name, None) is None
+                         or _REGISTRY[name].builtin else "; pass overwrite=True to replace it"))
+
+    def fwd(x: Any) -> np.ndarray:
+        return np.asarray(forward(np.asarray(x)))
+
+    def grad(x: Any, grad_out: Any = None) -> np.ndarray:
+        d = np.asarray(derivative(np.asarray(x)))
+        if grad_out is None:
+            return d
+        g = np.asarray(grad_out)
+        if g.shape != d.shape:
+            raise ValueError(f"grad_out has shape {g.shape} but the input has shape {d.shape}; no broadcasting")
+        return g * d
+
+    fwd.__name__, grad.__name__ = name, f"{name}_grad"
+    entry = Entry(
+        name=name,
+        forward=fwd,
+        grad=grad,
+        grad_from_output=None,
+        params=MappingProxyType({}),
+        formula=formula,
+        derivative=derivative_text,
+        output_range=output_range,
+        properties=tuple(properties),
+        reference=fwd,
+        reference_grad=grad,
+        builtin=False,
+    )
+    _REGISTRY[name] = entry
+    return entry
+
+
+def namespace(functions: Mapping[str, Mapping[int, Callable[..., Any]]]) -> dict[str, Callable[..., Any]]:
+    """Every public function name (with aliases) -> function, for a module's globals."""
+    out: dict[str, Callable[..., Any]] = {}
+    for spec in CATALOGUE:
+        for mode, fn in functions[spec.name].items():
+            for base in (spec.name, *spec.aliases):
+                out[base + _MODE_SUFFIX[mode]] = fn
+    return out

@@ -1,0 +1,103 @@
+"""The vocabulary of the catalogue: what one activation's declarative entry holds.
+
+Each activation is one :class:`Activation` in ``_catalogue.py``. Everything else — the public functions
+with their signatures and docstrings, the registry, the reference namespace, the stubs, the README table,
+the tests and the benchmarks — is derived from those entries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Union
+
+__all__ = ["Activation", "Choice", "Param", "ParamSpec"]
+
+#: What a numeric parameter must satisfy; each maps to (test, text used in the error message).
+CHECKS: Mapping[str, tuple] = {
+    "finite": (math.isfinite, "a finite number"),
+    "positive": (lambda v: math.isfinite(v) and v > 0, "a finite number > 0"),
+    "nonnegative": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
+    "nonzero": (lambda v: math.isfinite(v) and v != 0, "a finite, non-zero number"),
+    "not_nan": (lambda v: not math.isnan(v), "a number that is not NaN (±inf allowed)"),
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """A numeric parameter, passed to the kernel as a float64.
+
+    ``default=None`` makes it required (PyTorch's ``threshold(x, threshold, value)``).
+    """
+
+    name: str
+    default: float | None
+    doc: str
+    check: str = "finite"
+
+    def __post_init__(self) -> None:
+        if self.check not in CHECKS:
+            raise ValueError(f"unknown check {self.check!r}; expected one of {sorted(CHECKS)}")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A string parameter that selects one of several native kernels (gelu's ``approximate``)."""
+
+    name: str
+    default: str
+    kernels: Mapping[str, str]
+    doc: str
+
+
+ParamSpec = Union[Param, Choice]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One row of the catalogue.
+
+    ``kernel`` names the native kernel (``rust/core/src/table.rs``) and the NumPy reference kernel
+    (``_kernels_numpy.py``); a :class:`Choice` parameter replaces it by the chosen value's kernel.
+    ``from_output`` is the derivative written in terms of the output y, or None when f' is not a
+    function of y. The accuracy bounds of the native kernels live with them, in the kernel table
+    (``rust/core/src/table.rs``), and reach Python through ``fastact._fastact.kernels()``.
+    """
+
+    name: str
+    summary: str
+    formula: str
+    derivative: str
+    output_range: str
+    properties: tuple[str, ...]
+    conventions: str
+    params: tuple[ParamSpec, ...] = ()
+    kernel: str | None = None
+    from_output: str | None = None
+    aliases: tuple[str, ...] = ()
+    cancellation: str = ""
+    notes: str = ""
+    #: Cross-parameter conditions: (Python expression over the parameter names, what to tell the user).
+    requires: tuple[tuple[str, str], ...] = ()
+    #: Extra conditions for the from-output derivative, which is only valid for some parameters.
+    from_output_requires: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def numeric_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if isinstance(p, Param))
+
+    @property
+    def choice(self) -> Choice | None:
+        return next((p for p in self.params if isinstance(p, Choice)), None)
+
+    @property
+    def kernels(self) -> tuple[str, ...]:
+        """Every native kernel this activation can dispatch to."""
+        choice = self.choice
+        if choice is not None:
+            return tuple(choice.kernels.values())
+        return (self.kernel or self.name,)
+
+    @property
+    def defaults(self) -> dict[str, object]:
+        return {p.name: p.default for p in self.params}

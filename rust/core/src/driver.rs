@@ -1,0 +1,539 @@
+//! Loops: from an N-dimensional strided call down to contiguous rows handed to the SIMD row functions.
+//!
+//! The plan for a call: drop unit axes, order axes by the output's strides (NumPy's "K" order), merge axes
+//! that are contiguous with each other, and walk the result as rows. Contiguous rows go straight to the
+//! vectorised row function; strided ones are gathered into blocks of `BLOCK` elements on the stack, computed
+//! and scattered. Inputs that partially overlap the output are copied first, so the answer is the one the
+//! caller would get with a separate output. Large calls are split into chunks of the linear index range
+//! and run on the pool; since every element is computed by the same code whatever the chunking, results
+//! are bitwise identical for any thread count.
+
+use rayon::prelude::*;
+
+use crate::ops::Kernel;
+use crate::parallel;
+use crate::real::{Elem, Real};
+use crate::simd;
+use crate::table::{exact_fn, row_fn, KernelId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// f(x)
+    Forward,
+    /// f'(x), times grad_out when given
+    Derivative,
+    /// f' written from y = f(x), times grad_out when given
+    FromOutput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The kernel has no derivative written from its output.
+    NoFromOutput(&'static str),
+    /// Slices of different lengths in the contiguous API.
+    LengthMismatch { expected: usize, got: usize },
+}
+
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Error::NoFromOutput(name) => {
+                write!(f, "{name}'s derivative is not a function of its output; use {name}_grad(x, ...) instead")
+            }
+            Error::LengthMismatch { expected, got } => {
+                write!(f, "length mismatch: expected {expected} elements, got {got}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A row function: `y[i] = f(x[i])` or `y[i] = g[i]·f'(x[i])`, all slices of the same length.
+#[derive(Clone, Copy)]
+pub(crate) enum RowFn<T> {
+    Safe(fn(&[f64; 2], &[T], Option<&[T]>, &mut [T])),
+    /// Compiled with target features; only ever built for an ISA that `Isa::detect` found.
+    Unsafe(unsafe fn(&[f64; 2], &[T], Option<&[T]>, &mut [T])),
+}
+
+impl<T> RowFn<T> {
+    #[inline]
+    fn call(self, p: &[f64; 2], x: &[T], g: Option<&[T]>, y: &mut [T]) {
+        match self {
+            RowFn::Safe(f) => f(p, x, g, y),
+            // SAFETY: `simd::select_row` builds `Unsafe` only for the active ISA, which `simd::active`
+            // and `simd::set_active` never set above what `Isa::detect` found on this CPU.
+            RowFn::Unsafe(f) => unsafe { f(p, x, g, y) },
+        }
+    }
+}
+
+pub(crate) type ExactFn = fn(Mode, f64, &[f64; 2]) -> Option<f64>;
+
+pub(crate) fn exact_fn_of<K: Kernel>() -> Option<ExactFn> {
+    if !K::HAS_EXACT {
+        return None;
+    }
+    Some(|mode, x, p| {
+        if !K::needs_exact(x, *p) {
+            return None;
+        }
+        Some(match mode {
+            Mode::Forward => K::forward_exact(x, *p),
+            Mode::Derivative => K::derivative_exact(x, *p),
+            Mode::FromOutput => f64::NAN,
+        })
+    })
+}
+
+#[inline(always)]
+fn eval<R: Real, K: Kernel, const MODE: u8>(x: R, p: [R; 2]) -> R {
+    match MODE {
+        0 => K::forward(x, p),
+        1 => K::derivative(x, p),
+        _ => K::derivative_from_output(x, p),
+    }
+}
+
+/// The loop every trampoline compiles: branch-free per element, so it vectorises.
+#[inline(always)]
+pub(crate) fn row_loop<T: Elem, K: Kernel, const MODE: u8>(p: &[f64; 2], x: &[T], g: Option<&[T]>, y: &mut [T]) {
+    let n = y.len();
+    let x = &x[..n];
+    if K::PROMOTE && !T::IS_F64 {
+        let p = *p;
+        match g {
+            None => {
+                for (out, &xi) in y.iter_mut().zip(x) {
+                    *out = T::from_f64(eval::<f64, K, MODE>(xi.to_f64(), p));
+                }
+            }
+            Some(g) => {
+                for ((out, &xi), &gi) in y.iter_mut().zip(x).zip(&g[..n]) {
+                    *out = T::from_f64(gi.to_f64() * eval::<f64, K, MODE>(xi.to_f64(), p));
+                }
+            }
+        }
+    } else {
+        let p = [T::c(p[0]), T::c(p[1])];
+        match g {
+            None => {
+                for (out, &xi) in y.iter_mut().zip(x) {
+                    *out = eval::<T, K, MODE>(xi, p);
+                }
+            }
+            Some(g) => {
+                for ((out, &xi), &gi) in y.iter_mut().zip(x).zip(&g[..n]) {
+                    *out = gi * eval::<T, K, MODE>(xi, p);
+                }
+            }
+        }
+    }
+}
+
+/// What to compute: a kernel, a mode and its parameters. Build one with [`Call::new`].
+#[derive(Clone, Copy, Debug)]
+pub struct Call {
+    pub kernel: KernelId,
+    pub mode: Mode,
+    pub params: [f64; 2],
+}
+
+impl Call {
+    pub fn new(kernel: KernelId, mode: Mode, params: [f64; 2]) -> Result<Call, Error> {
+        let info = kernel.info();
+        if mode == Mode::FromOutput && !info.from_output {
+            return Err(Error::NoFromOutput(info.name));
+        }
+        Ok(Call { kernel, mode, params })
+    }
+}
+
+/// The resolved functions of one call for element type T, on the active ISA.
+#[derive(Clone, Copy)]
+struct Plan<T> {
+    row: RowFn<T>,
+    exact: Option<ExactFn>,
+    call: Call,
+}
+
+impl<T: Elem> Plan<T> {
+    fn new(call: Call) -> Plan<T> {
+        Plan { row: row_fn::<T>(call.kernel, call.mode, simd::active()), exact: exact_fn(call.kernel), call }
+    }
+
+    /// One contiguous row; `x` and `y` never overlap here.
+    #[inline]
+    fn run(&self, x: &[T], g: Option<&[T]>, y: &mut [T]) {
+        self.row.call(&self.call.params, x, g, y);
+        if let Some(exact) = self.exact {
+            for i in 0..y.len() {
+                if let Some(v) = exact(self.call.mode, x[i].to_f64(), &self.call.params) {
+                    let scale = g.map_or(1.0, |g| g[i].to_f64());
+                    y[i] = T::from_f64(scale * v);
+                }
+            }
+        }
+    }
+}
+
+/// Stack blocks for strided or aliased rows.
+const BLOCK: usize = 256;
+
+// ------------------------------------------------------------------------------------------------------
+// Contiguous API (safe): for Rust callers, tests and benches.
+// ------------------------------------------------------------------------------------------------------
+
+fn check_len(expected: usize, got: usize) -> Result<(), Error> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch { expected, got })
+    }
+}
+
+/// `y = f(x)` (or the derivative, times `g` when given) over contiguous slices, on the pool when large.
+pub fn apply<T: Elem>(call: Call, x: &[T], g: Option<&[T]>, y: &mut [T]) -> Result<(), Error> {
+    check_len(y.len(), x.len())?;
+    if let Some(g) = g {
+        check_len(y.len(), g.len())?;
+    }
+    let shape = [y.len()];
+    let view_x = View { ptr: x.as_ptr(), strides: &[1] };
+    let view_g = g.map(|g| View { ptr: g.as_ptr(), strides: &[1] });
+    let view_y = ViewMut { ptr: y.as_mut_ptr(), strides: &[1] };
+    // SAFETY: the views describe exactly the three slices, which are valid for their lengths; `y` is a
+    // unique borrow, so nothing else reads or writes it during the call, and `x`/`g` cannot overlap it.
+    unsafe { apply_strided(call, &shape, view_x, view_g, view_y) };
+    Ok(())
+}
+
+/// In place: `y = f(y)` (or the derivative of the values in `y`, times `g`).
+pub fn apply_inplace<T: Elem>(call: Call, g: Option<&[T]>, y: &mut [T]) -> Result<(), Error> {
+    if let Some(g) = g {
+        check_len(y.len(), g.len())?;
+    }
+    let shape = [y.len()];
+    let view_g = g.map(|g| View { ptr: g.as_ptr(), strides: &[1] });
+    let view_y = ViewMut { ptr: y.as_mut_ptr(), strides: &[1] };
+    let view_x = View { ptr: view_y.ptr as *const T, strides: &[1] };
+    // SAFETY: as in `apply`; `x` is `y` itself, which the driver detects as an exact alias and handles by
+    // copying each block before writing it.
+    unsafe { apply_strided(call, &shape, view_x, view_g, view_y) };
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Strided API: what the Python bindings call with NumPy's pointers and strides.
+// ------------------------------------------------------------------------------------------------------
+
+/// A read-only strided operand: base pointer and one stride per axis, in elements (may be negative/zero).
+#[derive(Clone, Copy, Debug)]
+pub struct View<'a, T> {
+    pub ptr: *const T,
+    pub strides: &'a [isize],
+}
+
+/// The output operand.
+#[derive(Clone, Copy, Debug)]
+pub struct ViewMut<'a, T> {
+    pub ptr: *mut T,
+    pub strides: &'a [isize],
+}
+
+/// An axis after planning: its length and the stride of x, g, y on it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Axis {
+    len: usize,
+    strides: [isize; 3],
+}
+
+/// Raw pointers of one call, shared by the chunks that run on the pool.
+#[derive(Clone, Copy)]
+struct Ptrs<T> {
+    x: *const T,
+    g: *const T,
+    y: *mut T,
+    has_g: bool,
+    /// x (or g) is the very same memory as y, element for element: read each block before writing it.
+    aliased: bool,
+}
+
+// SAFETY: chunks handed to other threads write disjoint sets of output elements (the output was checked
+// to have no internal overlap before going parallel), and read inputs that nothing writes during the call
+// except the exactly aliased elements, which only the chunk owning them reads and writes.
+unsafe impl<T> Send for Ptrs<T> {}
+// SAFETY: see `Send`; the struct is only read.
+unsafe impl<T> Sync for Ptrs<T> {}
+
+/// Sorted, merged axes (outermost first); an empty shape becomes a single element.
+fn plan_axes(shape: &[usize], strides: [&[isize]; 3]) -> Vec<Axis> {
+    let mut axes: Vec<Axis> = (0..shape.len())
+        .filter(|&i| shape[i] != 1)
+        .map(|i| Axis { len: shape[i], strides: [strides[0][i], strides[1][i], strides[2][i]] })
+        .collect();
+    // Output strides decide the order (NumPy's K order), x's break ties; stable sort keeps C order else.
+    axes.sort_by(|a, b| {
+        let key = |ax: &Axis| (ax.strides[2].unsigned_abs(), ax.strides[0].unsigned_abs());
+        key(b).cmp(&key(a))
+    });
+    let mut merged: Vec<Axis> = Vec::with_capacity(axes.len());
+    for axis in axes {
+        if let Some(outer) = merged.last_mut() {
+            let contiguous = (0..3).all(|k| outer.strides[k] == axis.strides[k] * axis.len as isize);
+            if contiguous {
+                outer.len *= axis.len;
+                outer.strides = axis.strides;
+                continue;
+            }
+        }
+        merged.push(axis);
+    }
+    if merged.is_empty() {
+        merged.push(Axis { len: 1, strides: [1, 1, 1] });
+    }
+    merged
+}
+
+/// Byte-free extent of operand `k`: (lowest, highest) element offset reached from its base.
+fn extent(axes: &[Axis], k: usize) -> (isize, isize) {
+    axes.iter().fold((0, 0), |(lo, hi), ax| {
+        let reach = (ax.len as isize - 1) * ax.strides[k];
+        (lo + reach.min(0), hi + reach.max(0))
+    })
+}
+
+/// Whether two operands' memory ranges intersect.
+fn ranges_overlap<T>(a: *const T, ea: (isize, isize), b: *const T, eb: (isize, isize)) -> bool {
+    let size = core::mem::size_of::<T>() as isize;
+    let (a0, a1) = (a as isize + ea.0 * size, a as isize + (ea.1 + 1) * size);
+    let (b0, b1) = (b as isize + eb.0 * size, b as isize + (eb.1 + 1) * size);
+    a0 < b1 && b0 < a1
+}
+
+/// Whether distinct indices of the output may share memory (a broadcast or self-overlapping `out`).
+fn may_self_overlap(axes: &[Axis]) -> bool {
+    let mut sorted: Vec<(usize, usize)> = axes.iter().map(|a| (a.strides[2].unsigned_abs(), a.len)).collect();
+    sorted.sort_unstable();
+    let mut reach = 0usize; // largest offset spanned by the inner axes so far
+    for (stride, len) in sorted {
+        if len > 1 && stride <= reach {
+            return true;
+        }
+        reach += stride * (len - 1);
+    }
+    false
+}
+
+/// Gather a strided operand into a new contiguous buffer laid out in the planned axis order.
+///
+/// # Safety
+/// Every element of the operand described by `ptr` and stride `k` of `axes` must be readable.
+unsafe fn gather_all<T: Elem>(ptr: *const T, axes: &[Axis], k: usize) -> Vec<T> {
+    let total: usize = axes.iter().map(|a| a.len).product();
+    let mut out = Vec::with_capacity(total);
+    let mut index = vec![0usize; axes.len()];
+    let mut offset = 0isize;
+    for _ in 0..total {
+        // SAFETY: `offset` is the offset of an index inside the shape, readable by the caller's contract.
+        out.push(unsafe { *ptr.offset(offset) });
+        for d in (0..axes.len()).rev() {
+            index[d] += 1;
+            offset += axes[d].strides[k];
+            if index[d] < axes[d].len {
+                break;
+            }
+            offset -= axes[d].strides[k] * axes[d].len as isize;
+            index[d] = 0;
+        }
+    }
+    out
+}
+
+/// Apply `call` over an N-dimensional strided call.
+///
+/// # Safety
+/// For every index `i` inside `shape`, `x.ptr + Σ i_k·x.strides[k]` (and the same for `g`) must be valid
+/// for reads of `T`, and the same offsets of `y` valid for writes; no other thread may write any of that
+/// memory during the call. `x.strides`, `g.strides` and `y.strides` must have `shape.len()` entries.
+/// Inputs may overlap the output in any way.
+pub unsafe fn apply_strided<T: Elem>(
+    call: Call,
+    shape: &[usize],
+    x: View<'_, T>,
+    g: Option<View<'_, T>>,
+    y: ViewMut<'_, T>,
+) {
+    if shape.contains(&0) {
+        return;
+    }
+    let g_strides = g.map_or(x.strides, |g| g.strides);
+    let mut axes = plan_axes(shape, [x.strides, g_strides, y.strides]);
+    let y_extent = extent(&axes, 2);
+    let mut ptrs = Ptrs { x: x.ptr, g: g.map_or(core::ptr::null(), |g| g.ptr), y: y.ptr, has_g: g.is_some(), aliased: false };
+
+    // Inputs that overlap the output other than element for element are copied first.
+    let mut keep_alive: Vec<Vec<T>> = Vec::new();
+    let mut relocated = [false; 2];
+    for k in 0..2 {
+        let ptr = if k == 0 { ptrs.x } else { ptrs.g };
+        if k == 1 && !ptrs.has_g {
+            continue;
+        }
+        if !ranges_overlap(ptr, extent(&axes, k), ptrs.y as *const T, y_extent) {
+            continue;
+        }
+        let same = ptr == ptrs.y as *const T && axes.iter().all(|a| a.strides[k] == a.strides[2]);
+        if same {
+            ptrs.aliased = true;
+            continue;
+        }
+        // SAFETY: the caller guarantees every element of this operand is readable.
+        let copy = unsafe { gather_all(ptr, &axes, k) };
+        if k == 0 {
+            ptrs.x = copy.as_ptr();
+        } else {
+            ptrs.g = copy.as_ptr();
+        }
+        relocated[k] = true;
+        keep_alive.push(copy);
+    }
+    if relocated.iter().any(|&r| r) {
+        // Relocated operands are contiguous in the planned order: rewrite their strides.
+        let mut step = 1isize;
+        for axis in axes.iter_mut().rev() {
+            for k in 0..2 {
+                if relocated[k] {
+                    axis.strides[k] = step;
+                }
+            }
+            step *= axis.len as isize;
+        }
+    }
+
+    let plan = Plan::<T>::new(call);
+    let total: usize = axes.iter().map(|a| a.len).product();
+    let threads = if may_self_overlap(&axes) { 1 } else { parallel::num_threads() };
+    let (chunks, per_chunk) = parallel::chunking(total, call.kernel.info().cost, threads);
+    let pool = if chunks > 1 { parallel::pool(threads) } else { None };
+    match pool {
+        Some(pool) => pool.install(|| {
+            (0..chunks).into_par_iter().for_each(|c| {
+                let end = ((c + 1) * per_chunk).min(total);
+                // SAFETY: the chunks cover disjoint index ranges of an output without self-overlap (see
+                // `Ptrs`), and the caller's contract covers every offset `run_range` forms.
+                unsafe { run_range(&plan, &axes, ptrs, c * per_chunk, end) }
+            })
+        }),
+        // SAFETY: the caller's contract covers every offset in the shape.
+        None => unsafe { run_range(&plan, &axes, ptrs, 0, total) },
+    }
+    drop(keep_alive);
+}
+
+/// Compute linear indices [start, end) of the planned iteration space.
+///
+/// # Safety
+/// As `apply_strided`, for the offsets of these indices.
+unsafe fn run_range<T: Elem>(plan: &Plan<T>, axes: &[Axis], ptrs: Ptrs<T>, start: usize, end: usize) {
+    let (outer, inner) = axes.split_at(axes.len() - 1);
+    let row = inner[0];
+    let mut index = vec![0usize; outer.len()];
+    let mut rem = start / row.len;
+    for d in (0..outer.len()).rev() {
+        index[d] = rem % outer[d].len;
+        rem /= outer[d].len;
+    }
+    let mut offset = [0isize; 3];
+    for (d, &i) in index.iter().enumerate() {
+        for k in 0..3 {
+            offset[k] += i as isize * outer[d].strides[k];
+        }
+    }
+    let mut col = start % row.len;
+    let mut pos = start;
+    while pos < end {
+        let len = (row.len - col).min(end - pos);
+        let at = |k: usize| offset[k] + col as isize * row.strides[k];
+        // SAFETY: the offsets are those of indices inside the shape (caller's contract).
+        unsafe {
+            run_row(
+                plan,
+                ptrs.x.offset(at(0)),
+                if ptrs.has_g { ptrs.g.offset(at(1)) } else { core::ptr::null() },
+                ptrs.y.offset(at(2)),
+                row.strides,
+                len,
+                ptrs.aliased,
+            )
+        };
+        pos += len;
+        col = 0;
+        for d in (0..outer.len()).rev() {
+            index[d] += 1;
+            for k in 0..3 {
+                offset[k] += outer[d].strides[k];
+            }
+            if index[d] < outer[d].len {
+                break;
+            }
+            for k in 0..3 {
+                offset[k] -= outer[d].strides[k] * outer[d].len as isize;
+            }
+            index[d] = 0;
+        }
+    }
+}
+
+/// One row of `len` elements at the given pointers with the given strides.
+///
+/// # Safety
+/// `x + i·sx`, `g + i·sg` readable and `y + i·sy` writable for i < len (g only when non-null); x and g
+/// either do not overlap y or (when `aliased`) are the same elements as y.
+unsafe fn run_row<T: Elem>(
+    plan: &Plan<T>,
+    x: *const T,
+    g: *const T,
+    y: *mut T,
+    strides: [isize; 3],
+    len: usize,
+    aliased: bool,
+) {
+    let has_g = !g.is_null();
+    let contiguous = strides[0] == 1 && strides[2] == 1 && (!has_g || strides[1] == 1);
+    if contiguous && !aliased {
+        // SAFETY: contiguous rows of `len` valid elements; y does not overlap x or g (not aliased, and
+        // partial overlaps were copied away), so the shared and the unique borrow are disjoint.
+        unsafe {
+            let xs = core::slice::from_raw_parts(x, len);
+            let gs = has_g.then(|| core::slice::from_raw_parts(g, len));
+            let ys = core::slice::from_raw_parts_mut(y, len);
+            plan.run(xs, gs, ys);
+        }
+        return;
+    }
+    let mut bx = [T::default(); BLOCK];
+    let mut bg = [T::default(); BLOCK];
+    let mut by = [T::default(); BLOCK];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(BLOCK);
+        for i in 0..n {
+            let at = (done + i) as isize;
+            // SAFETY: index done + i < len, readable by the contract; read before any write to y below.
+            unsafe {
+                bx[i] = *x.offset(at * strides[0]);
+                if has_g {
+                    bg[i] = *g.offset(at * strides[1]);
+                }
+            }
+        }
+        plan.run(&bx[..n], has_g.then_some(&bg[..n]), &mut by[..n]);
+        for (i, &v) in by[..n].iter().enumerate() {
+            // SAFETY: index done + i < len, writable by the contract.
+            unsafe { *y.offset((done + i) as isize * strides[2]) = v };
+        }
+        done += n;
+    }
+}

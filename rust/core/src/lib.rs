@@ -1,0 +1,17 @@
+//! fastact-core: SIMD, multithreaded kernels for neural-network activation functions and their
+//! derivatives. No Python here: the bindings live in `rust/python`.
+//!
+//! Layout: [`math`] (vectorisable exp, expm1, log1p, tanh, erfc, sin), [`ops`] (the activations, by family),
+//! [`table`] (the one list of kernels), [`simd`] (ISA detection and trampolines), [`driver`] (strided loops,
+//! blocks, aliasing), [`parallel`] (the thread pool).
+
+pub mod driver;
+pub mod math;
+pub mod ops;
+pub mod parallel;
+pub mod real;
+pub mod simd;
+pub mod table;
+
+pub use driver::{apply, apply_inplace, apply_strided, Call, Error, Mode, View, ViewMut};
+pub use table::{KernelId, KernelInfo, KERNELS};

@@ -1,0 +1,60 @@
+//! The activations, one zero-sized type each, grouped by family. Each implements [`Kernel`]: a forward,
+//! its derivative, and (where it exists) the derivative written from the output. The table in
+//! `crate::table` lists them; nothing else needs to know they exist.
+
+mod exponential;
+mod gaussian;
+mod hyperbolic;
+mod piecewise;
+mod trig;
+
+pub use exponential::{Celu, Elu, LogSigmoid, Mish, Selu, Sigmoid, Silu, Softplus};
+pub use gaussian::{Gelu, GeluTanh};
+pub use hyperbolic::{Softsign, Tanh, Tanhshrink};
+pub use piecewise::{
+    BinaryStep, HardSigmoid, HardSwish, HardTanh, Hardshrink, Identity, LeakyRelu, Relu, Relu6, Softshrink,
+    Threshold,
+};
+pub use trig::Sine;
+
+use crate::real::Real;
+
+/// A kernel's numeric parameters in table order (unused slots are 0).
+pub type Params<R> = [R; 2];
+
+pub trait Kernel: Send + Sync + 'static {
+    /// f32 inputs are widened to f64, computed, and rounded once: accuracy ~0.5 ULP at half the lanes.
+    const PROMOTE: bool;
+    /// Whether `derivative_from_output` is meaningful.
+    const FROM_OUTPUT: bool = false;
+    /// Whether some inputs need the scalar exact path (see `needs_exact`).
+    const HAS_EXACT: bool = false;
+
+    fn forward<R: Real>(x: R, p: Params<R>) -> R;
+    fn derivative<R: Real>(x: R, p: Params<R>) -> R;
+    fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
+        let _ = (y, p);
+        R::NAN
+    }
+    /// Inputs the vector path cannot handle (sine's huge arguments); patched afterwards, one by one.
+    fn needs_exact(x: f64, p: Params<f64>) -> bool {
+        let _ = (x, p);
+        false
+    }
+    fn forward_exact(x: f64, p: Params<f64>) -> f64 {
+        Self::forward(x, p)
+    }
+    fn derivative_exact(x: f64, p: Params<f64>) -> f64 {
+        Self::derivative(x, p)
+    }
+}
+
+/// `if cond { a } else { b }`, named for readability in kernels.
+#[inline(always)]
+pub(crate) fn select<R: Real>(cond: bool, a: R, b: R) -> R {
+    if cond {
+        a
+    } else {
+        b
+    }
+}

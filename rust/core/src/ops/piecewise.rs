@@ -1,0 +1,201 @@
+//! Piecewise-linear activations. Exact in the input's precision (no promotion), and the value at every
+//! kink and at NaN follows PyTorch's CPU kernels: its backward branch tests are copied literally, so a
+//! comparison with NaN (always false) picks the same branch as in PyTorch.
+
+use super::{select, Kernel, Params};
+use crate::real::Real;
+
+/// slope·x.
+pub struct Identity;
+impl Kernel for Identity {
+    const PROMOTE: bool = false;
+    const FROM_OUTPUT: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        p[0] * x
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(_x: R, p: Params<R>) -> R {
+        p[0]
+    }
+    #[inline(always)]
+    fn derivative_from_output<R: Real>(_y: R, p: Params<R>) -> R {
+        p[0]
+    }
+}
+
+/// 1 where x >= threshold, else 0; NaN -> NaN. Derivative 0 (NaN at NaN).
+pub struct BinaryStep;
+impl Kernel for BinaryStep {
+    const PROMOTE: bool = false;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        let step = select(x >= p[0], R::c(1.0), R::c(0.0));
+        select(x.is_nan(), x, step)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        select(x.is_nan(), x, R::c(0.0))
+    }
+}
+
+/// max(x, 0), keeping NaN and -0.0 like PyTorch's vectorised clamp_min. relu'(0) = 0, relu'(NaN) = 1.
+pub struct Relu;
+impl Kernel for Relu {
+    const PROMOTE: bool = false;
+    const FROM_OUTPUT: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        select(x < R::c(0.0), R::c(0.0), x)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        select(x <= R::c(0.0), R::c(0.0), R::c(1.0))
+    }
+    #[inline(always)]
+    fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
+        Self::derivative(y, p)
+    }
+}
+
+/// x if x > 0 else negative_slope·x.
+pub struct LeakyRelu;
+impl Kernel for LeakyRelu {
+    const PROMOTE: bool = false;
+    const FROM_OUTPUT: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        select(x > R::c(0.0), x, x * p[0])
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, p: Params<R>) -> R {
+        select(x > R::c(0.0), R::c(1.0), p[0])
+    }
+    #[inline(always)]
+    fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
+        Self::derivative(y, p)
+    }
+}
+
+#[inline(always)]
+fn clamp<R: Real>(x: R, lo: R, hi: R) -> R {
+    select(x < lo, lo, select(x > hi, hi, x))
+}
+
+#[inline(always)]
+fn inside<R: Real>(x: R, lo: R, hi: R) -> R {
+    // PyTorch's hardtanh_backward: 0 where x <= lo or x >= hi, so NaN passes the gradient.
+    select(x <= lo || x >= hi, R::c(0.0), R::c(1.0))
+}
+
+/// min(max(x, 0), 6).
+pub struct Relu6;
+impl Kernel for Relu6 {
+    const PROMOTE: bool = false;
+    const FROM_OUTPUT: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        clamp(x, R::c(0.0), R::c(6.0))
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        inside(x, R::c(0.0), R::c(6.0))
+    }
+    #[inline(always)]
+    fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
+        Self::derivative(y, p)
+    }
+}
+
+/// clamp(x, min_val, max_val).
+pub struct HardTanh;
+impl Kernel for HardTanh {
+    const PROMOTE: bool = false;
+    const FROM_OUTPUT: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        clamp(x, p[0], p[1])
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, p: Params<R>) -> R {
+        inside(x, p[0], p[1])
+    }
+    #[inline(always)]
+    fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
+        Self::derivative(y, p)
+    }
+}
+
+/// relu6(x + 3)/6. Promoted so x + 3 is not rounded in f32.
+pub struct HardSigmoid;
+impl Kernel for HardSigmoid {
+    const PROMOTE: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        clamp(x + R::c(3.0), R::c(0.0), R::c(6.0)) / R::c(6.0)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        select(x > R::c(-3.0) && x < R::c(3.0), R::c(1.0 / 6.0), R::c(0.0))
+    }
+}
+
+/// x·relu6(x + 3)/6; hard_swish(x <= -3) = -0.0 (PyTorch's x·0/6, and the limit at -inf).
+pub struct HardSwish;
+impl Kernel for HardSwish {
+    const PROMOTE: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        let y = x * clamp(x + R::c(3.0), R::c(0.0), R::c(6.0)) / R::c(6.0);
+        select(x <= R::c(-3.0), R::c(-0.0), y)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        let mid = x / R::c(3.0) + R::c(0.5);
+        select(x < R::c(-3.0), R::c(0.0), select(x <= R::c(3.0), mid, R::c(1.0)))
+    }
+}
+
+/// x - lambd above lambd, x + lambd below -lambd, 0 between; NaN -> NaN.
+pub struct Softshrink;
+impl Kernel for Softshrink {
+    const PROMOTE: bool = false;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        let l = p[0];
+        let y = select(x > l, x - l, select(x < -l, x + l, R::c(0.0)));
+        select(x.is_nan(), x, y)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, p: Params<R>) -> R {
+        select(x >= -p[0] && x <= p[0], R::c(0.0), R::c(1.0))
+    }
+}
+
+/// 0 for -lambd <= x <= lambd, else x.
+pub struct Hardshrink;
+impl Kernel for Hardshrink {
+    const PROMOTE: bool = false;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        select(x >= -p[0] && x <= p[0], R::c(0.0), x)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, p: Params<R>) -> R {
+        select(x >= -p[0] && x <= p[0], R::c(0.0), R::c(1.0))
+    }
+}
+
+/// value where x <= threshold, else x.
+pub struct Threshold;
+impl Kernel for Threshold {
+    const PROMOTE: bool = false;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        select(x <= p[0], p[1], x)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, p: Params<R>) -> R {
+        select(x <= p[0], R::c(0.0), R::c(1.0))
+    }
+}

@@ -1,0 +1,85 @@
+//! Threads: a private rayon pool (fastact never competes with other rayon users in the process), its size,
+//! and when work is worth splitting.
+//!
+//! Fork safety: rayon's worker threads do not exist in a `fork()`ed child, and a pool inherited that way
+//! would deadlock. The pool records the pid that built it; in any other process fastact runs inline, on
+//! the calling thread, without touching the inherited pool or its lock.
+
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rayon::ThreadPool;
+
+/// Elements below which a thread hand-off costs more than it saves, for a kernel of cost 1 ns/element.
+/// A hand-off to the pool and back costs ~5-10 µs; chunks of this size make that < 5% overhead.
+pub const PARALLEL_WORK_NS: usize = 200_000;
+/// No task smaller than this many elements (PyTorch's GRAIN_SIZE is 32768 for the same reason).
+pub const MIN_CHUNK: usize = 16_384;
+
+static REQUESTED: AtomicUsize = AtomicUsize::new(0);
+static POOL_PID: AtomicU32 = AtomicU32::new(0);
+static POOL: Mutex<Option<(usize, Arc<ThreadPool>)>> = Mutex::new(None);
+
+fn default_threads() -> usize {
+    static DEFAULT: OnceLock<usize> = OnceLock::new();
+    *DEFAULT.get_or_init(|| {
+        std::env::var("FASTACT_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
+}
+
+/// The number of threads large calls use.
+pub fn num_threads() -> usize {
+    match REQUESTED.load(Ordering::Relaxed) {
+        0 => default_threads(),
+        n => n,
+    }
+}
+
+/// Use `n` threads from now on (`0` restores the default: `FASTACT_NUM_THREADS` or all cores).
+pub fn set_num_threads(n: usize) {
+    REQUESTED.store(n, Ordering::Relaxed);
+}
+
+/// Whether this process is a fork of the one that built the pool.
+fn in_forked_child() -> bool {
+    let owner = POOL_PID.load(Ordering::Acquire);
+    owner != 0 && owner != std::process::id()
+}
+
+/// The pool for `threads` workers, or None to run inline (one thread, a forked child, or no pool could
+/// be built).
+pub(crate) fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
+    if threads <= 1 || in_forked_child() {
+        return None;
+    }
+    let mut slot = POOL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((n, pool)) = slot.as_ref() {
+        if *n == threads {
+            return Some(Arc::clone(pool));
+        }
+    }
+    let built = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("fastact-{i}"))
+        .build()
+        .ok()
+        .map(Arc::new)?;
+    POOL_PID.store(std::process::id(), Ordering::Release);
+    *slot = Some((threads, Arc::clone(&built)));
+    Some(built)
+}
+
+/// How many chunks to split `n` elements of a kernel costing `cost` ns/element into (1 = inline).
+pub(crate) fn chunking(n: usize, cost: usize, threads: usize) -> (usize, usize) {
+    if threads <= 1 || n.saturating_mul(cost.max(1)) < PARALLEL_WORK_NS || n < 2 * MIN_CHUNK / cost.max(1) {
+        return (1, n);
+    }
+    // About four chunks per thread leaves room for work stealing; multiples of 64 elements keep every
+    // chunk's start aligned to whole cache lines and vector widths relative to the base.
+    let per_chunk = n.div_ceil(4 * threads).max(MIN_CHUNK / cost.max(1)).next_multiple_of(64);
+    (n.div_ceil(per_chunk), per_chunk)
+}

@@ -1,0 +1,156 @@
+//! The ISA layer: which instruction set the kernels run with, chosen once from the CPU and the
+//! `FASTACT_ISA` override (`portable`, `avx2`, `avx512`), and the `#[target_feature]` trampolines that
+//! compile each kernel's row loop for that instruction set.
+//!
+//! The kernels themselves are plain branch-free scalar code (`crate::real`); inside a trampoline, LLVM
+//! vectorises their loops with the enabled features (16 f32 / 8 f64 lanes on AVX-512). The portable level
+//! is SSE2 on x86-64 and NEON on aarch64, both part of their baseline.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::driver::{row_loop, Mode, RowFn};
+use crate::ops::Kernel;
+use crate::real::Elem;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Isa {
+    Portable = 1,
+    Avx2 = 2,
+    Avx512 = 3,
+}
+
+impl Isa {
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Portable => {
+                if cfg!(target_arch = "aarch64") {
+                    "neon"
+                } else {
+                    "sse2"
+                }
+            }
+            Isa::Avx2 => "avx2",
+            Isa::Avx512 => "avx512",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Isa> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "portable" | "sse2" | "neon" | "baseline" => Some(Isa::Portable),
+            "avx2" => Some(Isa::Avx2),
+            "avx512" | "avx512f" => Some(Isa::Avx512),
+            _ => None,
+        }
+    }
+
+    /// The best level this CPU supports.
+    pub fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512dq")
+                && std::is_x86_feature_detected!("avx512vl")
+                && std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("fma")
+            {
+                return Isa::Avx512;
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Portable
+    }
+}
+
+static ACTIVE: AtomicU8 = AtomicU8::new(0);
+
+/// The ISA in use: the CPU's best, lowered by `FASTACT_ISA` if set (never raised above what the CPU has).
+pub fn active() -> Isa {
+    match ACTIVE.load(Ordering::Relaxed) {
+        1 => Isa::Portable,
+        2 => Isa::Avx2,
+        3 => Isa::Avx512,
+        _ => {
+            let detected = Isa::detect();
+            let chosen = std::env::var("FASTACT_ISA")
+                .ok()
+                .and_then(|v| Isa::parse(&v))
+                .map_or(detected, |wanted| wanted.min(detected));
+            ACTIVE.store(chosen as u8, Ordering::Relaxed);
+            chosen
+        }
+    }
+}
+
+/// Use `isa` from now on (clamped to what the CPU supports); returns the level actually set.
+pub fn set_active(isa: Isa) -> Isa {
+    let chosen = isa.min(Isa::detect());
+    ACTIVE.store(chosen as u8, Ordering::Relaxed);
+    chosen
+}
+
+macro_rules! trampolines {
+    ($mode:ident) => {
+        pub(crate) mod $mode {
+            use super::*;
+
+            pub(crate) fn portable<T: Elem, K: Kernel, const MODE: u8>(
+                p: &[f64; 2],
+                x: &[T],
+                g: Option<&[T]>,
+                y: &mut [T],
+            ) {
+                row_loop::<T, K, MODE>(p, x, g, y)
+            }
+
+            /// # Safety
+            /// The CPU must support AVX2 and FMA (`Isa::detect` checked it before this is selected).
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma,f16c")]
+            pub(crate) unsafe fn avx2<T: Elem, K: Kernel, const MODE: u8>(
+                p: &[f64; 2],
+                x: &[T],
+                g: Option<&[T]>,
+                y: &mut [T],
+            ) {
+                row_loop::<T, K, MODE>(p, x, g, y)
+            }
+
+            /// # Safety
+            /// The CPU must support AVX-512 F/DQ/VL/BW (`Isa::detect` checked it before this is selected).
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,f16c")]
+            pub(crate) unsafe fn avx512<T: Elem, K: Kernel, const MODE: u8>(
+                p: &[f64; 2],
+                x: &[T],
+                g: Option<&[T]>,
+                y: &mut [T],
+            ) {
+                row_loop::<T, K, MODE>(p, x, g, y)
+            }
+        }
+    };
+}
+trampolines!(levels);
+
+/// The row function for kernel `K` in `mode` on `isa`.
+pub(crate) fn select_row<T: Elem, K: Kernel>(mode: Mode, isa: Isa) -> RowFn<T> {
+    macro_rules! pick {
+        ($m:expr) => {
+            match isa {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512 => RowFn::Unsafe(levels::avx512::<T, K, { $m }>),
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2 => RowFn::Unsafe(levels::avx2::<T, K, { $m }>),
+                _ => RowFn::Safe(levels::portable::<T, K, { $m }>),
+            }
+        };
+    }
+    match mode {
+        Mode::Forward => pick!(0),
+        Mode::Derivative => pick!(1),
+        Mode::FromOutput => pick!(2),
+    }
+}

@@ -1,0 +1,107 @@
+//! The kernel table: one row per native kernel. Everything in Rust that enumerates kernels — the
+//! `KernelId` enum, the metadata the bindings export, the dispatch match, the tests and benches —
+//! is generated from [`for_each_kernel!`]. The Python catalogue (`python/fastact/_catalogue.py`) names
+//! these kernels and adds the documentation; a test checks that the two agree.
+
+/// Calls `$m!` with the whole table. Columns: python name => kernel type, number of parameters,
+/// relative cost (nanoseconds per element of the scalar path, measured; it sets the parallel threshold),
+/// ULP bounds enforced by the tests: (f32 forward, f32 derivative, f64 forward, f64 derivative).
+#[macro_export]
+macro_rules! for_each_kernel {
+    ($m:ident) => {
+        $m! {
+            identity    => Identity,    params 1, cost 1,  ulp (0, 0, 0, 0);
+            binary_step => BinaryStep,  params 1, cost 1,  ulp (0, 0, 0, 0);
+            sigmoid     => Sigmoid,     params 0, cost 8,  ulp (1, 1, 2, 4);
+            tanh        => Tanh,        params 0, cost 8,  ulp (1, 1, 2, 4);
+            relu        => Relu,        params 0, cost 1,  ulp (0, 0, 0, 0);
+            leaky_relu  => LeakyRelu,   params 1, cost 1,  ulp (0, 0, 0, 0);
+            softplus    => Softplus,    params 2, cost 12, ulp (1, 1, 4, 4);
+            elu         => Elu,         params 1, cost 8,  ulp (1, 1, 4, 4);
+            celu        => Celu,        params 1, cost 8,  ulp (1, 1, 4, 4);
+            selu        => Selu,        params 0, cost 8,  ulp (1, 1, 4, 4);
+            gelu        => Gelu,        params 0, cost 20, ulp (1, 1, 16, 16);
+            gelu_tanh   => GeluTanh,    params 0, cost 10, ulp (1, 1, 4, 8);
+            relu6       => Relu6,       params 0, cost 1,  ulp (0, 0, 0, 0);
+            log_sigmoid => LogSigmoid,  params 0, cost 12, ulp (1, 1, 4, 4);
+            hard_sigmoid => HardSigmoid, params 0, cost 1, ulp (1, 0, 1, 0);
+            sine        => Sine,        params 1, cost 10, ulp (1, 1, 2, 2);
+            silu        => Silu,        params 0, cost 8,  ulp (1, 1, 4, 4);
+            mish        => Mish,        params 0, cost 12, ulp (1, 1, 4, 16);
+            hard_swish  => HardSwish,   params 0, cost 1,  ulp (1, 1, 1, 1);
+            hard_tanh   => HardTanh,    params 2, cost 1,  ulp (0, 0, 0, 0);
+            softsign    => Softsign,    params 0, cost 2,  ulp (1, 1, 2, 2);
+            tanhshrink  => Tanhshrink,  params 0, cost 8,  ulp (1, 1, 16, 4);
+            softshrink  => Softshrink,  params 1, cost 1,  ulp (0, 0, 0, 0);
+            hardshrink  => Hardshrink,  params 1, cost 1,  ulp (0, 0, 0, 0);
+            threshold   => Threshold,   params 2, cost 1,  ulp (0, 0, 0, 0);
+        }
+    };
+}
+
+/// What the rest of the world may know about a kernel.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelInfo {
+    pub name: &'static str,
+    pub params: usize,
+    pub cost: usize,
+    pub promote: bool,
+    pub from_output: bool,
+    /// (f32 forward, f32 derivative, f64 forward, f64 derivative)
+    pub ulp: (u32, u32, u32, u32),
+}
+
+macro_rules! define_kernels {
+    ($($name:ident => $kernel:ident, params $np:literal, cost $cost:literal,
+       ulp ($u0:literal, $u1:literal, $u2:literal, $u3:literal);)*) => {
+        /// Every native kernel, in table order.
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum KernelId { $($name),* }
+
+        pub static KERNELS: &[KernelInfo] = &[$(KernelInfo {
+            name: stringify!($name),
+            params: $np,
+            cost: $cost,
+            promote: <$crate::ops::$kernel as $crate::ops::Kernel>::PROMOTE,
+            from_output: <$crate::ops::$kernel as $crate::ops::Kernel>::FROM_OUTPUT,
+            ulp: ($u0, $u1, $u2, $u3),
+        }),*];
+
+        impl KernelId {
+            pub const ALL: &'static [KernelId] = &[$(KernelId::$name),*];
+
+            pub fn info(self) -> &'static KernelInfo {
+                &KERNELS[self as usize]
+            }
+
+            pub fn from_index(index: usize) -> Option<KernelId> {
+                Self::ALL.get(index).copied()
+            }
+
+            pub fn from_name(name: &str) -> Option<KernelId> {
+                Self::ALL.iter().copied().find(|k| k.info().name == name)
+            }
+        }
+
+        /// The monomorphised row function for (kernel, mode, element type, ISA).
+        pub(crate) fn row_fn<T: $crate::real::Elem>(
+            kernel: KernelId,
+            mode: $crate::driver::Mode,
+            isa: $crate::simd::Isa,
+        ) -> $crate::driver::RowFn<T> {
+            match kernel {
+                $(KernelId::$name => $crate::simd::select_row::<T, $crate::ops::$kernel>(mode, isa),)*
+            }
+        }
+
+        /// The scalar exact patch for (kernel, mode), or None for kernels that never need one.
+        pub(crate) fn exact_fn(kernel: KernelId) -> Option<$crate::driver::ExactFn> {
+            match kernel {
+                $(KernelId::$name => $crate::driver::exact_fn_of::<$crate::ops::$kernel>(),)*
+            }
+        }
+    };
+}
+
+for_each_kernel!(define_kernels);

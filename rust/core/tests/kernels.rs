@@ -1,0 +1,216 @@
+//! Table-driven tests of the kernels and the driver: every row of the kernel table, every mode, every ISA
+//! level this CPU has. Accuracy against mpmath is tested from Python (tests/test_accuracy.py); here the
+//! f32 path is checked against the f64 kernel, and the machinery (ISA parity, strides, aliasing, threads)
+//! against the plain contiguous call.
+
+use fastact_core::simd::{self, Isa};
+use fastact_core::{apply, apply_inplace, apply_strided, Call, KernelId, Mode, View, ViewMut};
+
+fn modes(kernel: KernelId) -> Vec<Mode> {
+    let mut m = vec![Mode::Forward, Mode::Derivative];
+    if kernel.info().from_output {
+        m.push(Mode::FromOutput);
+    }
+    m
+}
+
+/// Parameters that are valid for every kernel that reads them (slot meaning differs per kernel).
+fn params(kernel: KernelId) -> [f64; 2] {
+    match kernel.info().name {
+        "hard_tanh" => [-1.0, 1.0],
+        "softplus" => [1.0, 20.0],
+        "threshold" => [0.5, -2.0],
+        "leaky_relu" => [0.01, 0.0],
+        "softshrink" | "hardshrink" => [0.5, 0.0],
+        "identity" | "elu" | "celu" | "sine" => [1.0, 0.0],
+        _ => [0.0, 0.0],
+    }
+}
+
+/// A deterministic spread of inputs: a dense grid, wide magnitudes, and the special values.
+fn samples() -> Vec<f64> {
+    let mut v: Vec<f64> = (-4000..=4000).map(|i| i as f64 * 0.005).collect();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..4000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mag = (seed % 2000) as f64 / 20.0 - 60.0; // 10^-60 .. 10^40
+        let sign = if seed & 1 == 0 { 1.0 } else { -1.0 };
+        v.push(sign * 10f64.powf(mag / 2.0));
+    }
+    v.extend([0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e-310, -1e-310, 88.0, -88.0, 700.0]);
+    v
+}
+
+fn ulp_f32(got: f32, want: f32) -> f64 {
+    if got.is_nan() || want.is_nan() {
+        return if got.is_nan() && want.is_nan() { 0.0 } else { f64::INFINITY };
+    }
+    if got == want {
+        return 0.0;
+    }
+    let ulp = if want == 0.0 || !want.is_finite() {
+        f32::from_bits(1) as f64
+    } else {
+        let e = (want.abs() as f64).log2().floor().max(-126.0);
+        2f64.powf(e - 23.0)
+    };
+    ((got as f64) - (want as f64)).abs() / ulp
+}
+
+fn run<T: fastact_core::real::Elem>(call: Call, x: &[T], g: Option<&[T]>) -> Vec<T> {
+    let mut y = vec![T::default(); x.len()];
+    apply(call, x, g, &mut y).expect("lengths match");
+    y
+}
+
+fn all_levels() -> Vec<Isa> {
+    [Isa::Portable, Isa::Avx2, Isa::Avx512].into_iter().filter(|&i| i <= Isa::detect()).collect()
+}
+
+#[test]
+fn every_isa_level_gives_the_same_bits() {
+    // No kernel uses FMA and every loop is the same scalar code, so levels differ only in vector width.
+    let xs64 = samples();
+    let xs32: Vec<f32> = xs64.iter().map(|&v| v as f32).collect();
+    for &kernel in KernelId::ALL {
+        for mode in modes(kernel) {
+            let call = Call::new(kernel, mode, params(kernel)).unwrap();
+            let mut first: Option<(Vec<u32>, Vec<u64>)> = None;
+            for isa in all_levels() {
+                simd::set_active(isa);
+                let a: Vec<u32> = run(call, &xs32, None).iter().map(|v| v.to_bits()).collect();
+                let b: Vec<u64> = run(call, &xs64, None).iter().map(|v| v.to_bits()).collect();
+                match &first {
+                    None => first = Some((a, b)),
+                    Some((a0, b0)) => {
+                        assert!(a == *a0 && b == *b0, "{} {mode:?} differs on {isa:?}", kernel.info().name)
+                    }
+                }
+            }
+            simd::set_active(Isa::detect());
+        }
+    }
+}
+
+#[test]
+fn float32_matches_the_float64_kernel_within_the_table_bound() {
+    // The f64 kernels are checked against mpmath from Python; the f32 result must be that value rounded,
+    // within the f32 bound of the table (plus the f64 kernel's own error, far below an f32 ULP).
+    let xs64: Vec<f64> = samples().into_iter().map(|v| v as f32 as f64).collect();
+    let xs32: Vec<f32> = xs64.iter().map(|&v| v as f32).collect();
+    for &kernel in KernelId::ALL {
+        let info = kernel.info();
+        for mode in modes(kernel) {
+            let call = Call::new(kernel, mode, params(kernel)).unwrap();
+            let bound = if mode == Mode::Forward { info.ulp.0 } else { info.ulp.1 } as f64;
+            let got = run(call, &xs32, None);
+            let want = run(call, &xs64, None);
+            for i in 0..xs32.len() {
+                let err = ulp_f32(got[i], want[i] as f32);
+                // Where the derivative has a zero crossing, the f64 kernel's absolute error dominates.
+                let near_zero = (want[i].abs()) < 1e-6 && mode != Mode::Forward;
+                assert!(
+                    err <= bound.max(0.5) + 0.5 || near_zero,
+                    "{} {mode:?} at x={:e}: got {:e}, want {:e} ({err} ULP > {bound})",
+                    info.name, xs32[i], got[i], want[i]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn grad_out_multiplies_the_derivative() {
+    let xs: Vec<f64> = (-200..200).map(|i| i as f64 * 0.05).collect();
+    let g: Vec<f64> = xs.iter().map(|v| 0.5 - v * 0.25).collect();
+    for &kernel in KernelId::ALL {
+        let call = Call::new(kernel, Mode::Derivative, params(kernel)).unwrap();
+        let plain = run(call, &xs, None);
+        let scaled = run(call, &xs, Some(&g));
+        for i in 0..xs.len() {
+            assert_eq!(scaled[i].to_bits(), (g[i] * plain[i]).to_bits(), "{} at {}", kernel.info().name, xs[i]);
+        }
+    }
+}
+
+#[test]
+fn from_output_is_refused_where_it_does_not_exist() {
+    assert!(Call::new(KernelId::gelu, Mode::FromOutput, [0.0; 2]).is_err());
+    assert!(Call::new(KernelId::sigmoid, Mode::FromOutput, [0.0; 2]).is_ok());
+}
+
+#[test]
+fn strided_views_match_the_contiguous_call() {
+    // A 2-D array of 37 x 53, read transposed, reversed and with steps; output in another layout.
+    let (rows, cols) = (37usize, 53usize);
+    let base: Vec<f32> = (0..rows * cols * 2).map(|i| (i as f32 * 0.37).sin() * 7.0).collect();
+    let call = Call::new(KernelId::from_name("gelu").unwrap(), Mode::Forward, [0.0; 2]).unwrap();
+    let expect_fn = |v: f32| run(call, &[v], None)[0];
+    for (x_strides, offset) in [([cols as isize * 2, 2isize], 0isize), ([-(cols as isize) * 2, 1], ((rows - 1) * cols * 2) as isize)] {
+        let mut out = vec![0f32; rows * cols];
+        let y_strides = [1isize, rows as isize]; // Fortran order output
+        let x = View { ptr: base.as_ptr().wrapping_offset(offset), strides: &x_strides };
+        let y = ViewMut { ptr: out.as_mut_ptr(), strides: &y_strides };
+        // SAFETY: every offset r*xs0 + c*xs1 (+ offset) lies inside `base`, every r + c*rows inside `out`.
+        unsafe { apply_strided(call, &[rows, cols], x, None, y) };
+        for r in 0..rows {
+            for c in 0..cols {
+                let xi = base[(offset + r as isize * x_strides[0] + c as isize * x_strides[1]) as usize];
+                assert_eq!(out[r + c * rows].to_bits(), expect_fn(xi).to_bits());
+            }
+        }
+    }
+}
+
+#[test]
+fn in_place_and_overlapping_outputs_give_the_separate_output_answer() {
+    let xs: Vec<f64> = (0..5000).map(|i| (i as f64 * 0.013).cos() * 5.0).collect();
+    for name in ["sigmoid", "relu", "sine"] {
+        let call = Call::new(KernelId::from_name(name).unwrap(), Mode::Forward, params(KernelId::from_name(name).unwrap())).unwrap();
+        let expect = run(call, &xs, None);
+        let mut inplace = xs.clone();
+        apply_inplace(call, None, &mut inplace).unwrap();
+        assert_eq!(inplace, expect, "{name} in place");
+        // Output shifted by one element over the input: y[i] = f(x[i+1]) with y = buf[0..], x = buf[1..].
+        let mut buf = xs.clone();
+        let n = buf.len() - 1;
+        let ptr = buf.as_mut_ptr();
+        let x = View { ptr: ptr.wrapping_add(1) as *const f64, strides: &[1] };
+        let y = ViewMut { ptr, strides: &[1] };
+        // SAFETY: both views cover n elements inside `buf`, which nothing else touches.
+        unsafe { apply_strided(call, &[n], x, None, y) };
+        assert_eq!(&buf[..n], &expect[1..], "{name} overlapping");
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let xs: Vec<f32> = (0..1_000_003).map(|i| ((i as f32) * 0.001).sin() * 30.0).collect();
+    for name in ["relu", "sigmoid", "gelu", "sine"] {
+        let kernel = KernelId::from_name(name).unwrap();
+        let call = Call::new(kernel, Mode::Derivative, params(kernel)).unwrap();
+        fastact_core::parallel::set_num_threads(1);
+        let one = run(call, &xs, None);
+        for threads in [2, 3, 7] {
+            fastact_core::parallel::set_num_threads(threads);
+            let many = run(call, &xs, None);
+            assert!(one.iter().zip(&many).all(|(a, b)| a.to_bits() == b.to_bits()), "{name} with {threads} threads");
+        }
+        fastact_core::parallel::set_num_threads(0);
+    }
+}
+
+#[test]
+fn zero_sized_and_single_element_calls() {
+    let call = Call::new(KernelId::from_name("tanh").unwrap(), Mode::Forward, [0.0; 2]).unwrap();
+    let empty: Vec<f32> = vec![];
+    assert!(run(call, &empty, None).is_empty());
+    let mut y = [0f64; 1];
+    // SAFETY: a 0-d call reads and writes exactly one element.
+    unsafe { apply_strided(call, &[], View { ptr: [0.5f64].as_ptr(), strides: &[] }, None, ViewMut { ptr: y.as_mut_ptr(), strides: &[] }) };
+    assert_eq!(y[0], run(call, &[0.5f64], None)[0]);
+    let mut short = [0f32; 2];
+    assert!(apply(call, &[1.0f32; 3], None, &mut short).is_err());
+}

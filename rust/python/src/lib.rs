@@ -1,0 +1,242 @@
+//! `fastact._fastact`: the thin PyO3 layer over `fastact-core`.
+//!
+//! It only turns NumPy arrays into pointers and strides, allocates outputs, releases the GIL and maps
+//! errors. One entry point, `apply`, serves every kernel; the public functions with their signatures and
+//! docstrings are generated in Python from the catalogue (`python/fastact/_catalogue.py`).
+//!
+//! `apply` is the fast path: it accepts only what it can compute without conversion (aligned,
+//! native-endian float32/float64 ndarrays, matching `grad_out` and `out`) and returns `None` for
+//! anything else, so that the Python layer normalises the input (lists, integers, float16, byte-swapped or
+//! misaligned arrays) or raises the precise error, in one place for both backends.
+
+use fastact_core::{apply_strided, parallel, simd, Call, KernelId, Mode, View, ViewMut, KERNELS};
+use numpy::npyffi::{self, NPY_ORDER, NPY_TYPES, PY_ARRAY_API};
+use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+/// Calls at least this large release the GIL (NumPy uses 500; a GIL round trip costs ~1 µs).
+const DETACH_MIN_ELEMENTS: usize = 8192;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dtype {
+    F32,
+    F64,
+}
+
+/// An array the fast path can use as-is: its dtype, or None.
+fn usable(array: &Bound<'_, PyUntypedArray>) -> Option<Dtype> {
+    let descr = array.dtype();
+    let dtype = match descr.num() {
+        n if n == NPY_TYPES::NPY_FLOAT as i32 => Dtype::F32,
+        n if n == NPY_TYPES::NPY_DOUBLE as i32 => Dtype::F64,
+        _ => return None,
+    };
+    if descr.is_native_byteorder() == Some(false) || !array.is_aligned() {
+        return None;
+    }
+    let itemsize = descr.itemsize() as isize;
+    array.strides().iter().all(|s| s % itemsize == 0).then_some(dtype)
+}
+
+fn flags(array: &Bound<'_, PyUntypedArray>) -> i32 {
+    // SAFETY: `array` is a live ndarray and we hold the GIL; reading its flags field is what NumPy's
+    // PyArray_FLAGS macro does.
+    unsafe { (*npyffi::_PyArray_GET_ITEM_DATA(array.as_array_ptr())).flags }
+}
+
+fn data_ptr(array: &Bound<'_, PyUntypedArray>) -> *mut u8 {
+    // SAFETY: as in `flags`, for the data pointer (PyArray_DATA).
+    unsafe { (*npyffi::_PyArray_GET_ITEM_DATA(array.as_array_ptr())).data.cast() }
+}
+
+fn element_strides(array: &Bound<'_, PyUntypedArray>) -> Vec<isize> {
+    let itemsize = array.dtype().itemsize() as isize;
+    array.strides().iter().map(|s| s / itemsize).collect()
+}
+
+/// Everything the kernel needs, detached from Python objects so it can cross into `py.detach`.
+struct Job {
+    call: Call,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    x: (*const u8, Vec<isize>),
+    g: Option<(*const u8, Vec<isize>)>,
+    y: (*mut u8, Vec<isize>),
+}
+
+// SAFETY: the pointers refer to arrays whose Python objects the calling frame keeps alive for the whole
+// call; moving the job to the thread that runs it (itself, after releasing the GIL) changes no ownership.
+unsafe impl Send for Job {}
+
+impl Job {
+    /// # Safety
+    /// The pointers and strides must describe live arrays of the job's dtype and shape (x and g readable,
+    /// y writable), as built by `apply` below.
+    unsafe fn run(&self) {
+        match self.dtype {
+            // SAFETY: forwarded from this function's contract.
+            Dtype::F32 => unsafe { self.run_typed::<f32>() },
+            // SAFETY: forwarded from this function's contract.
+            Dtype::F64 => unsafe { self.run_typed::<f64>() },
+        }
+    }
+
+    unsafe fn run_typed<T: fastact_core::real::Elem>(&self) {
+        let x = View { ptr: self.x.0.cast::<T>(), strides: &self.x.1 };
+        let g = self.g.as_ref().map(|(p, s)| View { ptr: p.cast::<T>(), strides: s });
+        let y = ViewMut { ptr: self.y.0.cast::<T>(), strides: &self.y.1 };
+        // SAFETY: NumPy guarantees that every in-shape offset of an array is inside its buffer; `apply`
+        // checked that the three arrays have this shape and dtype, that y is writeable, and keeps them alive.
+        unsafe { apply_strided(self.call, &self.shape, x, g, y) };
+    }
+}
+
+/// Compute `kernel` in `mode` (0 forward, 1 derivative, 2 derivative from output) on `x`.
+///
+/// Returns the result (the `out` array when given, a scalar for 0-d input without `out`), or `None` when
+/// the input needs the Python slow path.
+#[pyfunction]
+#[pyo3(signature = (kernel, mode, x, grad_out, out, p0, p1))]
+#[allow(clippy::too_many_arguments)]
+fn apply<'py>(
+    py: Python<'py>,
+    kernel: usize,
+    mode: u8,
+    x: &Bound<'py, PyAny>,
+    grad_out: Option<&Bound<'py, PyAny>>,
+    out: Option<&Bound<'py, PyAny>>,
+    p0: f64,
+    p1: f64,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let kernel_id = KernelId::from_index(kernel)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown kernel index {kernel}")))?;
+    let mode = match mode {
+        0 => Mode::Forward,
+        1 => Mode::Derivative,
+        2 => Mode::FromOutput,
+        _ => return Err(PyValueError::new_err(format!("unknown mode {mode}"))),
+    };
+    let call = Call::new(kernel_id, mode, [p0, p1]).map_err(|e| PyValueError::new_err(e.to_string()))?;
+
+    let Ok(xa) = x.cast::<PyUntypedArray>() else { return Ok(None) };
+    let Some(dtype) = usable(xa) else { return Ok(None) };
+    let shape = xa.shape().to_vec();
+
+    let ga = match grad_out {
+        None => None,
+        Some(g) => match g.cast::<PyUntypedArray>() {
+            Ok(ga) if usable(ga) == Some(dtype) && ga.shape() == shape.as_slice() => Some(ga.clone()),
+            _ => return Ok(None),
+        },
+    };
+    let ya: Bound<'py, PyUntypedArray> = match out {
+        Some(o) => match o.cast::<PyUntypedArray>() {
+            Ok(oa)
+                if usable(oa) == Some(dtype)
+                    && oa.shape() == shape.as_slice()
+                    && flags(oa) & npyffi::NPY_ARRAY_WRITEABLE != 0 =>
+            {
+                oa.clone()
+            }
+            _ => return Ok(None),
+        },
+        None => {
+            // SAFETY: `xa` is a live ndarray; NewLikeArray returns a new reference (or NULL with an
+            // exception set), keeping x's memory order (NumPy's order "K") and dtype (descr NULL).
+            let raw = unsafe {
+                PY_ARRAY_API.PyArray_NewLikeArray(
+                    py,
+                    xa.as_array_ptr(),
+                    NPY_ORDER::NPY_KEEPORDER,
+                    core::ptr::null_mut(),
+                    0,
+                )
+            };
+            // SAFETY: `raw` is an owned reference or NULL, which from_owned_ptr_or_err turns into the error.
+            let obj = unsafe { Bound::from_owned_ptr_or_err(py, raw)? };
+            obj.cast_into::<PyUntypedArray>()?
+        }
+    };
+
+    let job = Job {
+        call,
+        dtype,
+        x: (data_ptr(xa) as *const u8, element_strides(xa)),
+        g: ga.as_ref().map(|ga| (data_ptr(ga) as *const u8, element_strides(ga))),
+        y: (data_ptr(&ya), element_strides(&ya)),
+        shape,
+    };
+    let total: usize = job.shape.iter().product();
+    if total >= DETACH_MIN_ELEMENTS {
+        // SAFETY: `xa`, `ga` and `ya` stay referenced by this frame until `detach` returns, so their
+        // buffers stay alive; `Job::run`'s contract holds by construction above.
+        py.detach(move || unsafe { job.run() });
+    } else {
+        // SAFETY: as above.
+        unsafe { job.run() };
+    }
+
+    if out.is_some() || xa.ndim() > 0 {
+        return Ok(Some(ya.into_any()));
+    }
+    // SAFETY: PyArray_Return steals the reference we pass and returns a new one (a NumPy scalar for 0-d).
+    let raw = unsafe { PY_ARRAY_API.PyArray_Return(py, ya.into_ptr().cast()) };
+    // SAFETY: an owned reference or NULL with an exception set.
+    Ok(Some(unsafe { Bound::from_owned_ptr_or_err(py, raw)? }))
+}
+
+/// The kernel table: (name, parameters, cost, promote, from_output, (ulp f32 fwd, f32 grad, f64 fwd, f64 grad)).
+#[pyfunction]
+fn kernels(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyTuple>>> {
+    KERNELS
+        .iter()
+        .map(|k| (k.name, k.params, k.cost, k.promote, k.from_output, k.ulp).into_pyobject(py))
+        .collect()
+}
+
+/// The SIMD level kernels run with: "avx512", "avx2", or "sse2"/"neon".
+#[pyfunction]
+fn simd_level() -> &'static str {
+    simd::active().name()
+}
+
+/// The best SIMD level this CPU supports.
+#[pyfunction]
+fn best_simd_level() -> &'static str {
+    simd::Isa::detect().name()
+}
+
+/// Switch SIMD level (clamped to what the CPU has); returns the level now in use.
+#[pyfunction]
+fn set_simd_level(name: &str) -> PyResult<&'static str> {
+    let isa = simd::Isa::parse(name).ok_or_else(|| {
+        PyValueError::new_err(format!("unknown SIMD level {name:?}; expected 'portable', 'avx2' or 'avx512'"))
+    })?;
+    Ok(simd::set_active(isa).name())
+}
+
+#[pyfunction]
+fn get_num_threads() -> usize {
+    parallel::num_threads()
+}
+
+/// Set the number of threads large calls use; 0 restores the default.
+#[pyfunction]
+fn set_num_threads(n: usize) {
+    parallel::set_num_threads(n)
+}
+
+#[pymodule]
+fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(apply, m)?)?;
+    m.add_function(wrap_pyfunction!(kernels, m)?)?;
+    m.add_function(wrap_pyfunction!(simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(best_simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(set_simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add("DETACH_MIN_ELEMENTS", DETACH_MIN_ELEMENTS)?;
+    Ok(())
+}
