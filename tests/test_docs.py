@@ -1,0 +1,66 @@
+"""Generated files are current, and the typed API checks under mypy --strict."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _gen_docs():
+    spec = importlib.util.spec_from_file_location("gen_docs", ROOT / "scripts" / "gen_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_catalogue_table_is_current():
+    gen = _gen_docs()
+    readme = (ROOT / "README.md").read_text()
+    assert gen.render(readme) == readme, "README.md is stale: run python scripts/gen_docs.py"
+
+
+def test_stubs_are_current():
+    for path, text in _gen_docs().stubs().items():
+        assert path.read_text() == text, f"{path.name} is stale: run python scripts/gen_docs.py"
+
+
+def test_every_public_function_is_in_the_stub():
+    import fastact
+
+    stub = (ROOT / "python" / "fastact" / "__init__.pyi").read_text()
+    for name in fastact.__all__:
+        assert f"def {name}(" in stub or f"{name}:" in stub or f"as {name}" in stub, name
+
+
+USAGE = """
+import numpy as np
+import fastact
+
+x = np.zeros(3, dtype=np.float32)
+y: np.ndarray = fastact.gelu(x, approximate="tanh")
+z = fastact.sigmoid_grad(x, grad_out=x)
+w = fastact.threshold_grad(x, threshold=0.5, value=1.0)
+entry = fastact.get("silu")
+with fastact.num_threads(1):
+    v = fastact.softplus(x, beta=2.0, out=y)
+print(entry.formula, fastact.simd_level(), y, z, w, v)
+"""
+
+
+def test_mypy_strict_accepts_typical_usage(tmp_path):
+    pytest.importorskip("mypy")
+    script = tmp_path / "usage.py"
+    script.write_text(USAGE)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
