@@ -30,6 +30,7 @@ class Entry:
     reference_grad: Callable[..., Any]
     aliases: tuple[str, ...]
     conventions: str
+    spec: Any
     builtin: bool
 
 def get(name: str) -> Entry: ...

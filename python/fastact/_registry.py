@@ -85,8 +85,11 @@ def _as_input(value: Any, name: str) -> np.ndarray:
         raise TypeError(f"{name} could not be converted to a NumPy array: {exc}") from None
 
 
-def slow_path(kernel: int, mode: int, x: Any, grad_out: Any, out: Any, p0: float, p1: float) -> Any:
-    """Normalise the inputs, validate ``out`` and compute with the native kernels or the NumPy reference."""
+def slow_path(
+    kernel: int, mode: int, x: Any, grad_out: Any, out: Any, p0: float, p1: float, native: bool = True
+) -> Any:
+    """Normalise the inputs, validate ``out`` and compute with the native kernels (``native`` and loaded)
+    or the NumPy reference kernels."""
     xa = _as_input(x, "x")
     compute, result = _compute_dtypes(xa.dtype)
     ga = None
@@ -113,7 +116,7 @@ def slow_path(kernel: int, mode: int, x: Any, grad_out: Any, out: Any, p0: float
     xc = np.require(xa, dtype=compute.newbyteorder("="), requirements="A")
     gc = None if ga is None else np.require(ga, dtype=compute.newbyteorder("="), requirements="A")
     direct = out is not None and out.dtype == compute and out.flags.aligned and out.dtype.isnative
-    value = _compute(kernel, mode, xc, gc, out if direct else None, p0, p1)
+    value = _compute(kernel, mode, xc, gc, out if direct else None, p0, p1, native and NATIVE is not None)
     if out is not None:
         if not direct:
             np.copyto(out, value, casting="unsafe")
@@ -123,9 +126,11 @@ def slow_path(kernel: int, mode: int, x: Any, grad_out: Any, out: Any, p0: float
     return value[()] if xa.ndim == 0 else value
 
 
-def _compute(kernel: int, mode: int, x: np.ndarray, g: np.ndarray | None, out: Any, p0: float, p1: float) -> Any:
+def _compute(
+    kernel: int, mode: int, x: np.ndarray, g: np.ndarray | None, out: Any, p0: float, p1: float, native: bool
+) -> Any:
     """Run one kernel on normalised arrays (aligned, native, float32/float64)."""
-    if NATIVE is not None:
+    if native:
         value = NATIVE.apply(kernel, mode, np.asarray(x), g, out, p0, p1)
         if value is None:  # pragma: no cover - the arrays were normalised for the fast path
             raise RuntimeError("fastact: the native kernel rejected normalised arrays (please report this)")
@@ -218,7 +223,7 @@ def _generate(spec: Activation, mode: int, backend: str) -> Callable[..., Any]:
         lines.append(f"    r = _apply({args})")
         lines.append(f"    return _slow({args}) if r is None else r")
     else:
-        lines.append(f"    return _slow({args})")
+        lines.append(f"    return _slow({args}, False)")
     namespace: dict[str, Any] = {
         "_INF": math.inf,
         "_apply": NATIVE.apply if NATIVE is not None else None,

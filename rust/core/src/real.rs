@@ -2,9 +2,10 @@
 //!
 //! Kernels are written once, branch-free (every `if` is a lane select), over this trait. Each kernel is
 //! then instantiated inside `#[target_feature]` trampolines (`crate::simd`), where LLVM turns the loop over
-//! a slice into AVX-512, AVX2 or SSE2 vector code. No operation here may lower to a libm call, which would
-//! stop vectorisation: rounding uses the 1.5·2^p trick, not `round()`, and `mul_add` is a plain `a*b + c`
-//! so that results are bitwise identical on every ISA level.
+//! a slice into AVX-512, AVX2 or SSE2 vector code. Rounding uses the 1.5·2^p trick, not `round()`, which
+//! would be a libm call on the baseline. `mul_add` is a true fused multiply-add: one `vfmadd` in the AVX2 and
+//! AVX-512 trampolines and on aarch64; on x86-64 CPUs without FMA it is a (slow, exact) libm call. Because an
+//! FMA is exactly rounded everywhere, results are bitwise identical on every ISA level.
 
 use core::fmt::Debug;
 use core::ops::{Add, BitAnd, BitOr, Div, Mul, Neg, Shl, Shr, Sub};
@@ -69,6 +70,8 @@ pub trait Real:
     const NAN: Self;
     /// 1.5·2^MANT: adding and subtracting it rounds to the nearest integer (|v| < 2^(MANT-1)).
     const ROUND_MAGIC: Self;
+    /// Every bit but the sign.
+    const ABS_MASK: Self::Bits;
 
     /// A constant written in f64; folds away at compile time.
     fn c(v: f64) -> Self;
@@ -83,7 +86,7 @@ pub trait Real:
     }
     #[inline(always)]
     fn abs(self) -> Self {
-        Self::from_bits(self.to_bits() & Self::c(f64::MAX).to_bits())
+        Self::from_bits(self.to_bits() & Self::ABS_MASK)
     }
     /// `|self|` with the sign of `sign`.
     #[inline(always)]
@@ -92,11 +95,8 @@ pub trait Real:
         let sgn = sign.to_bits() & Self::c(-0.0).to_bits();
         Self::from_bits(mag | sgn)
     }
-    /// `a*b + c`, rounded twice on purpose: identical bits on every ISA (see module docs).
-    #[inline(always)]
-    fn mul_add(self, b: Self, c: Self) -> Self {
-        self * b + c
-    }
+    /// `a*b + c` with one rounding (see module docs).
+    fn mul_add(self, b: Self, c: Self) -> Self;
     /// Nearest integer (ties to even) as a float, and the same integer in `Bits`.
     #[inline(always)]
     fn round_int(self) -> (Self, Self::Bits) {
@@ -133,6 +133,7 @@ impl Real for f32 {
     const INFINITY: Self = f32::INFINITY;
     const NAN: Self = f32::NAN;
     const ROUND_MAGIC: Self = 12_582_912.0;
+    const ABS_MASK: i32 = i32::MAX;
 
     #[inline(always)]
     fn c(v: f64) -> Self {
@@ -154,6 +155,10 @@ impl Real for f32 {
     fn sqrt(self) -> Self {
         f32::sqrt(self)
     }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        f32::mul_add(self, b, c)
+    }
 }
 
 impl Real for f64 {
@@ -164,6 +169,7 @@ impl Real for f64 {
     const INFINITY: Self = f64::INFINITY;
     const NAN: Self = f64::NAN;
     const ROUND_MAGIC: Self = 6_755_399_441_055_744.0;
+    const ABS_MASK: i64 = i64::MAX;
 
     #[inline(always)]
     fn c(v: f64) -> Self {
@@ -184,6 +190,10 @@ impl Real for f64 {
     #[inline(always)]
     fn sqrt(self) -> Self {
         f64::sqrt(self)
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        f64::mul_add(self, b, c)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Table-driven tests of the kernels and the driver: every row of the kernel table, every mode, every ISA
-//! level this CPU has. Accuracy against mpmath is tested from Python (tests/test_accuracy.py); here the
-//! f32 path is checked against the f64 kernel, and the machinery (ISA parity, strides, aliasing, threads)
-//! against the plain contiguous call.
+//! level this CPU has. Accuracy is tested elsewhere (f32: tests/sweep.rs, f64: tests/test_accuracy.py
+//! against mpmath); here the machinery (ISA parity, strides, aliasing, threads) is checked against the
+//! plain contiguous call.
 
 use fastact_core::simd::{self, Isa};
 use fastact_core::{apply, apply_inplace, apply_strided, Call, KernelId, Mode, View, ViewMut};
@@ -43,22 +43,6 @@ fn samples() -> Vec<f64> {
     v
 }
 
-fn ulp_f32(got: f32, want: f32) -> f64 {
-    if got.is_nan() || want.is_nan() {
-        return if got.is_nan() && want.is_nan() { 0.0 } else { f64::INFINITY };
-    }
-    if got == want {
-        return 0.0;
-    }
-    let ulp = if want == 0.0 || !want.is_finite() {
-        f32::from_bits(1) as f64
-    } else {
-        let e = (want.abs() as f64).log2().floor().max(-126.0);
-        2f64.powf(e - 23.0)
-    };
-    ((got as f64) - (want as f64)).abs() / ulp
-}
-
 fn run<T: fastact_core::real::Elem>(call: Call, x: &[T], g: Option<&[T]>) -> Vec<T> {
     let mut y = vec![T::default(); x.len()];
     apply(call, x, g, &mut y).expect("lengths match");
@@ -71,7 +55,8 @@ fn all_levels() -> Vec<Isa> {
 
 #[test]
 fn every_isa_level_gives_the_same_bits() {
-    // No kernel uses FMA and every loop is the same scalar code, so levels differ only in vector width.
+    // Every loop is the same scalar code and FMA is exactly rounded everywhere, so levels differ only in
+    // vector width.
     let xs64 = samples();
     let xs32: Vec<f32> = xs64.iter().map(|&v| v as f32).collect();
     for &kernel in KernelId::ALL {
@@ -80,8 +65,11 @@ fn every_isa_level_gives_the_same_bits() {
             let mut first: Option<(Vec<u32>, Vec<u64>)> = None;
             for isa in all_levels() {
                 simd::set_active(isa);
-                let a: Vec<u32> = run(call, &xs32, None).iter().map(|v| v.to_bits()).collect();
-                let b: Vec<u64> = run(call, &xs64, None).iter().map(|v| v.to_bits()).collect();
+                // NaN payloads may differ (libm's fma vs vfmadd); every NaN compares as the canonical one.
+                let a: Vec<u32> =
+                    run(call, &xs32, None).iter().map(|v| if v.is_nan() { u32::MAX } else { v.to_bits() }).collect();
+                let b: Vec<u64> =
+                    run(call, &xs64, None).iter().map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() }).collect();
                 match &first {
                     None => first = Some((a, b)),
                     Some((a0, b0)) => {
@@ -90,33 +78,6 @@ fn every_isa_level_gives_the_same_bits() {
                 }
             }
             simd::set_active(Isa::detect());
-        }
-    }
-}
-
-#[test]
-fn float32_matches_the_float64_kernel_within_the_table_bound() {
-    // The f64 kernels are checked against mpmath from Python; the f32 result must be that value rounded,
-    // within the f32 bound of the table (plus the f64 kernel's own error, far below an f32 ULP).
-    let xs64: Vec<f64> = samples().into_iter().map(|v| v as f32 as f64).collect();
-    let xs32: Vec<f32> = xs64.iter().map(|&v| v as f32).collect();
-    for &kernel in KernelId::ALL {
-        let info = kernel.info();
-        for mode in modes(kernel) {
-            let call = Call::new(kernel, mode, params(kernel)).unwrap();
-            let bound = if mode == Mode::Forward { info.ulp.0 } else { info.ulp.1 } as f64;
-            let got = run(call, &xs32, None);
-            let want = run(call, &xs64, None);
-            for i in 0..xs32.len() {
-                let err = ulp_f32(got[i], want[i] as f32);
-                // Where the derivative has a zero crossing, the f64 kernel's absolute error dominates.
-                let near_zero = (want[i].abs()) < 1e-6 && mode != Mode::Forward;
-                assert!(
-                    err <= bound.max(0.5) + 0.5 || near_zero,
-                    "{} {mode:?} at x={:e}: got {:e}, want {:e} ({err} ULP > {bound})",
-                    info.name, xs32[i], got[i], want[i]
-                );
-            }
         }
     }
 }

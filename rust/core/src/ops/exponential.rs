@@ -1,9 +1,9 @@
-//! Activations built on exp, expm1 and log1p. All promote f32 to f64. Where a product would form
+//! Activations built on exp, expm1 and log1p, computed in the input's precision. Where a product would form
 //! ±inf·0 at x = ±inf, the input is clamped to a range where the result has already saturated, so every
 //! function returns its mathematical limit at ±inf.
 
 use super::{select, Kernel, Params};
-use crate::math::{exp, expm1, log1p, sigmoid_pair};
+use crate::math::{exp, exp_scaled, expm1, log1p, sigmoid, sigmoid_pair, two_prod, TAIL_SCALE, TAIL_UNSCALE};
 use crate::real::Real;
 
 /// Beyond |x| = 2000 every function of this family has saturated in f64 (exp(-2000) = 0).
@@ -12,16 +12,18 @@ const SATURATED: f64 = 2000.0;
 /// 1/(1 + exp(-x)).
 pub struct Sigmoid;
 impl Kernel for Sigmoid {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        sigmoid_pair(x).0
+        sigmoid(x)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
-        let (s, s_neg) = sigmoid_pair(x);
-        s * s_neg
+        // e/(1 + e)², e = exp(-|x|): one quotient, symmetric in x.
+        let e = exp(-x.abs());
+        let one_plus = R::c(1.0) + e;
+        e / (one_plus * one_plus)
     }
     #[inline(always)]
     fn derivative_from_output<R: Real>(y: R, _p: Params<R>) -> R {
@@ -29,40 +31,65 @@ impl Kernel for Sigmoid {
     }
 }
 
+/// (sigmoid(x)·f, sigmoid(-x), 1/f) with f = 2^TAIL_SCALE for x < 0 and 1 otherwise: the scaled value
+/// stays normal where sigmoid(x) is subnormal, so x·sigmoid(x) keeps full precision until the final
+/// multiplication by 1/f, which rounds once.
+#[inline(always)]
+fn sigmoid_tail_scaled<R: Real>(x: R) -> (R, R, R) {
+    let one = R::c(1.0);
+    let e_scaled = exp_scaled(-x.abs(), TAIL_SCALE);
+    let e = e_scaled * R::c(TAIL_UNSCALE);
+    let inv = one / (one + e);
+    let negative = x < R::c(0.0);
+    (
+        select(negative, e_scaled * inv, inv),
+        select(negative, inv, e * inv),
+        select(negative, R::c(TAIL_UNSCALE), one),
+    )
+}
+
 /// x·sigmoid(x).
 pub struct Silu;
 impl Kernel for Silu {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         let xc = x.clamp_nan(R::c(-SATURATED), R::INFINITY);
-        xc * sigmoid_pair(xc).0
+        let (s, _, unscale) = sigmoid_tail_scaled(xc);
+        (xc * s) * unscale
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
         let xc = x.clamp_nan(R::c(-SATURATED), R::c(SATURATED));
-        let (s, s_neg) = sigmoid_pair(xc);
-        s * xc.mul_add(s_neg, R::c(1.0))
+        let (s, s_neg, unscale) = sigmoid_tail_scaled(xc);
+        (s * xc.mul_add(s_neg, R::c(1.0))) * unscale
     }
 }
 
 /// log(1 + exp(beta·x))/beta, and x where beta·x > threshold (PyTorch's linear region).
 pub struct Softplus;
 impl Kernel for Softplus {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, p: Params<R>) -> R {
         let (beta, threshold) = (p[0], p[1]);
-        let z = beta * x;
+        // z = beta·x exactly (hi + lo): for z << 0 the result is ~exp(z), whose relative error would be
+        // |z| times that of a rounded z.
+        let (z, z_lo) = two_prod(beta, x);
         let zero = R::c(0.0);
-        let soft = (select(z > zero, z, zero) + log1p(exp(-z.abs()))) / beta;
+        let z_lo_toward_zero = select(z > zero, -z_lo, z_lo);
+        let e = exp(-z.abs());
+        let e = e.mul_add(z_lo_toward_zero, e);
+        let soft = (select(z > zero, z, zero) + log1p(e)) / beta;
         select(z > threshold, x, soft)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, p: Params<R>) -> R {
-        let z = p[0] * x;
-        select(z > p[1], R::c(1.0), sigmoid_pair(z).0)
+        let (z, z_lo) = two_prod(p[0], x);
+        let (s, s_neg) = sigmoid_pair(z);
+        // sigmoid(z + lo) = s + s·(1 - s)·lo to first order.
+        select(z > p[1], R::c(1.0), (s * s_neg).mul_add(z_lo, s))
     }
     #[inline(always)]
     fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
@@ -74,7 +101,7 @@ impl Kernel for Softplus {
 /// min(x, 0) - log1p(exp(-|x|)) = -softplus(-x).
 pub struct LogSigmoid;
 impl Kernel for LogSigmoid {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         let zero = R::c(0.0);
@@ -82,14 +109,14 @@ impl Kernel for LogSigmoid {
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
-        sigmoid_pair(x).1
+        sigmoid(-x)
     }
 }
 
 /// x if x > 0 else alpha·expm1(x). PyTorch's backward: alpha·exp(x) where x <= 0, else 1.
 pub struct Elu;
 impl Kernel for Elu {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, p: Params<R>) -> R {
@@ -97,7 +124,8 @@ impl Kernel for Elu {
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, p: Params<R>) -> R {
-        select(x <= R::c(0.0), p[0] * exp(x), R::c(1.0))
+        // alpha·e^x with e^x kept normal until the product (one rounding in the subnormal range).
+        select(x <= R::c(0.0), (p[0] * exp_scaled(x, TAIL_SCALE)) * R::c(TAIL_UNSCALE), R::c(1.0))
     }
     #[inline(always)]
     fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
@@ -108,7 +136,7 @@ impl Kernel for Elu {
 /// max(0, x) + min(0, alpha·expm1(x/alpha)).
 pub struct Celu;
 impl Kernel for Celu {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, p: Params<R>) -> R {
@@ -131,15 +159,16 @@ const SELU_SCALE: f64 = 1.050_700_987_355_480_493_419_334_985_294_6;
 /// scale·(x if x > 0 else alpha·expm1(x)).
 pub struct Selu;
 impl Kernel for Selu {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        R::c(SELU_SCALE) * select(x > R::c(0.0), x, R::c(SELU_ALPHA) * expm1(x))
+        select(x > R::c(0.0), R::c(SELU_SCALE) * x, R::c(SELU_SCALE * SELU_ALPHA) * expm1(x))
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
-        select(x <= R::c(0.0), R::c(SELU_SCALE * SELU_ALPHA) * exp(x), R::c(SELU_SCALE))
+        let tail = (R::c(SELU_SCALE * SELU_ALPHA) * exp_scaled(x, TAIL_SCALE)) * R::c(TAIL_UNSCALE);
+        select(x <= R::c(0.0), tail, R::c(SELU_SCALE))
     }
     #[inline(always)]
     fn derivative_from_output<R: Real>(y: R, _p: Params<R>) -> R {
@@ -147,39 +176,48 @@ impl Kernel for Selu {
     }
 }
 
-/// tanh(softplus(x)) from e = exp(-|x|) without cancellation, and 1 - tanh(softplus(x))².
+/// Pieces of mish from e = exp(-|x|), without cancellation: (tanh(softplus(x))·f, 1 - tanh(softplus(x))²,
+/// sigmoid(x)·f, 1/f), with f = 2^TAIL_SCALE for x <= 0 (see `sigmoid_tail_scaled`) and 1 otherwise.
 #[inline(always)]
-fn mish_parts<R: Real>(x: R) -> (R, R, R) {
+fn mish_parts<R: Real>(x: R) -> (R, R, R, R) {
     let one = R::c(1.0);
     let two = R::c(2.0);
-    let e = exp(-x.abs());
+    let e_scaled = exp_scaled(-x.abs(), TAIL_SCALE);
+    let e = e_scaled * R::c(TAIL_UNSCALE);
     // x > 0: tanh(sp) = (1 + 2e)/(1 + 2e + 2e²), 1 - tanh² = 4e²(1+e)²/(1 + 2e + 2e²)².
     let den = two * e * (one + e) + one;
     let t_pos = (two * e + one) / den;
     let sech2_pos = (two * e * (one + e) / den) * (two / den);
     // x <= 0: with n = e(e + 2), tanh(sp) = n/(n + 2).
     let n = e * (e + two);
-    let t_neg = n / (n + two);
+    let inv_n2 = one / (n + two);
+    let t_neg = n * inv_n2;
+    let t_neg_scaled = e_scaled * (e + two) * inv_n2;
     let sech2_neg = (one - t_neg) * (one + t_neg);
+    let inv = one / (one + e);
     let positive = x > R::c(0.0);
-    let sig = one / (one + e);
-    let sigmoid = select(positive, sig, e * sig);
-    (select(positive, t_pos, t_neg), select(positive, sech2_pos, sech2_neg), sigmoid)
+    (
+        select(positive, t_pos, t_neg_scaled),
+        select(positive, sech2_pos, sech2_neg),
+        select(positive, inv, e_scaled * inv),
+        select(positive, one, R::c(TAIL_UNSCALE)),
+    )
 }
 
 /// x·tanh(softplus(x)).
 pub struct Mish;
 impl Kernel for Mish {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         let xc = x.clamp_nan(R::c(-SATURATED), R::INFINITY);
-        xc * mish_parts(xc).0
+        let (t, _, _, unscale) = mish_parts(xc);
+        (xc * t) * unscale
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
         let xc = x.clamp_nan(R::c(-SATURATED), R::c(SATURATED));
-        let (t, sech2, sigmoid) = mish_parts(xc);
-        (xc * sigmoid).mul_add(sech2, t)
+        let (t, sech2, sigmoid, unscale) = mish_parts(xc);
+        (xc * sigmoid).mul_add(sech2, t) * unscale
     }
 }

@@ -1,7 +1,9 @@
-//! GELU in its exact (normal CDF) and tanh forms. Both promote f32 to f64.
+//! GELU in its exact (normal CDF) and tanh forms. The exact form runs in the input's precision (the normal
+//! tail takes x² exactly); the tanh form promotes f32 to f64, since its rounded cubic argument u would cost
+//! |u| ULP in the tail.
 
 use super::{select, Kernel, Params};
-use crate::math::{normal_cdf_pdf, sigmoid_pair};
+use crate::math::{normal_cdf_pdf_scaled, sigmoid_pair, TAIL_SCALE, TAIL_UNSCALE};
 use crate::real::Real;
 
 /// Beyond |x| = 40 the normal CDF is 0 or 1 in f64 and the density underflows.
@@ -10,18 +12,19 @@ const GAUSS_SATURATED: f64 = 40.0;
 /// x·Phi(x), Phi the standard normal CDF (erfc-based: no 1 + erf cancellation for x << 0).
 pub struct Gelu;
 impl Kernel for Gelu {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        // Phi is computed times 2^TAIL_SCALE so that x·Phi(x) rounds once even where Phi is subnormal.
         let xc = x.clamp_nan(R::c(-GAUSS_SATURATED), R::c(GAUSS_SATURATED));
-        let y = x * normal_cdf_pdf(xc).0;
-        select(x < R::c(-GAUSS_SATURATED), R::c(-0.0), y)
+        let y = (xc * normal_cdf_pdf_scaled(xc, TAIL_SCALE).0) * R::c(TAIL_UNSCALE);
+        select(x > R::c(GAUSS_SATURATED), x, y)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
         let xc = x.clamp_nan(R::c(-GAUSS_SATURATED), R::c(GAUSS_SATURATED));
-        let (cdf, pdf) = normal_cdf_pdf(xc);
-        xc.mul_add(pdf, cdf)
+        let (cdf, pdf) = normal_cdf_pdf_scaled(xc, TAIL_SCALE);
+        xc.mul_add(pdf, cdf) * R::c(TAIL_UNSCALE)
     }
 }
 

@@ -1,12 +1,13 @@
-//! tanh and the activations built on it, and softsign. All promote f32 to f64.
+//! tanh and the activations built on it, and softsign. tanh runs in the input's precision; tanhshrink
+//! promotes f32 to f64 (x - tanh x cancels), softsign too (its 1 + |x| would round).
 
 use super::{select, Kernel, Params};
-use crate::math::tanh;
-use crate::real::{horner, Real};
+use crate::math::{tanh, tanh_derivative, tanh_series};
+use crate::real::Real;
 
 pub struct Tanh;
 impl Kernel for Tanh {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
@@ -14,8 +15,7 @@ impl Kernel for Tanh {
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
-        let t = tanh(x);
-        (R::c(1.0) - t) * (R::c(1.0) + t)
+        tanh_derivative(x)
     }
     #[inline(always)]
     fn derivative_from_output<R: Real>(y: R, _p: Params<R>) -> R {
@@ -23,25 +23,14 @@ impl Kernel for Tanh {
     }
 }
 
-/// Taylor series of (x - tanh x)/x³ in x² (coefficients 2^2n(2^2n - 1)|B_2n|/(2n)!): used for |x| < 0.1,
-/// where x - tanh(x) cancels; truncation < 1e-18 relative there.
-const TANHSHRINK_TAYLOR: [f64; 7] = [
-    1.0 / 3.0,
-    -2.0 / 15.0,
-    17.0 / 315.0,
-    -62.0 / 2835.0,
-    1382.0 / 155_925.0,
-    -21844.0 / 6_081_075.0,
-    929_569.0 / 638_512_875.0,
-];
-
 /// x - tanh(x).
 pub struct Tanhshrink;
 impl Kernel for Tanhshrink {
     const PROMOTE: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        let series = x * x * x * horner(x * x, &TANHSHRINK_TAYLOR);
+        // x - tanh(x) cancels near 0: the Taylor series of (x - tanh x)/x³ takes over there.
+        let series = x * x * x * tanh_series(x * x);
         select(x.abs() < R::c(0.1), series, x - tanh(x))
     }
     #[inline(always)]
