@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::ops::Kernel;
 use crate::parallel;
-use crate::real::{Elem, Real};
+use crate::real::{Elem, Lean64, Real};
 use crate::simd;
 use crate::table::{exact_fn, row_fn, KernelId};
 
@@ -102,16 +102,16 @@ pub(crate) fn row_loop<T: Elem, K: Kernel, const MODE: u8>(p: &[f64; 2], x: &[T]
     let n = y.len();
     let x = &x[..n];
     if K::PROMOTE && !T::IS_F64 {
-        let p = *p;
+        let p = [Lean64(p[0]), Lean64(p[1])];
         match g {
             None => {
                 for (out, &xi) in y.iter_mut().zip(x) {
-                    *out = T::from_f64(eval::<f64, K, MODE>(xi.to_f64(), p));
+                    *out = T::from_f64(eval::<Lean64, K, MODE>(Lean64(xi.to_f64()), p).0);
                 }
             }
             Some(g) => {
                 for ((out, &xi), &gi) in y.iter_mut().zip(x).zip(&g[..n]) {
-                    *out = T::from_f64(gi.to_f64() * eval::<f64, K, MODE>(xi.to_f64(), p));
+                    *out = T::from_f64(gi.to_f64() * eval::<Lean64, K, MODE>(Lean64(xi.to_f64()), p).0);
                 }
             }
         }

@@ -95,7 +95,7 @@ pub fn exp_scaled<R: Real>(x: R, extra: i32) -> R {
     let (kf, k) = (xc * R::c(LOG2E)).round_int();
     let (ln2_hi, ln2_lo) = ln2_parts::<R>();
     let r = (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, xc));
-    let p = if R::IS_F64 { horner(r, &EXP_TAYLOR) } else { horner(r, &prefix::<8, 14>(&EXP_TAYLOR)) };
+    let p = if R::PRECISE { horner(r, &EXP_TAYLOR) } else { horner(r, &prefix::<8, 14>(&EXP_TAYLOR)) };
     let k = k.wrapping_add(R::Bits::from_i32(extra));
     let k1 = k >> 1;
     let k2 = k.wrapping_sub(k1);
@@ -113,7 +113,7 @@ pub fn expm1<R: Real>(x: R) -> R {
     let (kf, k) = (xc * R::c(LOG2E)).round_int();
     let (ln2_hi, ln2_lo) = ln2_parts::<R>();
     let r = (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, xc));
-    let q = if R::IS_F64 { horner(r, &EXPM1_TAYLOR) } else { horner(r, &prefix::<7, 14>(&EXPM1_TAYLOR)) };
+    let q = if R::PRECISE { horner(r, &EXPM1_TAYLOR) } else { horner(r, &prefix::<7, 14>(&EXPM1_TAYLOR)) };
     let em1 = r * q;
     let half_scale = R::pow2i(k.wrapping_sub(R::Bits::from_i32(1)));
     let y = R::c(2.0) * half_scale.mul_add(em1, half_scale - R::c(0.5));
@@ -157,7 +157,7 @@ pub fn log1p<R: Real>(x: R) -> R {
     let s = f / (R::c(2.0) + f);
     let z = s * s;
     let hfsq = R::c(0.5) * f * f;
-    let r = z * if R::IS_F64 { horner(z, &LOG_ATANH) } else { horner(z, &prefix::<5, 11>(&LOG_ATANH)) };
+    let r = z * if R::PRECISE { horner(z, &LOG_ATANH) } else { horner(z, &prefix::<5, 11>(&LOG_ATANH)) };
     let (ln2_hi, ln2_lo) = ln2_parts::<R>();
     let y = kf * ln2_hi + (f - (hfsq - (s * (hfsq + r) + (kf * ln2_lo + c))));
     let y = if u == R::c(0.0) { -R::INFINITY } else { y };
@@ -189,13 +189,13 @@ pub const TANH_SERIES: [f64; 7] = [
 /// Where the series replaces the expm1 formulas.
 #[inline(always)]
 pub fn tanh_series_limit<R: Real>() -> R {
-    R::c(if R::IS_F64 { 0.1 } else { 0.25 })
+    R::c(if R::PRECISE { 0.1 } else { 0.25 })
 }
 
 /// (x - tanh x)/x³ near 0 (see `TANH_SERIES`).
 #[inline(always)]
 pub fn tanh_series<R: Real>(x2: R) -> R {
-    if R::IS_F64 {
+    if R::PRECISE {
         horner(x2, &TANH_SERIES)
     } else {
         horner(x2, &prefix::<6, 7>(&TANH_SERIES))
@@ -208,7 +208,7 @@ pub fn tanh_series<R: Real>(x2: R) -> R {
 /// 0.55, 1 - 2/(d+2) above.
 #[inline(always)]
 pub fn tanh<R: Real>(x: R) -> R {
-    let sat = if R::IS_F64 { 20.0 } else { 10.0 };
+    let sat = if R::PRECISE { 20.0 } else { 10.0 };
     let a = x.abs().clamp_nan(R::c(0.0), R::c(sat));
     let d = expm1(R::c(2.0) * a);
     let two = R::c(2.0);
@@ -334,7 +334,7 @@ fn clenshaw<R: Real, const N: usize>(s: R, c: &[f64; N]) -> R {
 /// Max error: 8 ULP (f64); valid range: z >= 0, +inf -> 0, NaN -> NaN.
 #[inline(always)]
 pub fn erfcx_nonneg<R: Real>(z: R) -> R {
-    if R::IS_F64 {
+    if R::PRECISE {
         erfcx_series::<R, 25, 21>(z, &ERFCX_CHEB, &ERFCX_ASYMPTOTIC)
     } else {
         // Clenshaw's recurrence loses ~N·ε·|Σc|/erfcx in f32 (13 ULP measured): run the short f32
@@ -405,16 +405,22 @@ const COS_TAYLOR: [f64; 8] = [
     -1.0 / 6_402_373_705_728_000.0,
 ];
 
-/// sin(a + quarter_turns·π/2). Max error: 1 ULP; valid range: |a| < TRIG_VECTOR_LIMIT (f64 only; an f32
-/// instantiation loses accuracy in the reduction). Outside it the result is meaningless: callers patch
+/// sin(a + quarter_turns·π/2). Max error: 1 ULP; valid range: |a| < TRIG_VECTOR_LIMIT (f64 layout only;
+/// an f32 instantiation would lose accuracy in the reduction, so f32 kernels promote). Outside it the result is meaningless: callers patch
 /// those lanes with the scalar exact path.
 #[inline(always)]
 pub fn sin_quadrant<R: Real>(a: R, quarter_turns: i32) -> R {
     let (kf, k) = (a * R::c(core::f64::consts::FRAC_2_PI)).round_int();
     let r = ((a - kf * R::c(PIO2_1)) - kf * R::c(PIO2_2)) - kf * R::c(PIO2_3);
     let z = r * r;
-    let sin_r = (r * z).mul_add(horner(z, &SIN_TAYLOR), r);
-    let cos_r = (z * z).mul_add(horner(z, &COS_TAYLOR), R::c(1.0) - R::c(0.5) * z);
+    let (sin_p, cos_p) = if R::PRECISE {
+        (horner(z, &SIN_TAYLOR), horner(z, &COS_TAYLOR))
+    } else {
+        // Truncation below 1e-11 relative: plenty for a result rounded to f32.
+        (horner(z, &prefix::<5, 8>(&SIN_TAYLOR)), horner(z, &prefix::<5, 8>(&COS_TAYLOR)))
+    };
+    let sin_r = (r * z).mul_add(sin_p, r);
+    let cos_r = (z * z).mul_add(cos_p, R::c(1.0) - R::c(0.5) * z);
     let q = k.wrapping_add(R::Bits::from_i32(quarter_turns));
     let zero = R::Bits::from_i32(0);
     let v = if q & R::Bits::from_i32(1) == zero { sin_r } else { cos_r };

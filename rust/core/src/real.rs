@@ -65,7 +65,10 @@ pub trait Real:
     /// Explicit mantissa bits (23 or 52).
     const MANT: u32;
     const BIAS: i32;
+    /// The f64 bit layout (exponent range, magic constants, clamps).
     const IS_F64: bool;
+    /// Full f64 accuracy: long polynomials. False for f32 and for `Lean64`, which only needs f32 accuracy.
+    const PRECISE: bool;
     const INFINITY: Self;
     const NAN: Self;
     /// 1.5·2^MANT: adding and subtracting it rounds to the nearest integer (|v| < 2^(MANT-1)).
@@ -130,6 +133,7 @@ impl Real for f32 {
     const MANT: u32 = 23;
     const BIAS: i32 = 127;
     const IS_F64: bool = false;
+    const PRECISE: bool = false;
     const INFINITY: Self = f32::INFINITY;
     const NAN: Self = f32::NAN;
     const ROUND_MAGIC: Self = 12_582_912.0;
@@ -166,6 +170,7 @@ impl Real for f64 {
     const MANT: u32 = 52;
     const BIAS: i32 = 1023;
     const IS_F64: bool = true;
+    const PRECISE: bool = true;
     const INFINITY: Self = f64::INFINITY;
     const NAN: Self = f64::NAN;
     const ROUND_MAGIC: Self = 6_755_399_441_055_744.0;
@@ -194,6 +199,74 @@ impl Real for f64 {
     #[inline(always)]
     fn mul_add(self, b: Self, c: Self) -> Self {
         f64::mul_add(self, b, c)
+    }
+}
+
+/// f64 arithmetic with f32-accurate polynomials: what f32 kernels marked `PROMOTE` compute in. Their
+/// result is rounded to f32, so the short (f32) series suffice while the f64 range and precision of
+/// every intermediate remove the f32 kernel's cancellations and argument roundings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd)]
+#[repr(transparent)]
+pub struct Lean64(pub f64);
+
+macro_rules! lean_binop {
+    ($trait:ident, $method:ident, $op:tt) => {
+        impl $trait for Lean64 {
+            type Output = Lean64;
+            #[inline(always)]
+            fn $method(self, other: Lean64) -> Lean64 {
+                Lean64(self.0 $op other.0)
+            }
+        }
+    };
+}
+lean_binop!(Add, add, +);
+lean_binop!(Sub, sub, -);
+lean_binop!(Mul, mul, *);
+lean_binop!(Div, div, /);
+
+impl Neg for Lean64 {
+    type Output = Lean64;
+    #[inline(always)]
+    fn neg(self) -> Lean64 {
+        Lean64(-self.0)
+    }
+}
+
+impl Real for Lean64 {
+    type Bits = i64;
+    const MANT: u32 = 52;
+    const BIAS: i32 = 1023;
+    const IS_F64: bool = true;
+    const PRECISE: bool = false;
+    const INFINITY: Self = Lean64(f64::INFINITY);
+    const NAN: Self = Lean64(f64::NAN);
+    const ROUND_MAGIC: Self = Lean64(6_755_399_441_055_744.0);
+    const ABS_MASK: i64 = i64::MAX;
+
+    #[inline(always)]
+    fn c(v: f64) -> Self {
+        Lean64(v)
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self.0
+    }
+    #[inline(always)]
+    fn to_bits(self) -> i64 {
+        f64::to_bits(self.0) as i64
+    }
+    #[inline(always)]
+    fn from_bits(b: i64) -> Self {
+        Lean64(f64::from_bits(b as u64))
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        Lean64(self.0.sqrt())
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        Lean64(self.0.mul_add(b.0, c.0))
     }
 }
 
