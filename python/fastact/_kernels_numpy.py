@@ -51,6 +51,7 @@ _SCALE = 64  # exponent of the 2**64 scaling used for subnormal-range exponentia
 SELU_SCALE = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SA = 1.7580993408473768  # SELU_SCALE * SELU_ALPHA, rounded once from the exact product
+_SELU_SA_LO = 1.41535193800845e-17  # the exact product minus _SELU_SA
 
 _erfc = np.frompyfunc(math.erfc, 1, 1)
 
@@ -169,12 +170,12 @@ def identity(x, slope):
 
 @_kernel
 def identity_grad(x, slope):
-    return np.full(x.shape, slope)
+    return np.full_like(x, slope, dtype=np.float64)
 
 
 @_kernel
 def identity_grad_from_output(y, slope):
-    return np.full(y.shape, slope)
+    return np.full_like(y, slope, dtype=np.float64)
 
 
 @_kernel
@@ -427,8 +428,11 @@ def _div_with_residual(x, alpha):
 
 @_kernel
 def celu(x, alpha):
-    # expm1's condition number |q*exp(q)/expm1(q)| is <= 1 for q <= 0: the rounding of x/alpha is harmless.
-    return np.where(x > 0, x, alpha * np.expm1(x / alpha))
+    # For alpha < 0, q = x/alpha > 0 and expm1 amplifies the rounding of q by q: use q + r exactly.
+    q, r = _div_with_residual(x, alpha)
+    m = np.expm1(q)
+    m = np.where(np.isfinite(m) & (r != 0), m + (m + 1.0) * r, m)
+    return np.where(x > 0, x, alpha * m)
 
 
 @_kernel
@@ -457,7 +461,8 @@ def selu_grad(x):
 
 @_kernel
 def selu_grad_from_output(y):
-    return np.where(y <= 0, y + _SELU_SA, SELU_SCALE)
+    # y + scale*alpha cancels as y -> -scale*alpha: add the constant as hi + lo (y + hi is exact there).
+    return np.where(y <= 0, (y + _SELU_SA) + _SELU_SA_LO, SELU_SCALE)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -627,8 +632,13 @@ def softsign(x):
 
 @_kernel
 def softsign_grad(x):
-    d = 1.0 + np.abs(x)
-    return 1.0 / (d * d)
+    # 1/d**2 with d = 1 + |x| and d**2 taken exactly, then one correction step (otherwise ~3 ULP).
+    d, d_lo = _two_sum(1.0, np.abs(x))
+    sq, sq_lo = _two_prod(d, d)
+    sq_lo = sq_lo + 2.0 * d * d_lo
+    q = 1.0 / sq
+    q = np.where(np.isfinite(sq), q - q * q * _finite_or_zero(sq_lo), q)  # 1/inf = 0, NaN stays NaN
+    return np.where(np.isinf(x), 0.0, q)
 
 
 _TANHSHRINK_CF_BELOW = 1.0

@@ -143,8 +143,9 @@ def _compute(
     if g is None:
         value = fn(x, *params)
     else:
-        # grad_out * f'(x) in float64, rounded once, like the native kernels.
-        value = (g.astype(np.float64) * fn(x.astype(np.float64), *params)).astype(x.dtype)
+        # grad_out * f'(x) in float64, rounded once, like the native kernels (inf * 0 is NaN, silently).
+        with np.errstate(all="ignore"):
+            value = (g.astype(np.float64) * fn(x.astype(np.float64), *params)).astype(x.dtype)
     if out is None:
         return value
     np.copyto(out, value)

@@ -101,7 +101,8 @@ fn eval<R: Real, K: Kernel, const MODE: u8>(x: R, p: [R; 2]) -> R {
 pub(crate) fn row_loop<T: Elem, K: Kernel, const MODE: u8>(p: &[f64; 2], x: &[T], g: Option<&[T]>, y: &mut [T]) {
     let n = y.len();
     let x = &x[..n];
-    if K::PROMOTE && !T::IS_F64 {
+    let promote = if MODE == 0 { K::PROMOTE } else { K::PROMOTE_DERIVATIVE };
+    if promote && !T::IS_F64 {
         let p = [Lean64(p[0]), Lean64(p[1])];
         match g {
             None => {

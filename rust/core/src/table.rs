@@ -19,18 +19,18 @@ macro_rules! for_each_kernel {
             tanh        => Tanh,        params 0, cost 8,  ulp (2, 4, 2, 4);
             relu        => Relu,        params 0, cost 1,  ulp (0, 0, 0, 0);
             leaky_relu  => LeakyRelu,   params 1, cost 1,  ulp (1, 0, 0, 0);
-            softplus    => Softplus,    params 2, cost 12, ulp (2, 3, 4, 4);
+            softplus    => Softplus,    params 2, cost 12, ulp (3, 3, 4, 4);
             elu         => Elu,         params 1, cost 8,  ulp (2, 2, 4, 4);
-            celu        => Celu,        params 1, cost 8,  ulp (2, 2, 4, 4);
+            celu        => Celu,        params 1, cost 8,  ulp (3, 2, 4, 4);
             selu        => Selu,        params 0, cost 8,  ulp (3, 2, 4, 4);
-            gelu        => Gelu,        params 0, cost 20, ulp (4, 2, 16, 16);
+            gelu        => Gelu,        params 0, cost 20, ulp (4, 1, 16, 16);
             gelu_tanh   => GeluTanh,    params 0, cost 10, ulp (1, 1, 4, 8);
             relu6       => Relu6,       params 0, cost 1,  ulp (0, 0, 0, 0);
             log_sigmoid => LogSigmoid,  params 0, cost 12, ulp (2, 3, 4, 4);
             hard_sigmoid => HardSigmoid, params 0, cost 1, ulp (1, 0, 1, 0);
             sine        => Sine,        params 1, cost 10, ulp (1, 1, 2, 2);
-            silu        => Silu,        params 0, cost 8,  ulp (4, 3, 4, 4);
-            mish        => Mish,        params 0, cost 12, ulp (4, 3, 4, 16);
+            silu        => Silu,        params 0, cost 8,  ulp (4, 1, 4, 4);
+            mish        => Mish,        params 0, cost 12, ulp (4, 1, 4, 16);
             hard_swish  => HardSwish,   params 0, cost 1,  ulp (1, 1, 1, 1);
             hard_tanh   => HardTanh,    params 2, cost 1,  ulp (0, 0, 0, 0);
             softsign    => Softsign,    params 0, cost 2,  ulp (1, 1, 2, 2);
@@ -49,6 +49,7 @@ pub struct KernelInfo {
     pub params: usize,
     pub cost: usize,
     pub promote: bool,
+    pub promote_derivative: bool,
     pub from_output: bool,
     /// (f32 forward, f32 derivative, f64 forward, f64 derivative)
     pub ulp: (u32, u32, u32, u32),
@@ -67,6 +68,7 @@ macro_rules! define_kernels {
             params: $np,
             cost: $cost,
             promote: <$crate::ops::$kernel as $crate::ops::Kernel>::PROMOTE,
+            promote_derivative: <$crate::ops::$kernel as $crate::ops::Kernel>::PROMOTE_DERIVATIVE,
             from_output: <$crate::ops::$kernel as $crate::ops::Kernel>::FROM_OUTPUT,
             ulp: ($u0, $u1, $u2, $u3),
         }),*];

@@ -3,7 +3,9 @@
 //! function returns its mathematical limit at ±inf.
 
 use super::{select, Kernel, Params};
-use crate::math::{exp, exp_scaled, expm1, log1p, sigmoid, sigmoid_pair, two_prod, TAIL_SCALE, TAIL_UNSCALE};
+use crate::math::{
+    exp, exp_scaled, expm1, log1p, sigmoid, sigmoid_pair, sigmoid_tail_scaled, two_prod, TAIL_SCALE, TAIL_UNSCALE,
+};
 use crate::real::Real;
 
 /// Beyond |x| = 2000 every function of this family has saturated in f64 (exp(-2000) = 0).
@@ -31,27 +33,12 @@ impl Kernel for Sigmoid {
     }
 }
 
-/// (sigmoid(x)·f, sigmoid(-x), 1/f) with f = 2^TAIL_SCALE for x < 0 and 1 otherwise: the scaled value
-/// stays normal where sigmoid(x) is subnormal, so x·sigmoid(x) keeps full precision until the final
-/// multiplication by 1/f, which rounds once.
-#[inline(always)]
-fn sigmoid_tail_scaled<R: Real>(x: R) -> (R, R, R) {
-    let one = R::c(1.0);
-    let e_scaled = exp_scaled(-x.abs(), TAIL_SCALE);
-    let e = e_scaled * R::c(TAIL_UNSCALE);
-    let inv = one / (one + e);
-    let negative = x < R::c(0.0);
-    (
-        select(negative, e_scaled * inv, inv),
-        select(negative, inv, e * inv),
-        select(negative, R::c(TAIL_UNSCALE), one),
-    )
-}
-
 /// x·sigmoid(x).
 pub struct Silu;
 impl Kernel for Silu {
     const PROMOTE: bool = false;
+    // The derivative cancels near its zero crossing (f32: up to 8 ULP): computed in f64.
+    const PROMOTE_DERIVATIVE: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         let xc = x.clamp_nan(R::c(-SATURATED), R::INFINITY);
@@ -133,6 +120,14 @@ impl Kernel for Elu {
     }
 }
 
+/// x/d as hi + lo: a rounded quotient would cost |x/d| ULP in the exponential (x/alpha = -70 in f32: 40 ULP).
+#[inline(always)]
+fn quotient<R: Real>(x: R, d: R) -> (R, R) {
+    let q = x / d;
+    let rem = (-q).mul_add(d, x); // exact remainder
+    (q, if q.abs() < R::INFINITY { rem / d } else { R::c(0.0) })
+}
+
 /// max(0, x) + min(0, alpha·expm1(x/alpha)).
 pub struct Celu;
 impl Kernel for Celu {
@@ -140,11 +135,18 @@ impl Kernel for Celu {
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, p: Params<R>) -> R {
-        select(x > R::c(0.0), x, p[0] * expm1(x / p[0]))
+        let (t, t_lo) = quotient(x, p[0]);
+        // expm1(t + lo) = expm1(t) + e^t·lo; no correction where it is 0 (keeps -0.0) or e is infinite.
+        let e = expm1(t);
+        let corrected = select(t_lo == R::c(0.0) || e.is_infinite(), e, (e + R::c(1.0)).mul_add(t_lo, e));
+        select(x > R::c(0.0), x, p[0] * corrected)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, p: Params<R>) -> R {
-        select(x <= R::c(0.0), exp(x / p[0]), R::c(1.0))
+        let (t, t_lo) = quotient(x, p[0]);
+        let e = exp(t);
+        let corrected = select(t_lo == R::c(0.0) || e.is_infinite(), e, e.mul_add(t_lo, e));
+        select(x <= R::c(0.0), corrected, R::c(1.0))
     }
     #[inline(always)]
     fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
@@ -152,9 +154,12 @@ impl Kernel for Celu {
     }
 }
 
-// SELU's constants (Klambauer et al., 2017), as PyTorch spells them.
-const SELU_ALPHA: f64 = 1.673_263_242_354_377_284_817_042_991_671_7;
+// SELU's constants (Klambauer et al., 2017): scale as PyTorch spells it, and scale·alpha with
+// alpha = 1.6732632423543772848170429916717, the exact product 1.7580993408473768599402175208123
+// (mpmath) rounded once, plus the remainder for exact sums.
 const SELU_SCALE: f64 = 1.050_700_987_355_480_493_419_334_985_294_6;
+const SELU_SCALE_ALPHA: f64 = 1.758_099_340_847_376_8;
+const SELU_SCALE_ALPHA_LO: f64 = 1.415_351_938_008_45e-17;
 
 /// scale·(x if x > 0 else alpha·expm1(x)).
 pub struct Selu;
@@ -163,16 +168,20 @@ impl Kernel for Selu {
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        select(x > R::c(0.0), R::c(SELU_SCALE) * x, R::c(SELU_SCALE * SELU_ALPHA) * expm1(x))
+        select(x > R::c(0.0), R::c(SELU_SCALE) * x, R::c(SELU_SCALE_ALPHA) * expm1(x))
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
-        let tail = (R::c(SELU_SCALE * SELU_ALPHA) * exp_scaled(x, TAIL_SCALE)) * R::c(TAIL_UNSCALE);
+        let tail = (R::c(SELU_SCALE_ALPHA) * exp_scaled(x, TAIL_SCALE)) * R::c(TAIL_UNSCALE);
         select(x <= R::c(0.0), tail, R::c(SELU_SCALE))
     }
     #[inline(always)]
     fn derivative_from_output<R: Real>(y: R, _p: Params<R>) -> R {
-        select(y <= R::c(0.0), y + R::c(SELU_SCALE * SELU_ALPHA), R::c(SELU_SCALE))
+        // y + scale·alpha cancels as y -> -scale·alpha: add the constant as hi + lo, so the sum is exact
+        // to the last bit (y + hi is exact there by Sterbenz's lemma).
+        let hi = R::c(SELU_SCALE_ALPHA);
+        let lo = R::c(SELU_SCALE_ALPHA - hi.to_f64() + SELU_SCALE_ALPHA_LO);
+        select(y <= R::c(0.0), (y + hi) + lo, R::c(SELU_SCALE))
     }
 }
 
@@ -187,12 +196,12 @@ fn mish_parts<R: Real>(x: R) -> (R, R, R, R) {
     // x > 0: tanh(sp) = (1 + 2e)/(1 + 2e + 2e²), 1 - tanh² = 4e²(1+e)²/(1 + 2e + 2e²)².
     let den = two * e * (one + e) + one;
     let t_pos = (two * e + one) / den;
-    let sech2_pos = (two * e * (one + e) / den) * (two / den);
+    let half_sech = two * e * (one + e) / den;
+    let sech2_pos = half_sech * half_sech;
     // x <= 0: with n = e(e + 2), tanh(sp) = n/(n + 2).
-    let n = e * (e + two);
-    let inv_n2 = one / (n + two);
-    let t_neg = n * inv_n2;
-    let t_neg_scaled = e_scaled * (e + two) * inv_n2;
+    let n = e.mul_add(e, two * e);
+    let t_neg_scaled = e_scaled.mul_add(e, two * e_scaled) / (n + two);
+    let t_neg = t_neg_scaled * R::c(TAIL_UNSCALE);
     let sech2_neg = (one - t_neg) * (one + t_neg);
     let inv = one / (one + e);
     let positive = x > R::c(0.0);
@@ -208,6 +217,8 @@ fn mish_parts<R: Real>(x: R) -> (R, R, R, R) {
 pub struct Mish;
 impl Kernel for Mish {
     const PROMOTE: bool = false;
+    // The derivative cancels near its zero crossing (f32: up to 8 ULP): computed in f64.
+    const PROMOTE_DERIVATIVE: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         let xc = x.clamp_nan(R::c(-SATURATED), R::INFINITY);

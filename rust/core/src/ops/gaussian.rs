@@ -3,7 +3,7 @@
 //! |u| ULP in the tail.
 
 use super::{select, Kernel, Params};
-use crate::math::{normal_cdf_pdf_scaled, sigmoid_pair, TAIL_SCALE, TAIL_UNSCALE};
+use crate::math::{normal_cdf_pdf_scaled, sigmoid_tail_scaled, two_prod, two_sum, TAIL_SCALE, TAIL_UNSCALE};
 use crate::real::Real;
 
 /// Beyond |x| = 40 the normal CDF is 0 or 1 in f64 and the density underflows.
@@ -13,6 +13,8 @@ const GAUSS_SATURATED: f64 = 40.0;
 pub struct Gelu;
 impl Kernel for Gelu {
     const PROMOTE: bool = false;
+    // The derivative cancels near its zero crossing (f32: up to 8 ULP): computed in f64.
+    const PROMOTE_DERIVATIVE: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         // Phi is computed times 2^TAIL_SCALE so that x·Phi(x) rounds once even where Phi is subnormal.
@@ -28,10 +30,27 @@ impl Kernel for Gelu {
     }
 }
 
-const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
-const GELU_TANH_CUBIC: f64 = 0.044_715;
+// 2·sqrt(2/π) and 0.044715 as hi + lo pairs (mpmath), so 2u is exact to ~2^-100 relative: in the tail
+// sigmoid(2u) ~ exp(2u) turns an error of δ in 2u into a relative error of δ (|2u| ~ 700 costs 700 ULP).
+const TWO_SQRT_2_OVER_PI: (f64, f64) = (1.595_769_121_605_730_8, -9.969_308_809_110_92e-17);
+const CUBIC: (f64, f64) = (0.044_715, 2.196_021_142_708_559_5e-18);
+const THREE_CUBIC: f64 = 0.134_145;
 /// Below -30, x·sigmoid(2u) underflows in f64; above 30 it is x.
 const TANH_FORM_SATURATED: f64 = 30.0;
+
+/// 2u = 2·sqrt(2/π)·(x + 0.044715x³) as hi + lo.
+#[inline(always)]
+fn two_u<R: Real>(x: R) -> (R, R) {
+    let (x2, x2_lo) = two_prod(x, x);
+    let (a, a_lo) = two_prod(R::c(CUBIC.0), x2);
+    let a_lo = a_lo + R::c(CUBIC.0).mul_add(x2_lo, R::c(CUBIC.1) * x2);
+    let (s, s_lo) = two_sum(R::c(1.0), a);
+    let s_lo = s_lo + a_lo;
+    let (c, c_lo) = two_prod(R::c(TWO_SQRT_2_OVER_PI.0), x);
+    let c_lo = R::c(TWO_SQRT_2_OVER_PI.1).mul_add(x, c_lo);
+    let (u, u_lo) = two_prod(c, s);
+    (u, c.mul_add(s_lo, c_lo.mul_add(s, u_lo)))
+}
 
 /// 0.5·x·(1 + tanh(u)), u = sqrt(2/π)(x + 0.044715x³), computed as x·sigmoid(2u) (no cancellation).
 pub struct GeluTanh;
@@ -39,18 +58,20 @@ impl Kernel for GeluTanh {
     const PROMOTE: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        let x2 = x * x;
-        let two_u = R::c(2.0 * SQRT_2_OVER_PI) * x * R::c(GELU_TANH_CUBIC).mul_add(x2, R::c(1.0));
-        let y = x * sigmoid_pair(two_u).0;
-        select(x < R::c(-TANH_FORM_SATURATED), R::c(-0.0), y)
+        let xc = x.clamp_nan(R::c(-TANH_FORM_SATURATED), R::c(TANH_FORM_SATURATED));
+        let (u, u_lo) = two_u(xc);
+        let (s, s_neg, unscale) = sigmoid_tail_scaled(u);
+        // sigmoid(u + lo) = s·(1 + sigmoid(-u)·lo) to first order.
+        let y = (xc * (s * s_neg).mul_add(u_lo, s)) * unscale;
+        select(x > R::c(TANH_FORM_SATURATED), x, select(x < R::c(-TANH_FORM_SATURATED), R::c(-0.0), y))
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
         let xc = x.clamp_nan(R::c(-TANH_FORM_SATURATED), R::c(TANH_FORM_SATURATED));
-        let x2 = xc * xc;
-        let two_u = R::c(2.0 * SQRT_2_OVER_PI) * xc * R::c(GELU_TANH_CUBIC).mul_add(x2, R::c(1.0));
-        let two_du = R::c(2.0 * SQRT_2_OVER_PI) * R::c(3.0 * GELU_TANH_CUBIC).mul_add(x2, R::c(1.0));
-        let (s, s_neg) = sigmoid_pair(two_u);
-        (xc * s * s_neg).mul_add(two_du, s)
+        let (u, u_lo) = two_u(xc);
+        let (s, s_neg, unscale) = sigmoid_tail_scaled(u);
+        let s = (s * s_neg).mul_add(u_lo, s);
+        let two_du = R::c(TWO_SQRT_2_OVER_PI.0) * R::c(THREE_CUBIC).mul_add(xc * xc, R::c(1.0));
+        (xc * s * s_neg).mul_add(two_du, s) * unscale
     }
 }

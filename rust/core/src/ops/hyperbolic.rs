@@ -2,7 +2,7 @@
 //! promotes f32 to f64 (x - tanh x cancels), softsign too (its 1 + |x| would round).
 
 use super::{select, Kernel, Params};
-use crate::math::{tanh, tanh_derivative, tanh_series};
+use crate::math::{tanh, tanh_derivative, tanh_series, two_prod, two_sum};
 use crate::real::Real;
 
 pub struct Tanh;
@@ -29,9 +29,11 @@ impl Kernel for Tanhshrink {
     const PROMOTE: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        // x - tanh(x) cancels near 0: the Taylor series of (x - tanh x)/x³ takes over there.
-        let series = x * x * x * tanh_series(x * x);
-        select(x.abs() < R::c(0.1), series, x - tanh(x))
+        // x - tanh(x) cancels for |x| < 1: there x³·S(x²), with S = (x - tanh x)/x³ as a series.
+        let a = x.clamp_nan(R::c(-1.0), R::c(1.0));
+        let w = a * a;
+        let series = (w * a) * tanh_series(w);
+        select(x.abs() < R::c(1.0), series, x - tanh(x))
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
@@ -52,7 +54,13 @@ impl Kernel for Softsign {
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
-        let d = R::c(1.0) + x.abs();
-        R::c(1.0) / (d * d)
+        // 1/d² with d = 1 + |x| and d² both taken exactly (hi + lo), then one correction step.
+        let (d, d_lo) = two_sum(R::c(1.0), x.abs());
+        let (sq, sq_lo) = two_prod(d, d);
+        let sq_lo = (R::c(2.0) * d).mul_add(d_lo, sq_lo);
+        let q = R::c(1.0) / sq;
+        let q = (-(q * sq_lo)).mul_add(q, q);
+        // d² overflows (|x| > 1e154 in f64): the derivative underflows to 0.
+        select(sq.is_infinite(), R::c(0.0), q)
     }
 }

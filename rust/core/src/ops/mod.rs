@@ -25,6 +25,8 @@ pub type Params<R> = [R; 2];
 pub trait Kernel: Send + Sync + 'static {
     /// f32 inputs are widened to f64, computed, and rounded once: accuracy ~0.5 ULP at half the lanes.
     const PROMOTE: bool;
+    /// The same for the derivatives alone (those whose formula cancels near a zero crossing).
+    const PROMOTE_DERIVATIVE: bool = Self::PROMOTE;
     /// Whether `derivative_from_output` is meaningful.
     const FROM_OUTPUT: bool = false;
     /// Whether some inputs need the scalar exact path (see `needs_exact`).

@@ -3,7 +3,16 @@
 //! comparison with NaN (always false) picks the same branch as in PyTorch.
 
 use super::{select, Kernel, Params};
+use crate::math::{two_prod, two_sum};
 use crate::real::Real;
+
+/// x·c, but a signed zero (sign of x times sign of c) where c = 0, also for x = ±inf (0·inf is NaN).
+#[inline(always)]
+fn scale<R: Real>(x: R, c: R) -> R {
+    let sign = R::c(1.0).copysign(x) * R::c(1.0).copysign(c);
+    let zero = R::c(0.0).copysign(sign);
+    select(c == R::c(0.0) && x == x, zero, x * c)
+}
 
 /// slope·x.
 pub struct Identity;
@@ -12,7 +21,7 @@ impl Kernel for Identity {
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, p: Params<R>) -> R {
-        p[0] * x
+        scale(x, p[0])
     }
     #[inline(always)]
     fn derivative<R: Real>(_x: R, p: Params<R>) -> R {
@@ -65,7 +74,7 @@ impl Kernel for LeakyRelu {
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, p: Params<R>) -> R {
-        select(x > R::c(0.0), x, x * p[0])
+        select(x > R::c(0.0), x, scale(x, p[0]))
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, p: Params<R>) -> R {
@@ -146,12 +155,20 @@ impl Kernel for HardSwish {
     const PROMOTE: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        let y = x * clamp(x + R::c(3.0), R::c(0.0), R::c(6.0)) / R::c(6.0);
-        select(x <= R::c(-3.0), R::c(-0.0), y)
+        // x·(x + 3)/6 rounded once: x + 3 and the product are taken exactly (hi + lo), then divided.
+        let (s, s_lo) = two_sum(x, R::c(3.0));
+        let (p, p_lo) = two_prod(x, s);
+        let p_lo = x.mul_add(s_lo, p_lo);
+        let q = p / R::c(6.0);
+        let rem = (-q).mul_add(R::c(6.0), p); // exact
+        let tail = rem + p_lo;
+        let mid = if tail == R::c(0.0) { q } else { q + tail / R::c(6.0) }; // keeps -0.0
+        select(x <= R::c(-3.0), R::c(-0.0), select(x >= R::c(3.0), x, mid))
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
-        let mid = x / R::c(3.0) + R::c(0.5);
+        // (x + 1.5)/3 rather than x/3 + 0.5, which cancels near x = -1.5 (x + 1.5 is exact there).
+        let mid = (x + R::c(1.5)) / R::c(3.0);
         select(x < R::c(-3.0), R::c(0.0), select(x <= R::c(3.0), mid, R::c(1.0)))
     }
 }
@@ -163,7 +180,8 @@ impl Kernel for Softshrink {
     #[inline(always)]
     fn forward<R: Real>(x: R, p: Params<R>) -> R {
         let l = p[0];
-        let y = select(x > l, x - l, select(x < -l, x + l, R::c(0.0)));
+        // Inside the band x·0: -0.0 for negative x, as in PyTorch.
+        let y = select(x > l, x - l, select(x < -l, x + l, x * R::c(0.0)));
         select(x.is_nan(), x, y)
     }
     #[inline(always)]

@@ -1,0 +1,41 @@
+"""Coefficients of fastact's tanh near 0 and of tanhshrink: S(w) = (x - tanh x)/x³ with w = x², on |x| <= 1.
+
+S is analytic in w except at w = -π²/4, so its Chebyshev series on w in [0, 1] converges like 11.8^-n. The
+series is Chebyshev interpolation at NODES points computed in mpmath (60 digits); f64 uses all terms, f32
+the first F32_TERMS. tanh(x) = x - x³·S(x²) then has no cancellation, and tanhshrink(x) = x³·S(x²) none
+either. Run: python scripts/fit_tanh.py
+"""
+
+import mpmath as mp
+import numpy as np
+
+mp.mp.dps = 60
+DEGREE = 16
+F32_TERMS = 9
+NODES = 100
+
+
+def s_of_w(w):
+    if w == 0:
+        return mp.mpf(1) / 3
+    x = mp.sqrt(w)
+    return (x - mp.tanh(x)) / x**3
+
+
+def main() -> None:
+    theta = [mp.pi * (j + mp.mpf(1) / 2) / NODES for j in range(NODES)]
+    w = [(mp.cos(th) + 1) / 2 for th in theta]  # [0, 1]
+    f = [s_of_w(wi) for wi in w]
+    coef = [2 * mp.fsum(f[j] * mp.cos(k * theta[j]) for j in range(NODES)) / NODES for k in range(DEGREE + 1)]
+    coef[0] /= 2
+    c = [float(v) for v in coef]
+    ww = np.linspace(0, 1, 2001)
+    exact = np.array([float(s_of_w(mp.mpf(v))) for v in ww])
+    for terms in (len(c), F32_TERMS):
+        approx = np.polynomial.chebyshev.chebval(2 * ww - 1, c[:terms])
+        print(f"// {terms} terms: max relative error {np.max(np.abs(approx - exact) / exact):.2e}")
+    print(",\n".join(repr(v) for v in c))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,652 @@
+"""Shared fixtures and helpers of the fastact test suite.
+
+Everything is derived from the catalogue (``fastact._catalogue.CATALOGUE``): one :class:`Case` per
+(activation, kernel) pair (gelu has two kernels, selected by ``approximate``), with default parameters,
+plus :data:`ALT_CASES` with non-default parameters. The oracles are
+
+* ``fastact._kernels_numpy.KERNELS[kernel][mode]`` evaluated on float64 input (for float32 results), and
+* mpmath at 50 digits (:data:`MP_FUNCTIONS`) for float64 results.
+
+The ULP bounds come from the native kernel table ``fastact._fastact.kernels()``; with
+``FASTACT_DISABLE_NATIVE=1`` they are read from the same table when the extension is importable, and the
+tests that only concern native accuracy skip otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import mpmath
+import numpy as np
+import pytest
+
+import fastact
+from fastact import _kernels_numpy, _registry
+from fastact._catalogue import CATALOGUE
+from fastact._spec import Activation, Choice
+
+# ---------------------------------------------------------------------------------------------------------
+# Backends and the kernel table
+# ---------------------------------------------------------------------------------------------------------
+
+#: The loaded native module, or None when the suite runs on the reference backend.
+NATIVE = _registry.NATIVE
+IS_NATIVE = fastact.backend() == "native"
+
+try:  # the table is importable even under FASTACT_DISABLE_NATIVE=1 when the extension was built
+    from fastact import _fastact as _TABLE_MODULE
+except ImportError:  # pragma: no cover - depends on the installation
+    _TABLE_MODULE = None
+
+#: kernel name -> (ulp f32 forward, f32 derivative, f64 forward, f64 derivative), or None.
+BOUNDS: dict[str, tuple[int, int, int, int]] | None = (
+    {row[0]: tuple(row[5]) for row in _TABLE_MODULE.kernels()} if _TABLE_MODULE is not None else None
+)
+NATIVE_TABLE = tuple(_TABLE_MODULE.kernels()) if _TABLE_MODULE is not None else None
+
+needs_bounds = pytest.mark.skipif(BOUNDS is None, reason="the native kernel table (ULP bounds) is not importable")
+native_only = pytest.mark.skipif(not IS_NATIVE, reason="only meaningful for the native backend")
+
+MODES = ("forward", "grad", "from_output")
+MODE_INDEX = {"forward": 0, "grad": 1, "from_output": 2}
+MODE_SUFFIX = {"forward": "", "grad": "_grad", "from_output": "_grad_from_output"}
+
+
+def bound(kernel: str, mode: str, dtype: Any) -> float:
+    """The native table's ULP bound for a kernel, mode (the derivative bound covers from_output) and dtype.
+
+    Errors are measured in ULP of the exact (oracle) value, so a table bound of 0 ("exact") means correctly
+    rounded: an error of at most 0.5 ULP.
+    """
+    assert BOUNDS is not None
+    f32f, f32g, f64f, f64g = BOUNDS[kernel]
+    if np.dtype(dtype) == np.float32:
+        b = f32f if mode == "forward" else f32g
+    else:
+        b = f64f if mode == "forward" else f64g
+    return max(float(b), 0.5)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cases: (activation, kernel, parameters)
+# ---------------------------------------------------------------------------------------------------------
+
+#: Parameters without defaults, chosen for the tests.
+REQUIRED_PARAMS = {"threshold": {"threshold": 0.5, "value": -2.0}}
+
+
+def default_params(spec: Activation) -> dict[str, Any]:
+    params = dict(spec.defaults)
+    params.update(REQUIRED_PARAMS.get(spec.name, {}))
+    assert all(v is not None for v in params.values()), f"no test value for a required parameter of {spec.name}"
+    return params
+
+
+#: Non-default parameter sets (all valid); forward/grad tests run them too.
+ALT_PARAMS: dict[str, list[dict[str, float]]] = {
+    "identity": [{"slope": -2.5}, {"slope": 0.0}],
+    "binary_step": [{"threshold": -1.25}, {"threshold": math.inf}],
+    "leaky_relu": [{"negative_slope": 0.2}, {"negative_slope": 0.0}, {"negative_slope": -0.3}],
+    "softplus": [{"beta": 2.0, "threshold": 10.0}, {"beta": 0.5, "threshold": math.inf},
+                 {"beta": -1.5, "threshold": 20.0}],
+    "elu": [{"alpha": 0.5}, {"alpha": -0.7}],
+    "celu": [{"alpha": 2.0}, {"alpha": -1.5}],
+    "sine": [{"w0": 30.0}, {"w0": -2.0}],
+    "hard_tanh": [{"min_val": -2.0, "max_val": 0.5}, {"min_val": 0.25, "max_val": 0.25}],
+    "softshrink": [{"lambd": 0.0}, {"lambd": 1.5}],
+    "hardshrink": [{"lambd": 0.0}, {"lambd": 2.0}],
+    "threshold": [{"threshold": -1.0, "value": 3.0}, {"threshold": 0.0, "value": 0.0}],
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One activation with one kernel and one parameter set."""
+
+    spec: Activation = field(repr=False, compare=False)
+    kernel: str
+    params: tuple[tuple[str, Any], ...]  # keyword arguments of the public functions
+    default: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.params)
+
+    @property
+    def kparams(self) -> tuple[float, ...]:
+        """The numeric parameters, positionally, as the NumPy kernels take them."""
+        kw = self.kwargs
+        return tuple(float(kw[p.name]) for p in self.spec.numeric_params)
+
+    @property
+    def id(self) -> str:
+        shown = [f"{k}={v}" for k, v in self.params if not isinstance(v, str)]
+        label = self.name if self.kernel == self.name else f"{self.name}[{self.kernel}]"
+        return label if self.default else f"{label}({','.join(shown)})"
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        return MODES if self.has_from_output else MODES[:2]
+
+    @property
+    def has_from_output(self) -> bool:
+        """Whether NAME_grad_from_output exists *and* accepts these parameters."""
+        if self.spec.from_output is None:
+            return False
+        env = {**self.kwargs, "inf": math.inf}
+        return all(eval(expr, {}, env) for expr, _ in self.spec.from_output_requires)  # noqa: S307
+
+    def public(self, mode: str, module: Any = fastact) -> Callable[..., Any]:
+        """The public function (fastact or fastact.reference) for ``mode``, with this case's parameters."""
+        fn = getattr(module, self.name + MODE_SUFFIX[mode])
+        kwargs = self.kwargs
+        if mode == "forward":
+            return lambda x, **kw: fn(x, **kwargs, **kw)
+        return lambda x, grad_out=None, **kw: fn(x, grad_out, **kwargs, **kw)
+
+    def kernel_fn(self, mode: str) -> Callable[[np.ndarray], np.ndarray]:
+        """The pure-NumPy kernel (the oracle), with this case's parameters."""
+        fn = _kernels_numpy.KERNELS[self.kernel][MODE_INDEX[mode]]
+        assert fn is not None
+        kp = self.kparams
+        return lambda x: fn(x, *kp)
+
+    def reference64(self, mode: str, x: np.ndarray) -> np.ndarray:
+        """The NumPy kernel on float64 input."""
+        return self.kernel_fn(mode)(np.asarray(x, dtype=np.float64))
+
+    def kinks(self) -> list[float]:
+        """Where f or f' is not smooth (0 is always included: it is harmless to avoid)."""
+        kw = self.kwargs
+        pts = [0.0]
+        extra = {
+            "binary_step": lambda: [kw["threshold"]],
+            "relu6": lambda: [6.0],
+            "hard_sigmoid": lambda: [-3.0, 3.0],
+            "hard_swish": lambda: [-3.0, 3.0],
+            "hard_tanh": lambda: [kw["min_val"], kw["max_val"]],
+            "softshrink": lambda: [-kw["lambd"], kw["lambd"]],
+            "hardshrink": lambda: [-kw["lambd"], kw["lambd"]],
+            "threshold": lambda: [kw["threshold"]],
+            "softplus": lambda: [kw["threshold"] / kw["beta"]],
+        }.get(self.name)
+        if extra is not None:
+            pts += [p for p in extra() if math.isfinite(p)]
+        return pts
+
+
+def _make_cases() -> tuple[list[Case], list[Case]]:
+    defaults, alts = [], []
+    for spec in CATALOGUE:
+        params = default_params(spec)
+        choice = spec.choice
+        variants = (
+            [(kernel, {**params, choice.name: value}) for value, kernel in choice.kernels.items()]
+            if isinstance(choice, Choice)
+            else [(spec.kernels[0], params)]
+        )
+        for kernel, kw in variants:
+            defaults.append(Case(spec, kernel, tuple(kw.items())))
+        for alt in ALT_PARAMS.get(spec.name, []):
+            alts.append(Case(spec, spec.kernels[0], tuple({**params, **alt}.items()), default=False))
+    return defaults, alts
+
+
+CASES, ALT_CASES = _make_cases()
+ALL_CASES = CASES + ALT_CASES
+
+
+def case_params(cases: list[Case]) -> list[Any]:
+    return [pytest.param(c, id=c.id) for c in cases]
+
+
+def case_mode_params(cases: list[Case], modes: tuple[str, ...] = MODES) -> list[Any]:
+    return [pytest.param(c, m, id=f"{c.id}-{m}") for c in cases for m in c.modes if m in modes]
+
+
+#: Cases whose accuracy the ULP bounds cover: sine's bounds hold for w0 = 1 only (the catalogue's
+#: cancellation note: w0 * x is rounded before sin/cos), the reference uses the exact product.
+def bounded(case: Case) -> bool:
+    return not (case.name == "sine" and case.kwargs["w0"] != 1.0)
+
+
+BOUNDED_CASES = [c for c in ALL_CASES if bounded(c)]
+
+# ---------------------------------------------------------------------------------------------------------
+# SIMD levels
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _simd_levels() -> list[str]:
+    if NATIVE is None:
+        return ["reference"]
+    current = NATIVE.simd_level()
+    levels: list[str] = []
+    try:
+        for wanted in ("portable", "avx2", "avx512"):
+            got = NATIVE.set_simd_level(wanted)
+            if got not in levels:
+                levels.append(got)
+    finally:
+        NATIVE.set_simd_level(current)
+    return levels
+
+
+SIMD_LEVELS = _simd_levels()
+
+
+#: Decorator: run a test once per SIMD level (outermost decorator, so that the level varies fastest and
+#: per-case caches are reused); the ``simd_level`` fixture sets the level and restores the previous one.
+each_simd_level = pytest.mark.parametrize("simd_level", SIMD_LEVELS, indirect=True)
+
+
+@pytest.fixture
+def simd_level(request: pytest.FixtureRequest):
+    """The SIMD level the test runs with (just 'reference' on the reference backend)."""
+    if NATIVE is None:
+        yield request.param
+        return
+    previous = NATIVE.simd_level()
+    assert NATIVE.set_simd_level(request.param) == request.param
+    assert NATIVE.simd_level() == request.param
+    try:
+        yield request.param
+    finally:
+        NATIVE.set_simd_level(previous)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ULP arithmetic
+# ---------------------------------------------------------------------------------------------------------
+
+_FORMAT = {np.dtype(np.float32): (24, -126, 128), np.dtype(np.float64): (53, -1022, 1024)}
+
+
+def ulp_of(ref: np.ndarray, dtype: Any) -> np.ndarray:
+    """ULP, in ``dtype``, of the float64 values ``ref`` (binade of |ref|, unbounded above; subnormal spacing
+    below the normal range). ``ref`` need not be representable in ``dtype``."""
+    prec, emin, _ = _FORMAT[np.dtype(dtype)]
+    a = np.abs(np.asarray(ref, dtype=np.float64))
+    with np.errstate(all="ignore"):
+        _, e = np.frexp(np.where(np.isfinite(a), a, 1.0))
+    exponent = np.where(a < 2.0**emin, emin, e - 1)
+    return np.ldexp(1.0, (exponent - (prec - 1)).astype(np.int64))
+
+
+def ulp_error(got: Any, ref: Any, dtype: Any) -> np.ndarray:
+    """|got - ref| in ULP of ``ref`` in ``dtype``; ``ref`` is a float64 oracle (more precise than ``dtype``).
+
+    NaN == NaN and same-signed infinities are 0; ±0 are equal; an infinite ``got`` counts as ±2^(emax+1)
+    (one ULP beyond the largest finite value) unless ``ref`` also rounds to that infinity; NaN against a
+    number is inf.
+    """
+    dtype = np.dtype(dtype)
+    _, _, emax1 = _FORMAT[dtype]
+    got = np.asarray(got, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        ref_t = ref.astype(dtype).astype(np.float64)
+        ulp = ulp_of(ref, dtype)
+        err = np.abs(got - ref) / ulp
+        # an infinite got where ref does not round to it: distance from ±2^emax1 (computed halved, as
+        # 2^1024 is not a float64)
+        beyond = 2.0 * (np.ldexp(1.0, emax1 - 1) - np.abs(ref) / 2) / ulp
+        beyond = np.where(np.signbit(got) == np.signbit(ref), beyond, np.inf)
+        err = np.where(np.isinf(got) & (got != ref_t), beyond, err)
+        err = np.where(np.isinf(got) & (got == ref_t), 0.0, err)
+        err = np.where(np.isinf(ref) & (got != ref), np.inf, err)
+        nan_g, nan_r = np.isnan(got), np.isnan(ref)
+        err = np.where(nan_g & nan_r, 0.0, err)
+        err = np.where(nan_g ^ nan_r, np.inf, err)
+    return err
+
+
+def ordinal(a: Any) -> np.ndarray:
+    """Monotonic integer image of float32/float64 values (±0 -> 0): ULP steps are differences of these."""
+    a = np.asarray(a)
+    itype = {4: np.int32, 8: np.int64}[a.dtype.itemsize]
+    i = np.ascontiguousarray(a).view(itype).astype(np.int64)
+    mag = i & np.int64(np.iinfo(itype).max)
+    return np.where(i < 0, -mag, mag)
+
+
+def ulp_steps(a: Any, b: Any) -> np.ndarray:
+    """Number of representable values between a and b (same dtype); NaN/NaN -> 0, NaN/number -> huge."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype, (a.dtype, b.dtype)
+    d = np.abs(ordinal(a) - ordinal(b))
+    na, nb = np.isnan(a), np.isnan(b)
+    d = np.where(na & nb, 0, d)
+    return np.where(na ^ nb, np.iinfo(np.int64).max, d)
+
+
+def bits_equal(a: Any, b: Any) -> np.ndarray:
+    """Element-wise bitwise equality; any NaN equals any NaN."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
+    itype = {2: np.uint16, 4: np.uint32, 8: np.uint64}[a.dtype.itemsize]
+    same = np.ascontiguousarray(a).view(itype) == np.ascontiguousarray(b).view(itype)
+    return same | (np.isnan(a) & np.isnan(b))
+
+
+def assert_bitwise_equal(got: Any, expected: Any, msg: str = "") -> None:
+    got, expected = np.asarray(got), np.asarray(expected)
+    assert got.dtype == expected.dtype, f"{msg}: dtype {got.dtype} != {expected.dtype}"
+    assert got.shape == expected.shape, f"{msg}: shape {got.shape} != {expected.shape}"
+    same = bits_equal(got, expected)
+    if not same.all():
+        idx = np.flatnonzero(~same.ravel())[:5]
+        raise AssertionError(
+            f"{msg}: {np.count_nonzero(~same)} of {same.size} elements differ, e.g. at flat index "
+            f"{idx.tolist()}: got {got.ravel()[idx].tolist()}, expected {expected.ravel()[idx].tolist()}"
+        )
+
+
+# Derivatives that cancel near their zero (the catalogue's ``cancellation`` texts): there a kernel keeps an
+# absolute error of a few ULP of 1.0 (about 2^-53 in float64) but no relative accuracy. Inside these windows
+# an absolute error of ABS_FLOOR_ULPS ULP of 1.0 in the result's dtype (4 * 2^-23 for float32, 4 * 2^-52
+# for float64) is accepted on top of the ULP bound.
+ABS_FLOOR_ULPS = 4
+
+
+def abs_floor(dtype: Any) -> float:
+    return ABS_FLOOR_ULPS * float(np.finfo(dtype).eps)
+
+
+CANCELLATION_WINDOWS: dict[tuple[str, str], tuple[float, float]] = {
+    ("gelu", "grad"): (-0.7517915246935645, 0.25),
+    ("gelu_tanh", "grad"): (-0.7524614, 0.25),
+    ("silu", "grad"): (-1.2784645427610738, 0.25),
+    ("mish", "grad"): (-1.1923698, 0.25),
+}
+
+
+def cancellation_ok(case: Case, mode: str, x: np.ndarray, got: np.ndarray, ref64: np.ndarray, dtype: Any,
+                    ulps: float) -> np.ndarray:
+    """Mask of the elements inside a cancellation window whose absolute error is at most abs_floor(dtype)
+    plus the ULP bound (all False for kernels/modes without such a window)."""
+    window = CANCELLATION_WINDOWS.get((case.kernel, mode))
+    if window is None:
+        return np.zeros(np.shape(got), dtype=bool)
+    centre, half = window
+    with np.errstate(all="ignore"):
+        near = np.abs(np.asarray(x, np.float64) - centre) < half
+        absolute = np.abs(np.asarray(got, np.float64) - ref64)
+        return near & (absolute <= abs_floor(dtype) + ulps * ulp_of(ref64, dtype))
+
+
+def within_bound(case: Case, mode: str, x: np.ndarray, got: np.ndarray, ref64: np.ndarray, dtype: Any,
+                 ulps: float) -> np.ndarray:
+    """Mask of the elements that meet the ULP bound (with the documented cancellation floor)."""
+    return (ulp_error(got, ref64, dtype) <= ulps) | cancellation_ok(case, mode, x, got, ref64, dtype, ulps)
+
+
+def describe_failures(x: np.ndarray, got: np.ndarray, ref: np.ndarray, mask: np.ndarray, dtype: Any,
+                      limit: int = 6) -> str:
+    x, got, ref = (np.asarray(a).ravel() for a in (x, got, ref))
+    bad = np.flatnonzero(~np.asarray(mask).ravel())
+    err = ulp_error(got[bad], ref[bad], dtype)
+    order = bad[np.argsort(-err, kind="stable")][:limit]
+    rows = [
+        f"  x={float(x[i])!r} ({np.asarray(x[i]).dtype}) got={float(got[i])!r} ref={float(ref[i])!r} "
+        f"err={float(ulp_error(got[i], ref[i], dtype)):.3g} ULP"
+        for i in order
+    ]
+    return f"{bad.size} of {x.size} points out of bounds; worst:\n" + "\n".join(rows)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sample generators
+# ---------------------------------------------------------------------------------------------------------
+
+
+def dense_grid(n: int, dtype: Any, lo: float = -20.0, hi: float = 20.0) -> np.ndarray:
+    return np.linspace(lo, hi, n, dtype=np.float64).astype(dtype)
+
+
+def bit_walk(n: int, dtype: Any) -> np.ndarray:
+    """``n`` values evenly spaced in bit-pattern order over the whole range, split at ±0: n/2 from +0 to
+    +inf and n/2 from -0 to -inf (subnormals, normals, the largest finite value and inf included)."""
+    dtype = np.dtype(dtype)
+    utype = {4: np.uint32, 8: np.uint64}[dtype.itemsize]
+    inf_bits = int(np.array(np.inf, dtype).view(utype))
+    sign = 1 << (8 * dtype.itemsize - 1)
+    half = n // 2
+    pos = np.unique(np.round(np.linspace(0, inf_bits, half)).astype(np.uint64))
+    pos = np.concatenate([pos, [inf_bits - 1, 1, 2]]).astype(utype)
+    neg = pos | utype(sign)
+    return np.concatenate([pos, neg]).view(dtype)
+
+
+def subnormals(dtype: Any) -> np.ndarray:
+    fi = np.finfo(dtype)
+    tiny, smallest = float(fi.tiny), float(fi.smallest_subnormal)
+    vals = [smallest, 2 * smallest, 3 * smallest, tiny / 2, tiny - smallest, tiny, tiny * 1.5]
+    vals = np.array(vals, dtype=dtype)
+    return np.concatenate([vals, -vals])
+
+
+def specials(dtype: Any) -> np.ndarray:
+    """NaN, ±inf, ±0."""
+    return np.array([np.nan, np.inf, -np.inf, 0.0, -0.0], dtype=dtype)
+
+
+def huge(dtype: Any) -> np.ndarray:
+    fi = np.finfo(dtype)
+    big = float(fi.max)
+    vals = np.array([big, big / 2, np.sqrt(big), 1e30, 1e18, 1e10], dtype=dtype)
+    return np.concatenate([vals, -vals])
+
+
+def tails(dtype: Any) -> np.ndarray:
+    """Where exponentials underflow/overflow: ±(20..120) for float32, ±(20..800) for float64."""
+    top = 120.0 if np.dtype(dtype) == np.float32 else 800.0
+    t = np.concatenate([np.linspace(20.0, top, 2000), np.linspace(700.0, 760.0, 300) if top > 700 else []])
+    t = t.astype(dtype)
+    return np.concatenate([t, -t])
+
+
+@functools.lru_cache(maxsize=None)
+def float32_points() -> np.ndarray:
+    """~200k float32 points: dense grid in [-20, 20], a bit walk over the whole range, tails, subnormals,
+    huge values and specials. Read-only (shared)."""
+    pts = np.concatenate([
+        dense_grid(100_001, np.float32),
+        bit_walk(100_000, np.float32),
+        tails(np.float32),
+        subnormals(np.float32),
+        huge(np.float32),
+        specials(np.float32),
+    ])
+    pts.flags.writeable = False
+    return pts
+
+
+@functools.lru_cache(maxsize=None)
+def float64_points() -> np.ndarray:
+    """The float64 counterpart (smaller: the float64 oracle is mpmath, used on mp_points())."""
+    pts = np.concatenate([
+        dense_grid(20_001, np.float64),
+        bit_walk(20_000, np.float64),
+        tails(np.float64),
+        subnormals(np.float64),
+        huge(np.float64),
+        specials(np.float64),
+    ])
+    pts.flags.writeable = False
+    return pts
+
+
+def mp_points(case: Case) -> np.ndarray:
+    """A few hundred float64 points for the mpmath comparison: random, near 0, tails ±30 and ±700, the
+    ranges where results are subnormal, the derivative zeros, and near (not at) the kinks."""
+    rng = np.random.default_rng(20240611)
+    parts = [
+        rng.uniform(-20, 20, 150),
+        np.geomspace(1e-300, 1e3, 40),
+        -np.geomspace(1e-300, 1e3, 40),
+        rng.uniform(25, 35, 8), rng.uniform(-35, -25, 8),
+        rng.uniform(690, 760, 10), rng.uniform(-760, -690, 10),
+        rng.uniform(-40, -36, 6),  # gelu: subnormal results
+        rng.uniform(340, 380, 5), rng.uniform(-380, -340, 5),  # tanh': subnormal results
+        np.array([5e-324, 1e-310, -5e-324, -1e-310, 2.2250738585072014e-308]),
+        rng.uniform(-0.6, 0.6, 20),  # tanhshrink's cancellation region
+        rng.uniform(-25, -10, 12), rng.uniform(10, 25, 4),  # the gaussian tails
+        -1.5 + np.array([1e-3, -1e-3, 2.5e-3, 1e-6, -1e-9, 0.25]),  # hard_swish' = (x + 1.5)/3
+    ]
+    for (kernel, _), (centre, _) in CANCELLATION_WINDOWS.items():
+        if kernel == case.kernel:
+            parts.append(centre + np.array([1e-3, -1e-3, 1e-6, -1e-6, 1e-9, 2e-2, -2e-2, 0.1, -0.1]))
+    if case.name == "sine":
+        k = np.arange(1, 12)
+        parts.append(k * np.pi)  # near the zeros of sin ...
+        parts.append(k * np.pi - np.pi / 2)  # ... and of cos
+        parts.append(np.array([1e5, 1e6 + 0.5, 5e8, 1e15, 1e22, 1e300, -1e22]))  # large arguments
+    for k in case.kinks():
+        parts.append(k + np.array([1e-9, -1e-9, 1e-3, -1e-3]))
+    x = np.concatenate(parts)
+    return x[np.isfinite(x)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# mpmath oracles (50 digits): forward and derivative, following the catalogue's branch conventions
+# ---------------------------------------------------------------------------------------------------------
+
+mpf = mpmath.mpf
+SELU_SCALE = mpf("1.0507009873554804934193349852946")
+SELU_ALPHA = mpf("1.6732632423543772848170429916717")
+
+
+def _sig(x):
+    if x >= 0:
+        return 1 / (1 + mpmath.exp(-x))
+    e = mpmath.exp(x)
+    return e / (1 + e)
+
+
+def _dsig(x):
+    e = mpmath.exp(-abs(x))
+    return e / (1 + e) ** 2
+
+
+def _softplus_mp(x):
+    return x + mpmath.log1p(mpmath.exp(-x)) if x > 0 else mpmath.log1p(mpmath.exp(x))
+
+
+def _tanhshrink(x):
+    if x == 0:
+        return mpf(0)
+    extra = max(0, int(-3 * mpmath.log10(abs(x)))) + 10
+    with mpmath.workdps(mpmath.mp.dps + extra):
+        return +(x - mpmath.tanh(x))
+
+
+def _gelu_tanh_u(x):
+    return mpmath.sqrt(2 / mpmath.pi) * (x + mpf("0.044715") * x**3)
+
+
+def _gelu_tanh_grad(x):
+    u = _gelu_tanh_u(x)
+    return _sig(2 * u) + x * mpmath.sech(u) ** 2 * mpmath.sqrt(2 / mpmath.pi) * (1 + mpf("0.134145") * x**2) / 2
+
+
+def _mish_grad(x):
+    sp = _softplus_mp(x)
+    return mpmath.tanh(sp) + x * _sig(x) * mpmath.sech(sp) ** 2
+
+
+MP_FUNCTIONS: dict[str, tuple[Callable, Callable]] = {
+    "identity": (lambda x, s: s * x, lambda x, s: mpf(s)),
+    "binary_step": (lambda x, t: mpf(1) if x >= t else mpf(0), lambda x, t: mpf(0)),
+    "sigmoid": (_sig, _dsig),
+    "tanh": (mpmath.tanh, lambda x: mpmath.sech(x) ** 2),
+    "relu": (lambda x: mpf(0) if x < 0 else x, lambda x: mpf(0) if x <= 0 else mpf(1)),
+    "leaky_relu": (lambda x, a: x if x > 0 else a * x, lambda x, a: mpf(1) if x > 0 else mpf(a)),
+    "softplus": (
+        lambda x, b, t: x if b * x > t else _softplus_mp(b * x) / b,
+        lambda x, b, t: mpf(1) if b * x > t else _sig(b * x),
+    ),
+    "elu": (lambda x, a: x if x > 0 else a * mpmath.expm1(x), lambda x, a: mpf(1) if x > 0 else a * mpmath.exp(x)),
+    "celu": (
+        lambda x, a: x if x > 0 else a * mpmath.expm1(x / a),
+        lambda x, a: mpf(1) if x > 0 else mpmath.exp(x / a),
+    ),
+    "selu": (
+        lambda x: SELU_SCALE * (x if x > 0 else SELU_ALPHA * mpmath.expm1(x)),
+        lambda x: SELU_SCALE if x > 0 else SELU_SCALE * SELU_ALPHA * mpmath.exp(x),
+    ),
+    "gelu": (
+        lambda x: x * mpmath.erfc(-x / mpmath.sqrt(2)) / 2,
+        lambda x: mpmath.erfc(-x / mpmath.sqrt(2)) / 2 + x * mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi),
+    ),
+    "gelu_tanh": (lambda x: x * _sig(2 * _gelu_tanh_u(x)), _gelu_tanh_grad),
+    "relu6": (
+        lambda x: mpf(0) if x < 0 else (mpf(6) if x > 6 else x),
+        lambda x: mpf(0) if (x <= 0 or x >= 6) else mpf(1),
+    ),
+    "log_sigmoid": (lambda x: -_softplus_mp(-x), lambda x: _sig(-x)),
+    "hard_sigmoid": (
+        lambda x: mpf(0) if x <= -3 else (mpf(1) if x >= 3 else (x + 3) / 6),
+        lambda x: mpf(1) / 6 if -3 < x < 3 else mpf(0),
+    ),
+    "sine": (lambda x, w: mpmath.sin(w * x), lambda x, w: w * mpmath.cos(w * x)),
+    "silu": (lambda x: x * _sig(x), lambda x: _sig(x) * (1 + x * _sig(-x))),
+    "mish": (lambda x: x * mpmath.tanh(_softplus_mp(x)), _mish_grad),
+    "hard_swish": (
+        lambda x: mpf(0) if x <= -3 else (x if x >= 3 else x * (x + 3) / 6),
+        lambda x: mpf(0) if x < -3 else ((x + mpf(1.5)) / 3 if x <= 3 else mpf(1)),
+    ),
+    "hard_tanh": (
+        lambda x, lo, hi: mpf(lo) if x < lo else (mpf(hi) if x > hi else x),
+        lambda x, lo, hi: mpf(0) if (x <= lo or x >= hi) else mpf(1),
+    ),
+    "softsign": (lambda x: x / (1 + abs(x)), lambda x: 1 / (1 + abs(x)) ** 2),
+    "tanhshrink": (_tanhshrink, lambda x: mpmath.tanh(x) ** 2),
+    "softshrink": (
+        lambda x, l: x - l if x > l else (x + l if x < -l else mpf(0)),
+        lambda x, l: mpf(0) if -l <= x <= l else mpf(1),
+    ),
+    "hardshrink": (lambda x, l: mpf(0) if -l <= x <= l else x, lambda x, l: mpf(0) if -l <= x <= l else mpf(1)),
+    "threshold": (lambda x, t, v: mpf(v) if x <= t else x, lambda x, t, v: mpf(0) if x <= t else mpf(1)),
+}
+
+
+def mp_eval(case: Case, mode: str, x: np.ndarray) -> list:
+    """The exact values (mpf, 50 digits) of the case's forward or derivative at the float64 points x."""
+    fn = MP_FUNCTIONS[case.kernel][0 if mode == "forward" else 1]
+    params = [mpf(p) for p in case.kparams]
+    with mpmath.workdps(50):
+        return [+fn(mpf(float(v)), *params) for v in np.asarray(x, np.float64)]
+
+
+def mp_ulp_error(got: float, ref) -> float:
+    """|got - ref| in float64 ULP of the exact value ``ref`` (an mpf). ±0 equal; overflow handled."""
+    got = float(got)
+    if math.isnan(got):
+        return math.inf
+    with mpmath.workdps(60):
+        a = abs(ref)
+        if a < mpf(2) ** -1022:
+            ulp = mpf(2) ** -1074
+        else:
+            _, e = mpmath.frexp(a)
+            ulp = mpf(2) ** (int(e) - 1 - 52)
+        if math.isinf(got):
+            if mp_round(ref) == got:  # the exact value rounds to this infinity
+                return 0.0
+            got_mp = mpmath.copysign(mpf(2) ** 1024, got)
+        else:
+            got_mp = mpf(got)
+        return float(abs(got_mp - ref) / ulp)
+
+
+def mp_round(ref) -> float:
+    """The exact value rounded to the nearest float64 (``float(mpf)`` truncates)."""
+    return mpmath.libmp.to_float(mpf(ref)._mpf_, rnd=mpmath.libmp.round_nearest)
