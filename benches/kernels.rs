@@ -33,9 +33,10 @@ fn kernels(c: &mut Criterion) {
                     Ok(call) => call,
                     Err(_) => continue,
                 };
-                group.bench_function(BenchmarkId::from_parameter(format!("{name}{suffix}")), |b| {
-                    b.iter(|| apply(call, black_box(&x), None, &mut y))
-                });
+                group.bench_function(
+                    BenchmarkId::from_parameter(format!("{name}{suffix}")),
+                    |b| b.iter(|| apply(call, black_box(&x), None, &mut y)),
+                );
             }
         }
         group.finish();

@@ -41,7 +41,10 @@ impl core::fmt::Display for Error {
                 write!(f, "{name}'s derivative is not a function of its output; use {name}_grad(x, ...) instead")
             }
             Error::LengthMismatch { expected, got } => {
-                write!(f, "length mismatch: expected {expected} elements, got {got}")
+                write!(
+                    f,
+                    "length mismatch: expected {expected} elements, got {got}"
+                )
             }
         }
     }
@@ -52,10 +55,13 @@ impl std::error::Error for Error {}
 /// A row function: `y[i] = f(x[i])` or `y[i] = g[i]·f'(x[i])`, all slices of the same length.
 #[derive(Clone, Copy)]
 pub(crate) enum RowFn<T> {
-    Safe(fn(&[f64; 2], &[T], Option<&[T]>, &mut [T])),
+    Safe(SafeRow<T>),
     /// Compiled with target features; only ever built for an ISA that `Isa::detect` found.
-    Unsafe(unsafe fn(&[f64; 2], &[T], Option<&[T]>, &mut [T])),
+    Unsafe(UnsafeRow<T>),
 }
+
+pub(crate) type SafeRow<T> = fn(&[f64; 2], &[T], Option<&[T]>, &mut [T]);
+pub(crate) type UnsafeRow<T> = unsafe fn(&[f64; 2], &[T], Option<&[T]>, &mut [T]);
 
 impl<T> RowFn<T> {
     #[inline]
@@ -98,10 +104,19 @@ fn eval<R: Real, K: Kernel, const MODE: u8>(x: R, p: [R; 2]) -> R {
 
 /// The loop every trampoline compiles: branch-free per element, so it vectorises.
 #[inline(always)]
-pub(crate) fn row_loop<T: Elem, K: Kernel, const MODE: u8>(p: &[f64; 2], x: &[T], g: Option<&[T]>, y: &mut [T]) {
+pub(crate) fn row_loop<T: Elem, K: Kernel, const MODE: u8>(
+    p: &[f64; 2],
+    x: &[T],
+    g: Option<&[T]>,
+    y: &mut [T],
+) {
     let n = y.len();
     let x = &x[..n];
-    let promote = if MODE == 0 { K::PROMOTE } else { K::PROMOTE_DERIVATIVE };
+    let promote = if MODE == 0 {
+        K::PROMOTE
+    } else {
+        K::PROMOTE_DERIVATIVE
+    };
     if promote && !T::IS_F64 {
         let p = [Lean64(p[0]), Lean64(p[1])];
         match g {
@@ -112,7 +127,9 @@ pub(crate) fn row_loop<T: Elem, K: Kernel, const MODE: u8>(p: &[f64; 2], x: &[T]
             }
             Some(g) => {
                 for ((out, &xi), &gi) in y.iter_mut().zip(x).zip(&g[..n]) {
-                    *out = T::from_f64(gi.to_f64() * eval::<Lean64, K, MODE>(Lean64(xi.to_f64()), p).0);
+                    *out = T::from_f64(
+                        gi.to_f64() * eval::<Lean64, K, MODE>(Lean64(xi.to_f64()), p).0,
+                    );
                 }
             }
         }
@@ -147,7 +164,11 @@ impl Call {
         if mode == Mode::FromOutput && !info.from_output {
             return Err(Error::NoFromOutput(info.name));
         }
-        Ok(Call { kernel, mode, params })
+        Ok(Call {
+            kernel,
+            mode,
+            params,
+        })
     }
 }
 
@@ -161,7 +182,11 @@ struct Plan<T> {
 
 impl<T: Elem> Plan<T> {
     fn new(call: Call) -> Plan<T> {
-        Plan { row: row_fn::<T>(call.kernel, call.mode, simd::active()), exact: exact_fn(call.kernel), call }
+        Plan {
+            row: row_fn::<T>(call.kernel, call.mode, simd::active()),
+            exact: exact_fn(call.kernel),
+            call,
+        }
     }
 
     /// One contiguous row; `x` and `y` never overlap here.
@@ -201,9 +226,18 @@ pub fn apply<T: Elem>(call: Call, x: &[T], g: Option<&[T]>, y: &mut [T]) -> Resu
         check_len(y.len(), g.len())?;
     }
     let shape = [y.len()];
-    let view_x = View { ptr: x.as_ptr(), strides: &[1] };
-    let view_g = g.map(|g| View { ptr: g.as_ptr(), strides: &[1] });
-    let view_y = ViewMut { ptr: y.as_mut_ptr(), strides: &[1] };
+    let view_x = View {
+        ptr: x.as_ptr(),
+        strides: &[1],
+    };
+    let view_g = g.map(|g| View {
+        ptr: g.as_ptr(),
+        strides: &[1],
+    });
+    let view_y = ViewMut {
+        ptr: y.as_mut_ptr(),
+        strides: &[1],
+    };
     // SAFETY: the views describe exactly the three slices, which are valid for their lengths; `y` is a
     // unique borrow, so nothing else reads or writes it during the call, and `x`/`g` cannot overlap it.
     unsafe { apply_strided(call, &shape, view_x, view_g, view_y) };
@@ -216,9 +250,18 @@ pub fn apply_inplace<T: Elem>(call: Call, g: Option<&[T]>, y: &mut [T]) -> Resul
         check_len(y.len(), g.len())?;
     }
     let shape = [y.len()];
-    let view_g = g.map(|g| View { ptr: g.as_ptr(), strides: &[1] });
-    let view_y = ViewMut { ptr: y.as_mut_ptr(), strides: &[1] };
-    let view_x = View { ptr: view_y.ptr as *const T, strides: &[1] };
+    let view_g = g.map(|g| View {
+        ptr: g.as_ptr(),
+        strides: &[1],
+    });
+    let view_y = ViewMut {
+        ptr: y.as_mut_ptr(),
+        strides: &[1],
+    };
+    let view_x = View {
+        ptr: view_y.ptr as *const T,
+        strides: &[1],
+    };
     // SAFETY: as in `apply`; `x` is `y` itself, which the driver detects as an exact alias and handles by
     // copying each block before writing it.
     unsafe { apply_strided(call, &shape, view_x, view_g, view_y) };
@@ -272,7 +315,10 @@ unsafe impl<T> Sync for Ptrs<T> {}
 fn plan_axes(shape: &[usize], strides: [&[isize]; 3]) -> Vec<Axis> {
     let mut axes: Vec<Axis> = (0..shape.len())
         .filter(|&i| shape[i] != 1)
-        .map(|i| Axis { len: shape[i], strides: [strides[0][i], strides[1][i], strides[2][i]] })
+        .map(|i| Axis {
+            len: shape[i],
+            strides: [strides[0][i], strides[1][i], strides[2][i]],
+        })
         .collect();
     // Output strides decide the order (NumPy's K order), x's break ties; stable sort keeps C order else.
     axes.sort_by(|a, b| {
@@ -282,7 +328,8 @@ fn plan_axes(shape: &[usize], strides: [&[isize]; 3]) -> Vec<Axis> {
     let mut merged: Vec<Axis> = Vec::with_capacity(axes.len());
     for axis in axes {
         if let Some(outer) = merged.last_mut() {
-            let contiguous = (0..3).all(|k| outer.strides[k] == axis.strides[k] * axis.len as isize);
+            let contiguous =
+                (0..3).all(|k| outer.strides[k] == axis.strides[k] * axis.len as isize);
             if contiguous {
                 outer.len *= axis.len;
                 outer.strides = axis.strides;
@@ -292,7 +339,10 @@ fn plan_axes(shape: &[usize], strides: [&[isize]; 3]) -> Vec<Axis> {
         merged.push(axis);
     }
     if merged.is_empty() {
-        merged.push(Axis { len: 1, strides: [1, 1, 1] });
+        merged.push(Axis {
+            len: 1,
+            strides: [1, 1, 1],
+        });
     }
     merged
 }
@@ -315,7 +365,10 @@ fn ranges_overlap<T>(a: *const T, ea: (isize, isize), b: *const T, eb: (isize, i
 
 /// Whether distinct indices of the output may share memory (a broadcast or self-overlapping `out`).
 fn may_self_overlap(axes: &[Axis]) -> bool {
-    let mut sorted: Vec<(usize, usize)> = axes.iter().map(|a| (a.strides[2].unsigned_abs(), a.len)).collect();
+    let mut sorted: Vec<(usize, usize)> = axes
+        .iter()
+        .map(|a| (a.strides[2].unsigned_abs(), a.len))
+        .collect();
     sorted.sort_unstable();
     let mut reach = 0usize; // largest offset spanned by the inner axes so far
     for (stride, len) in sorted {
@@ -353,6 +406,7 @@ unsafe fn gather_all<T: Elem>(ptr: *const T, axes: &[Axis], k: usize) -> Vec<T> 
 }
 
 /// Apply `call` over an N-dimensional strided call.
+#[allow(clippy::needless_range_loop)] // k indexes the operands of several parallel arrays
 ///
 /// # Safety
 /// For every index `i` inside `shape`, `x.ptr + Σ i_k·x.strides[k]` (and the same for `g`) must be valid
@@ -372,9 +426,16 @@ pub unsafe fn apply_strided<T: Elem>(
     let g_strides = g.map_or(x.strides, |g| g.strides);
     let mut axes = plan_axes(shape, [x.strides, g_strides, y.strides]);
     let y_extent = extent(&axes, 2);
-    let mut ptrs = Ptrs { x: x.ptr, g: g.map_or(core::ptr::null(), |g| g.ptr), y: y.ptr, has_g: g.is_some(), aliased: false };
+    let mut ptrs = Ptrs {
+        x: x.ptr,
+        g: g.map_or(core::ptr::null(), |g| g.ptr),
+        y: y.ptr,
+        has_g: g.is_some(),
+        aliased: false,
+    };
 
-    // Inputs that overlap the output other than element for element are copied first.
+    // Inputs that overlap the output other than element for element are copied first. (Operands are
+    // indexed 0 = x, 1 = g, 2 = y throughout, hence the index loops.)
     let mut keep_alive: Vec<Vec<T>> = Vec::new();
     let mut relocated = [false; 2];
     for k in 0..2 {
@@ -385,7 +446,7 @@ pub unsafe fn apply_strided<T: Elem>(
         if !ranges_overlap(ptr, extent(&axes, k), ptrs.y as *const T, y_extent) {
             continue;
         }
-        let same = ptr == ptrs.y as *const T && axes.iter().all(|a| a.strides[k] == a.strides[2]);
+        let same = core::ptr::eq(ptr, ptrs.y) && axes.iter().all(|a| a.strides[k] == a.strides[2]);
         if same {
             ptrs.aliased = true;
             continue;
@@ -415,9 +476,17 @@ pub unsafe fn apply_strided<T: Elem>(
 
     let plan = Plan::<T>::new(call);
     let total: usize = axes.iter().map(|a| a.len).product();
-    let threads = if may_self_overlap(&axes) { 1 } else { parallel::num_threads() };
+    let threads = if may_self_overlap(&axes) {
+        1
+    } else {
+        parallel::num_threads()
+    };
     let (chunks, per_chunk) = parallel::chunking(total, call.kernel.info().cost, threads);
-    let pool = if chunks > 1 { parallel::pool(threads) } else { None };
+    let pool = if chunks > 1 {
+        parallel::pool(threads)
+    } else {
+        None
+    };
     match pool {
         Some(pool) => pool.install(|| {
             (0..chunks).into_par_iter().for_each(|c| {
@@ -434,10 +503,17 @@ pub unsafe fn apply_strided<T: Elem>(
 }
 
 /// Compute linear indices [start, end) of the planned iteration space.
+#[allow(clippy::needless_range_loop)] // k indexes the operands of several parallel arrays
 ///
 /// # Safety
 /// As `apply_strided`, for the offsets of these indices.
-unsafe fn run_range<T: Elem>(plan: &Plan<T>, axes: &[Axis], ptrs: Ptrs<T>, start: usize, end: usize) {
+unsafe fn run_range<T: Elem>(
+    plan: &Plan<T>,
+    axes: &[Axis],
+    ptrs: Ptrs<T>,
+    start: usize,
+    end: usize,
+) {
     let (outer, inner) = axes.split_at(axes.len() - 1);
     let row = inner[0];
     let mut index = vec![0usize; outer.len()];
@@ -462,7 +538,11 @@ unsafe fn run_range<T: Elem>(plan: &Plan<T>, axes: &[Axis], ptrs: Ptrs<T>, start
             run_row(
                 plan,
                 ptrs.x.offset(at(0)),
-                if ptrs.has_g { ptrs.g.offset(at(1)) } else { core::ptr::null() },
+                if ptrs.has_g {
+                    ptrs.g.offset(at(1))
+                } else {
+                    core::ptr::null()
+                },
                 ptrs.y.offset(at(2)),
                 row.strides,
                 len,

@@ -11,10 +11,10 @@ use crate::real::{horner, Int, Real};
 
 const LOG2E: f64 = core::f64::consts::LOG2_E;
 // ln 2 split so that k·LN2_HI is exact for |k| < 2^20 (f64) / 2^8 (f32) (Cody and Waite).
-const LN2_HI_F64: f64 = 6.931_471_803_691_238_164_9e-1;
-const LN2_LO_F64: f64 = 1.908_214_929_270_587_700_02e-10;
+const LN2_HI_F64: f64 = 6.931_471_803_691_238e-1;
+const LN2_LO_F64: f64 = 1.908_214_929_270_587_7e-10;
 const LN2_HI_F32: f64 = 0.693_359_375;
-const LN2_LO_F32: f64 = -2.121_944_400_546_905_827_7e-4;
+const LN2_LO_F32: f64 = -2.121_944_400_546_905_8e-4;
 
 #[inline(always)]
 fn ln2_parts<R: Real>() -> (R, R) {
@@ -90,12 +90,20 @@ pub fn exp<R: Real>(x: R) -> R {
 /// Valid range: |extra| <= 64.
 #[inline(always)]
 pub fn exp_scaled<R: Real>(x: R, extra: i32) -> R {
-    let (lo, hi) = if R::IS_F64 { (-810.0, 710.0) } else { (-150.0, 89.0) };
+    let (lo, hi) = if R::IS_F64 {
+        (-810.0, 710.0)
+    } else {
+        (-150.0, 89.0)
+    };
     let xc = x.clamp_nan(R::c(lo), R::c(hi));
     let (kf, k) = (xc * R::c(LOG2E)).round_int();
     let (ln2_hi, ln2_lo) = ln2_parts::<R>();
     let r = (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, xc));
-    let p = if R::PRECISE { horner(r, &EXP_TAYLOR) } else { horner(r, &prefix::<8, 14>(&EXP_TAYLOR)) };
+    let p = if R::PRECISE {
+        horner(r, &EXP_TAYLOR)
+    } else {
+        horner(r, &prefix::<8, 14>(&EXP_TAYLOR))
+    };
     let k = k.wrapping_add(R::Bits::from_i32(extra));
     let k1 = k >> 1;
     let k2 = k.wrapping_sub(k1);
@@ -108,12 +116,20 @@ pub fn exp_scaled<R: Real>(x: R, extra: i32) -> R {
 /// h stays finite up to the overflow threshold.
 #[inline(always)]
 pub fn expm1<R: Real>(x: R) -> R {
-    let (lo, hi) = if R::IS_F64 { (-40.0, 709.8) } else { (-20.0, 88.73) };
+    let (lo, hi) = if R::IS_F64 {
+        (-40.0, 709.8)
+    } else {
+        (-20.0, 88.73)
+    };
     let xc = x.clamp_nan(R::c(lo), R::c(hi));
     let (kf, k) = (xc * R::c(LOG2E)).round_int();
     let (ln2_hi, ln2_lo) = ln2_parts::<R>();
     let r = (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, xc));
-    let q = if R::PRECISE { horner(r, &EXPM1_TAYLOR) } else { horner(r, &prefix::<7, 14>(&EXPM1_TAYLOR)) };
+    let q = if R::PRECISE {
+        horner(r, &EXPM1_TAYLOR)
+    } else {
+        horner(r, &prefix::<7, 14>(&EXPM1_TAYLOR))
+    };
     let em1 = r * q;
     let half_scale = R::pow2i(k.wrapping_sub(R::Bits::from_i32(1)));
     let y = R::c(2.0) * half_scale.mul_add(em1, half_scale - R::c(0.5));
@@ -148,16 +164,26 @@ pub fn log1p<R: Real>(x: R) -> R {
     let one = R::c(1.0);
     let u = one + x;
     let sqrt_half = R::c(core::f64::consts::FRAC_1_SQRT_2).to_bits();
-    let iu = u.to_bits().wrapping_add(one.to_bits().wrapping_sub(sqrt_half));
+    let iu = u
+        .to_bits()
+        .wrapping_add(one.to_bits().wrapping_sub(sqrt_half));
     let k = (iu >> R::MANT).wrapping_sub(R::Bits::from_i32(R::BIAS));
     let mant_mask = (R::Bits::from_i32(1) << R::MANT).wrapping_sub(R::Bits::from_i32(1));
     let f = R::from_bits((iu & mant_mask).wrapping_add(sqrt_half)) - one;
-    let c = if k >= R::Bits::from_i32(2) { one - (u - x) } else { x - (u - one) } / u;
+    let c = if k >= R::Bits::from_i32(2) {
+        one - (u - x)
+    } else {
+        x - (u - one)
+    } / u;
     let kf = int_to_real::<R>(k);
     let s = f / (R::c(2.0) + f);
     let z = s * s;
     let hfsq = R::c(0.5) * f * f;
-    let r = z * if R::PRECISE { horner(z, &LOG_ATANH) } else { horner(z, &prefix::<5, 11>(&LOG_ATANH)) };
+    let r = z * if R::PRECISE {
+        horner(z, &LOG_ATANH)
+    } else {
+        horner(z, &prefix::<5, 11>(&LOG_ATANH))
+    };
     let (ln2_hi, ln2_lo) = ln2_parts::<R>();
     let y = kf * ln2_hi + (f - (hfsq - (s * (hfsq + r) + (kf * ln2_lo + c))));
     let y = if u == R::c(0.0) { -R::INFINITY } else { y };
@@ -193,7 +219,7 @@ const TANH_CHEB: [f64; 17] = [
     -6.5544152690220434e-15,
     5.561777588888565e-16,
     -4.719470567338577e-17,
-    4.004727280082805e-18
+    4.004727280082805e-18,
 ];
 
 /// (x - tanh x)/x³ for |x| <= 1, as a function of w = x². Max error: 1 ULP.
@@ -279,7 +305,14 @@ pub fn sigmoid<R: Real>(x: R) -> R {
 pub fn two_prod<R: Real>(a: R, b: R) -> (R, R) {
     let hi = a * b;
     let lo = a.mul_add(b, -hi);
-    (hi, if hi.abs() < R::INFINITY { lo } else { R::c(0.0) })
+    (
+        hi,
+        if hi.abs() < R::INFINITY {
+            lo
+        } else {
+            R::c(0.0)
+        },
+    )
 }
 
 /// exp(-x²/2)·2^extra with x² taken exactly, so the result keeps full relative accuracy in the far tail.
@@ -319,7 +352,7 @@ const ERFCX_CHEB: [f64; 25] = [
     7.049399327638765e-17,
     8.498676166243004e-18,
     -8.628995106139388e-19,
-    -5.473054848431011e-19
+    -5.473054848431011e-19,
 ];
 
 /// (2n-1)!!·(-1)^n for n = 0..=20: the asymptotic series of erfcx, accurate to 6e-20 for z >= 8.
@@ -371,12 +404,20 @@ pub fn erfcx_nonneg<R: Real>(z: R) -> R {
     } else {
         // Clenshaw's recurrence loses ~N·ε·|Σc|/erfcx in f32 (13 ULP measured): run the short f32
         // series in f64 instead; it is still 12 terms, not 25.
-        R::c(erfcx_series::<f64, 12, 8>(z.to_f64(), &ERFCX_CHEB_F32, &prefix::<8, 21>(&ERFCX_ASYMPTOTIC)))
+        R::c(erfcx_series::<f64, 12, 8>(
+            z.to_f64(),
+            &ERFCX_CHEB_F32,
+            &prefix::<8, 21>(&ERFCX_ASYMPTOTIC),
+        ))
     }
 }
 
 #[inline(always)]
-fn erfcx_series<R: Real, const N: usize, const M: usize>(z: R, cheb: &[f64; N], asymptotic: &[f64; M]) -> R {
+fn erfcx_series<R: Real, const N: usize, const M: usize>(
+    z: R,
+    cheb: &[f64; N],
+    asymptotic: &[f64; M],
+) -> R {
     // Clenshaw recurrence for z < 8.
     let zc = z.clamp_nan(R::c(0.0), R::c(8.0));
     let t = (zc - R::c(2.0)) / (zc + R::c(2.0));
@@ -467,7 +508,10 @@ pub fn sin_quadrant<R: Real>(a: R, quarter_turns: i32) -> R {
         (horner(z, &SIN_TAYLOR), horner(z, &COS_TAYLOR))
     } else {
         // Truncation below 1e-11 relative: plenty for a result rounded to f32.
-        (horner(z, &prefix::<5, 8>(&SIN_TAYLOR)), horner(z, &prefix::<5, 8>(&COS_TAYLOR)))
+        (
+            horner(z, &prefix::<5, 8>(&SIN_TAYLOR)),
+            horner(z, &prefix::<5, 8>(&COS_TAYLOR)),
+        )
     };
     // sin(r + r_lo) = r + (r³P(z) + r_lo·cos r) and cos(r + r_lo) = (1 - z/2) + (z²Q(z) + err - r·r_lo):
     // every small term is summed first, so each result rounds once (|r_lo| < 2^-50·|r|).
@@ -486,17 +530,27 @@ pub fn sin_quadrant<R: Real>(a: R, quarter_turns: i32) -> R {
         let (s, s_lo) = two_sum(r, t);
         let sin_r = s + (s_lo + (t_lo + rest));
         let (z2, z2_lo) = two_prod(z, z);
-        let cos_small = z2.mul_add(cos_p, z2_lo.mul_add(cos_p, (-r).mul_add(r_lo, head_lo - R::c(0.5) * z_lo)));
+        let cos_small = z2.mul_add(
+            cos_p,
+            z2_lo.mul_add(cos_p, (-r).mul_add(r_lo, head_lo - R::c(0.5) * z_lo)),
+        );
         (sin_r, head + cos_small)
     } else {
         let sin_r = r + (r * z).mul_add(sin_p, r_lo * head);
-        (sin_r, head + (z * z).mul_add(cos_p, (-r).mul_add(r_lo, head_lo)))
+        (
+            sin_r,
+            head + (z * z).mul_add(cos_p, (-r).mul_add(r_lo, head_lo)),
+        )
     };
     // r + tail is +0 for r = -0: keep r there, so sin(-0.0) = -0.0.
     let sin_r = if r == R::c(0.0) { r } else { sin_r };
     let q = k.wrapping_add(R::Bits::from_i32(quarter_turns));
     let zero = R::Bits::from_i32(0);
-    let v = if q & R::Bits::from_i32(1) == zero { sin_r } else { cos_r };
+    let v = if q & R::Bits::from_i32(1) == zero {
+        sin_r
+    } else {
+        cos_r
+    };
     if q & R::Bits::from_i32(2) == zero {
         v
     } else {

@@ -75,11 +75,17 @@ pub(crate) fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
 
 /// How many chunks to split `n` elements of a kernel costing `cost` ns/element into (1 = inline).
 pub(crate) fn chunking(n: usize, cost: usize, threads: usize) -> (usize, usize) {
-    if threads <= 1 || n.saturating_mul(cost.max(1)) < PARALLEL_WORK_NS || n < 2 * MIN_CHUNK / cost.max(1) {
+    if threads <= 1
+        || n.saturating_mul(cost.max(1)) < PARALLEL_WORK_NS
+        || n < 2 * MIN_CHUNK / cost.max(1)
+    {
         return (1, n);
     }
     // About four chunks per thread leaves room for work stealing; multiples of 64 elements keep every
     // chunk's start aligned to whole cache lines and vector widths relative to the base.
-    let per_chunk = n.div_ceil(4 * threads).max(MIN_CHUNK / cost.max(1)).next_multiple_of(64);
+    let per_chunk = n
+        .div_ceil(4 * threads)
+        .max(MIN_CHUNK / cost.max(1))
+        .next_multiple_of(64);
     (n.div_ceil(per_chunk), per_chunk)
 }

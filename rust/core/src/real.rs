@@ -85,7 +85,7 @@ pub trait Real:
 
     #[inline(always)]
     fn is_nan(self) -> bool {
-        self != self
+        self.partial_cmp(&self).is_none()
     }
     #[inline(always)]
     fn abs(self) -> Self {

@@ -39,7 +39,18 @@ fn samples() -> Vec<f64> {
         let sign = if seed & 1 == 0 { 1.0 } else { -1.0 };
         v.push(sign * 10f64.powf(mag / 2.0));
     }
-    v.extend([0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e-310, -1e-310, 88.0, -88.0, 700.0]);
+    v.extend([
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e-310,
+        -1e-310,
+        88.0,
+        -88.0,
+        700.0,
+    ]);
     v
 }
 
@@ -50,7 +61,10 @@ fn run<T: fastact_core::real::Elem>(call: Call, x: &[T], g: Option<&[T]>) -> Vec
 }
 
 fn all_levels() -> Vec<Isa> {
-    [Isa::Portable, Isa::Avx2, Isa::Avx512].into_iter().filter(|&i| i <= Isa::detect()).collect()
+    [Isa::Portable, Isa::Avx2, Isa::Avx512]
+        .into_iter()
+        .filter(|&i| i <= Isa::detect())
+        .collect()
 }
 
 #[test]
@@ -66,14 +80,22 @@ fn every_isa_level_gives_the_same_bits() {
             for isa in all_levels() {
                 simd::set_active(isa);
                 // NaN payloads may differ (libm's fma vs vfmadd); every NaN compares as the canonical one.
-                let a: Vec<u32> =
-                    run(call, &xs32, None).iter().map(|v| if v.is_nan() { u32::MAX } else { v.to_bits() }).collect();
-                let b: Vec<u64> =
-                    run(call, &xs64, None).iter().map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() }).collect();
+                let a: Vec<u32> = run(call, &xs32, None)
+                    .iter()
+                    .map(|v| if v.is_nan() { u32::MAX } else { v.to_bits() })
+                    .collect();
+                let b: Vec<u64> = run(call, &xs64, None)
+                    .iter()
+                    .map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() })
+                    .collect();
                 match &first {
                     None => first = Some((a, b)),
                     Some((a0, b0)) => {
-                        assert!(a == *a0 && b == *b0, "{} {mode:?} differs on {isa:?}", kernel.info().name)
+                        assert!(
+                            a == *a0 && b == *b0,
+                            "{} {mode:?} differs on {isa:?}",
+                            kernel.info().name
+                        )
                     }
                 }
             }
@@ -91,7 +113,13 @@ fn grad_out_multiplies_the_derivative() {
         let plain = run(call, &xs, None);
         let scaled = run(call, &xs, Some(&g));
         for i in 0..xs.len() {
-            assert_eq!(scaled[i].to_bits(), (g[i] * plain[i]).to_bits(), "{} at {}", kernel.info().name, xs[i]);
+            assert_eq!(
+                scaled[i].to_bits(),
+                (g[i] * plain[i]).to_bits(),
+                "{} at {}",
+                kernel.info().name,
+                xs[i]
+            );
         }
     }
 }
@@ -106,19 +134,36 @@ fn from_output_is_refused_where_it_does_not_exist() {
 fn strided_views_match_the_contiguous_call() {
     // A 2-D array of 37 x 53, read transposed, reversed and with steps; output in another layout.
     let (rows, cols) = (37usize, 53usize);
-    let base: Vec<f32> = (0..rows * cols * 2).map(|i| (i as f32 * 0.37).sin() * 7.0).collect();
-    let call = Call::new(KernelId::from_name("gelu").unwrap(), Mode::Forward, [0.0; 2]).unwrap();
+    let base: Vec<f32> = (0..rows * cols * 2)
+        .map(|i| (i as f32 * 0.37).sin() * 7.0)
+        .collect();
+    let call = Call::new(
+        KernelId::from_name("gelu").unwrap(),
+        Mode::Forward,
+        [0.0; 2],
+    )
+    .unwrap();
     let expect_fn = |v: f32| run(call, &[v], None)[0];
-    for (x_strides, offset) in [([cols as isize * 2, 2isize], 0isize), ([-(cols as isize) * 2, 1], ((rows - 1) * cols * 2) as isize)] {
+    for (x_strides, offset) in [
+        ([cols as isize * 2, 2isize], 0isize),
+        ([-(cols as isize) * 2, 1], ((rows - 1) * cols * 2) as isize),
+    ] {
         let mut out = vec![0f32; rows * cols];
         let y_strides = [1isize, rows as isize]; // Fortran order output
-        let x = View { ptr: base.as_ptr().wrapping_offset(offset), strides: &x_strides };
-        let y = ViewMut { ptr: out.as_mut_ptr(), strides: &y_strides };
+        let x = View {
+            ptr: base.as_ptr().wrapping_offset(offset),
+            strides: &x_strides,
+        };
+        let y = ViewMut {
+            ptr: out.as_mut_ptr(),
+            strides: &y_strides,
+        };
         // SAFETY: every offset r*xs0 + c*xs1 (+ offset) lies inside `base`, every r + c*rows inside `out`.
         unsafe { apply_strided(call, &[rows, cols], x, None, y) };
         for r in 0..rows {
             for c in 0..cols {
-                let xi = base[(offset + r as isize * x_strides[0] + c as isize * x_strides[1]) as usize];
+                let xi =
+                    base[(offset + r as isize * x_strides[0] + c as isize * x_strides[1]) as usize];
                 assert_eq!(out[r + c * rows].to_bits(), expect_fn(xi).to_bits());
             }
         }
@@ -129,7 +174,12 @@ fn strided_views_match_the_contiguous_call() {
 fn in_place_and_overlapping_outputs_give_the_separate_output_answer() {
     let xs: Vec<f64> = (0..5000).map(|i| (i as f64 * 0.013).cos() * 5.0).collect();
     for name in ["sigmoid", "relu", "sine"] {
-        let call = Call::new(KernelId::from_name(name).unwrap(), Mode::Forward, params(KernelId::from_name(name).unwrap())).unwrap();
+        let call = Call::new(
+            KernelId::from_name(name).unwrap(),
+            Mode::Forward,
+            params(KernelId::from_name(name).unwrap()),
+        )
+        .unwrap();
         let expect = run(call, &xs, None);
         let mut inplace = xs.clone();
         apply_inplace(call, None, &mut inplace).unwrap();
@@ -138,7 +188,10 @@ fn in_place_and_overlapping_outputs_give_the_separate_output_answer() {
         let mut buf = xs.clone();
         let n = buf.len() - 1;
         let ptr = buf.as_mut_ptr();
-        let x = View { ptr: ptr.wrapping_add(1) as *const f64, strides: &[1] };
+        let x = View {
+            ptr: ptr.wrapping_add(1) as *const f64,
+            strides: &[1],
+        };
         let y = ViewMut { ptr, strides: &[1] };
         // SAFETY: both views cover n elements inside `buf`, which nothing else touches.
         unsafe { apply_strided(call, &[n], x, None, y) };
@@ -148,7 +201,9 @@ fn in_place_and_overlapping_outputs_give_the_separate_output_answer() {
 
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
-    let xs: Vec<f32> = (0..1_000_003).map(|i| ((i as f32) * 0.001).sin() * 30.0).collect();
+    let xs: Vec<f32> = (0..1_000_003)
+        .map(|i| ((i as f32) * 0.001).sin() * 30.0)
+        .collect();
     for name in ["relu", "sigmoid", "gelu", "sine"] {
         let kernel = KernelId::from_name(name).unwrap();
         let call = Call::new(kernel, Mode::Derivative, params(kernel)).unwrap();
@@ -157,7 +212,12 @@ fn results_do_not_depend_on_the_thread_count() {
         for threads in [2, 3, 7] {
             fastact_core::parallel::set_num_threads(threads);
             let many = run(call, &xs, None);
-            assert!(one.iter().zip(&many).all(|(a, b)| a.to_bits() == b.to_bits()), "{name} with {threads} threads");
+            assert!(
+                one.iter()
+                    .zip(&many)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{name} with {threads} threads"
+            );
         }
         fastact_core::parallel::set_num_threads(0);
     }
@@ -165,12 +225,31 @@ fn results_do_not_depend_on_the_thread_count() {
 
 #[test]
 fn zero_sized_and_single_element_calls() {
-    let call = Call::new(KernelId::from_name("tanh").unwrap(), Mode::Forward, [0.0; 2]).unwrap();
+    let call = Call::new(
+        KernelId::from_name("tanh").unwrap(),
+        Mode::Forward,
+        [0.0; 2],
+    )
+    .unwrap();
     let empty: Vec<f32> = vec![];
     assert!(run(call, &empty, None).is_empty());
     let mut y = [0f64; 1];
     // SAFETY: a 0-d call reads and writes exactly one element.
-    unsafe { apply_strided(call, &[], View { ptr: [0.5f64].as_ptr(), strides: &[] }, None, ViewMut { ptr: y.as_mut_ptr(), strides: &[] }) };
+    unsafe {
+        apply_strided(
+            call,
+            &[],
+            View {
+                ptr: [0.5f64].as_ptr(),
+                strides: &[],
+            },
+            None,
+            ViewMut {
+                ptr: y.as_mut_ptr(),
+                strides: &[],
+            },
+        )
+    };
     assert_eq!(y[0], run(call, &[0.5f64], None)[0]);
     let mut short = [0f32; 2];
     assert!(apply(call, &[1.0f32; 3], None, &mut short).is_err());

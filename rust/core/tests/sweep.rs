@@ -64,13 +64,20 @@ fn sweep(kernel: KernelId, mode: Mode, stride: u64) -> (Worst, Option<String>) {
         .map(|c| {
             let lo = c * chunk;
             let hi = ((c + 1) * chunk).min(total);
-            let xs: Vec<f32> = (lo..hi).map(|i| f32::from_bits((i * stride) as u32)).collect();
+            let xs: Vec<f32> = (lo..hi)
+                .map(|i| f32::from_bits((i * stride) as u32))
+                .collect();
             let xd: Vec<f64> = xs.iter().map(|&v| v as f64).collect();
             let mut got = vec![0f32; xs.len()];
             let mut want = vec![0f64; xs.len()];
             apply(call, &xs, None, &mut got).expect("same lengths");
             apply(call, &xd, None, &mut want).expect("same lengths");
-            let mut worst = Worst { err: 0.0, x: 0.0, got: 0.0, want: 0.0 };
+            let mut worst = Worst {
+                err: 0.0,
+                x: 0.0,
+                got: 0.0,
+                want: 0.0,
+            };
             let mut bad = None;
             for i in 0..xs.len() {
                 let (g, w) = (got[i], want[i]);
@@ -78,23 +85,52 @@ fn sweep(kernel: KernelId, mode: Mode, stride: u64) -> (Worst, Option<String>) {
                 if !w.is_finite() || !rounded.is_finite() || rounded == 0.0 {
                     // Forwards must match the sign of zero too; a derivative that underflows may give either.
                     let zero_ok = mode != Mode::Forward && g == 0.0 && rounded == 0.0;
-                    let same = (g.is_nan() && w.is_nan()) || g.to_bits() == rounded.to_bits() || zero_ok;
-                    let near_zero = rounded == 0.0 && w != 0.0 && (g as f64 - w).abs() <= 2f64.powi(-149);
+                    let same =
+                        (g.is_nan() && w.is_nan()) || g.to_bits() == rounded.to_bits() || zero_ok;
+                    let near_zero =
+                        rounded == 0.0 && w != 0.0 && (g as f64 - w).abs() <= 2f64.powi(-149);
                     if !same && !near_zero && bad.is_none() {
-                        bad = Some(format!("{name} {mode:?} at x={:e}: got {g:e}, want {w:e}", xs[i]));
+                        bad = Some(format!(
+                            "{name} {mode:?} at x={:e}: got {g:e}, want {w:e}",
+                            xs[i]
+                        ));
                     }
                     continue;
                 }
                 let err = (g as f64 - w).abs() / ulp_f32(w).max(floor);
                 if err > worst.err || err.is_nan() {
-                    worst = Worst { err, x: xs[i], got: g, want: w };
+                    worst = Worst {
+                        err,
+                        x: xs[i],
+                        got: g,
+                        want: w,
+                    };
                 }
             }
             (worst, bad)
         })
         .reduce(
-            || (Worst { err: 0.0, x: 0.0, got: 0.0, want: 0.0 }, None),
-            |a, b| (if b.0.err > a.0.err || b.0.err.is_nan() { b.0 } else { a.0 }, a.1.or(b.1)),
+            || {
+                (
+                    Worst {
+                        err: 0.0,
+                        x: 0.0,
+                        got: 0.0,
+                        want: 0.0,
+                    },
+                    None,
+                )
+            },
+            |a, b| {
+                (
+                    if b.0.err > a.0.err || b.0.err.is_nan() {
+                        b.0
+                    } else {
+                        a.0
+                    },
+                    a.1.or(b.1),
+                )
+            },
         )
 }
 
@@ -121,8 +157,12 @@ fn check_all(stride: u64) {
                 started.elapsed().as_secs_f64()
             );
             // A result within `bound` ULP of the exact value; rounding to nearest alone costs 0.5.
-            if !(worst.err <= bound as f64 + 0.5) {
-                failures.push(format!("{} {mode:?}: {:.3} ULP > {bound} at x = {:e}", info.name, worst.err, worst.x));
+            let within = worst.err <= bound as f64 + 0.5; // false for NaN too
+            if !within {
+                failures.push(format!(
+                    "{} {mode:?}: {:.3} ULP > {bound} at x = {:e}",
+                    info.name, worst.err, worst.x
+                ));
             }
             if let Some(b) = bad {
                 failures.push(b);

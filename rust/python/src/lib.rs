@@ -37,7 +37,11 @@ fn usable(array: &Bound<'_, PyUntypedArray>) -> Option<Dtype> {
         return None;
     }
     let itemsize = descr.itemsize() as isize;
-    array.strides().iter().all(|s| s % itemsize == 0).then_some(dtype)
+    array
+        .strides()
+        .iter()
+        .all(|s| s % itemsize == 0)
+        .then_some(dtype)
 }
 
 fn flags(array: &Bound<'_, PyUntypedArray>) -> i32 {
@@ -48,7 +52,11 @@ fn flags(array: &Bound<'_, PyUntypedArray>) -> i32 {
 
 fn data_ptr(array: &Bound<'_, PyUntypedArray>) -> *mut u8 {
     // SAFETY: as in `flags`, for the data pointer (PyArray_DATA).
-    unsafe { (*npyffi::_PyArray_GET_ITEM_DATA(array.as_array_ptr())).data.cast() }
+    unsafe {
+        (*npyffi::_PyArray_GET_ITEM_DATA(array.as_array_ptr()))
+            .data
+            .cast()
+    }
 }
 
 fn element_strides(array: &Bound<'_, PyUntypedArray>) -> Vec<isize> {
@@ -84,9 +92,18 @@ impl Job {
     }
 
     unsafe fn run_typed<T: fastact_core::real::Elem>(&self) {
-        let x = View { ptr: self.x.0.cast::<T>(), strides: &self.x.1 };
-        let g = self.g.as_ref().map(|(p, s)| View { ptr: p.cast::<T>(), strides: s });
-        let y = ViewMut { ptr: self.y.0.cast::<T>(), strides: &self.y.1 };
+        let x = View {
+            ptr: self.x.0.cast::<T>(),
+            strides: &self.x.1,
+        };
+        let g = self.g.as_ref().map(|(p, s)| View {
+            ptr: p.cast::<T>(),
+            strides: s,
+        });
+        let y = ViewMut {
+            ptr: self.y.0.cast::<T>(),
+            strides: &self.y.1,
+        };
         // SAFETY: NumPy guarantees that every in-shape offset of an array is inside its buffer; `apply`
         // checked that the three arrays have this shape and dtype, that y is writeable, and keeps them alive.
         unsafe { apply_strided(self.call, &self.shape, x, g, y) };
@@ -118,16 +135,23 @@ fn apply<'py>(
         2 => Mode::FromOutput,
         _ => return Err(PyValueError::new_err(format!("unknown mode {mode}"))),
     };
-    let call = Call::new(kernel_id, mode, [p0, p1]).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let call =
+        Call::new(kernel_id, mode, [p0, p1]).map_err(|e| PyValueError::new_err(e.to_string()))?;
 
-    let Ok(xa) = x.cast::<PyUntypedArray>() else { return Ok(None) };
-    let Some(dtype) = usable(xa) else { return Ok(None) };
+    let Ok(xa) = x.cast::<PyUntypedArray>() else {
+        return Ok(None);
+    };
+    let Some(dtype) = usable(xa) else {
+        return Ok(None);
+    };
     let shape = xa.shape().to_vec();
 
     let ga = match grad_out {
         None => None,
         Some(g) => match g.cast::<PyUntypedArray>() {
-            Ok(ga) if usable(ga) == Some(dtype) && ga.shape() == shape.as_slice() => Some(ga.clone()),
+            Ok(ga) if usable(ga) == Some(dtype) && ga.shape() == shape.as_slice() => {
+                Some(ga.clone())
+            }
             _ => return Ok(None),
         },
     };
@@ -164,7 +188,9 @@ fn apply<'py>(
         call,
         dtype,
         x: (data_ptr(xa) as *const u8, element_strides(xa)),
-        g: ga.as_ref().map(|ga| (data_ptr(ga) as *const u8, element_strides(ga))),
+        g: ga
+            .as_ref()
+            .map(|ga| (data_ptr(ga) as *const u8, element_strides(ga))),
         y: (data_ptr(&ya), element_strides(&ya)),
         shape,
     };
@@ -212,7 +238,9 @@ fn best_simd_level() -> &'static str {
 #[pyfunction]
 fn set_simd_level(name: &str) -> PyResult<&'static str> {
     let isa = simd::Isa::parse(name).ok_or_else(|| {
-        PyValueError::new_err(format!("unknown SIMD level {name:?}; expected 'portable', 'avx2' or 'avx512'"))
+        PyValueError::new_err(format!(
+            "unknown SIMD level {name:?}; expected 'portable', 'avx2' or 'avx512'"
+        ))
     })?;
     Ok(simd::set_active(isa).name())
 }

@@ -4,7 +4,8 @@
 
 use super::{select, Kernel, Params};
 use crate::math::{
-    exp, exp_scaled, expm1, log1p, sigmoid, sigmoid_pair, sigmoid_tail_scaled, two_prod, TAIL_SCALE, TAIL_UNSCALE,
+    exp, exp_scaled, expm1, log1p, sigmoid, sigmoid_pair, sigmoid_tail_scaled, two_prod,
+    TAIL_SCALE, TAIL_UNSCALE,
 };
 use crate::real::Real;
 
@@ -112,7 +113,11 @@ impl Kernel for Elu {
     #[inline(always)]
     fn derivative<R: Real>(x: R, p: Params<R>) -> R {
         // alpha·e^x with e^x kept normal until the product (one rounding in the subnormal range).
-        select(x <= R::c(0.0), (p[0] * exp_scaled(x, TAIL_SCALE)) * R::c(TAIL_UNSCALE), R::c(1.0))
+        select(
+            x <= R::c(0.0),
+            (p[0] * exp_scaled(x, TAIL_SCALE)) * R::c(TAIL_UNSCALE),
+            R::c(1.0),
+        )
     }
     #[inline(always)]
     fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
@@ -125,7 +130,14 @@ impl Kernel for Elu {
 fn quotient<R: Real>(x: R, d: R) -> (R, R) {
     let q = x / d;
     let rem = (-q).mul_add(d, x); // exact remainder
-    (q, if q.abs() < R::INFINITY { rem / d } else { R::c(0.0) })
+    (
+        q,
+        if q.abs() < R::INFINITY {
+            rem / d
+        } else {
+            R::c(0.0)
+        },
+    )
 }
 
 /// max(0, x) + min(0, alpha·expm1(x/alpha)).
@@ -138,7 +150,11 @@ impl Kernel for Celu {
         let (t, t_lo) = quotient(x, p[0]);
         // expm1(t + lo) = expm1(t) + e^t·lo; no correction where it is 0 (keeps -0.0) or e is infinite.
         let e = expm1(t);
-        let corrected = select(t_lo == R::c(0.0) || e.is_infinite(), e, (e + R::c(1.0)).mul_add(t_lo, e));
+        let corrected = select(
+            t_lo == R::c(0.0) || e.is_infinite(),
+            e,
+            (e + R::c(1.0)).mul_add(t_lo, e),
+        );
         select(x > R::c(0.0), x, p[0] * corrected)
     }
     #[inline(always)]
@@ -168,7 +184,11 @@ impl Kernel for Selu {
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        select(x > R::c(0.0), R::c(SELU_SCALE) * x, R::c(SELU_SCALE_ALPHA) * expm1(x))
+        select(
+            x > R::c(0.0),
+            R::c(SELU_SCALE) * x,
+            R::c(SELU_SCALE_ALPHA) * expm1(x),
+        )
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {

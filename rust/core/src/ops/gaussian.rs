@@ -3,7 +3,9 @@
 //! |u| ULP in the tail.
 
 use super::{select, Kernel, Params};
-use crate::math::{normal_cdf_pdf_scaled, sigmoid_tail_scaled, two_prod, two_sum, TAIL_SCALE, TAIL_UNSCALE};
+use crate::math::{
+    normal_cdf_pdf_scaled, sigmoid_tail_scaled, two_prod, two_sum, TAIL_SCALE, TAIL_UNSCALE,
+};
 use crate::real::Real;
 
 /// Beyond |x| = 40 the normal CDF is 0 or 1 in f64 and the density underflows.
@@ -63,7 +65,11 @@ impl Kernel for GeluTanh {
         let (s, s_neg, unscale) = sigmoid_tail_scaled(u);
         // sigmoid(u + lo) = s·(1 + sigmoid(-u)·lo) to first order.
         let y = (xc * (s * s_neg).mul_add(u_lo, s)) * unscale;
-        select(x > R::c(TANH_FORM_SATURATED), x, select(x < R::c(-TANH_FORM_SATURATED), R::c(-0.0), y))
+        select(
+            x > R::c(TANH_FORM_SATURATED),
+            x,
+            select(x < R::c(-TANH_FORM_SATURATED), R::c(-0.0), y),
+        )
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {

@@ -11,7 +11,7 @@ use crate::real::Real;
 fn scale<R: Real>(x: R, c: R) -> R {
     let sign = R::c(1.0).copysign(x) * R::c(1.0).copysign(c);
     let zero = R::c(0.0).copysign(sign);
-    select(c == R::c(0.0) && x == x, zero, x * c)
+    select(c == R::c(0.0) && !x.is_nan(), zero, x * c)
 }
 
 /// slope·x.
@@ -162,14 +162,22 @@ impl Kernel for HardSwish {
         let q = p / R::c(6.0);
         let rem = (-q).mul_add(R::c(6.0), p); // exact
         let tail = rem + p_lo;
-        let mid = if tail == R::c(0.0) { q } else { q + tail / R::c(6.0) }; // keeps -0.0
+        let mid = if tail == R::c(0.0) {
+            q
+        } else {
+            q + tail / R::c(6.0)
+        }; // keeps -0.0
         select(x <= R::c(-3.0), R::c(-0.0), select(x >= R::c(3.0), x, mid))
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
         // (x + 1.5)/3 rather than x/3 + 0.5, which cancels near x = -1.5 (x + 1.5 is exact there).
         let mid = (x + R::c(1.5)) / R::c(3.0);
-        select(x < R::c(-3.0), R::c(0.0), select(x <= R::c(3.0), mid, R::c(1.0)))
+        select(
+            x < R::c(-3.0),
+            R::c(0.0),
+            select(x <= R::c(3.0), mid, R::c(1.0)),
+        )
     }
 }
 

@@ -18,7 +18,8 @@ impl Kernel for Sine {
         p[0] * sin_quadrant(p[0] * x, 1)
     }
     fn needs_exact(x: f64, p: Params<f64>) -> bool {
-        !((p[0] * x).abs() < TRIG_VECTOR_LIMIT)
+        // NaN and ±inf arguments take the exact path too.
+        (p[0] * x).abs().partial_cmp(&TRIG_VECTOR_LIMIT) != Some(core::cmp::Ordering::Less)
     }
     fn forward_exact(x: f64, p: Params<f64>) -> f64 {
         (p[0] * x).sin()
