@@ -75,13 +75,14 @@ impl<T> RowFn<T> {
     }
 }
 
-pub(crate) type ExactFn = fn(Mode, f64, &[f64; 2]) -> Option<f64>;
+/// The scalar exact path of a kernel: the bound below which no input needs it, and the patch itself.
+pub(crate) type ExactFn = (fn([f64; 2]) -> f64, fn(Mode, f64, &[f64; 2]) -> Option<f64>);
 
 pub(crate) fn exact_fn_of<K: Kernel>() -> Option<ExactFn> {
     if !K::HAS_EXACT {
         return None;
     }
-    Some(|mode, x, p| {
+    Some((K::exact_free_below, |mode, x, p| {
         if !K::needs_exact(x, *p) {
             return None;
         }
@@ -90,7 +91,7 @@ pub(crate) fn exact_fn_of<K: Kernel>() -> Option<ExactFn> {
             Mode::Derivative => K::derivative_exact(x, *p),
             Mode::FromOutput => f64::NAN,
         })
-    })
+    }))
 }
 
 #[inline(always)]
@@ -193,7 +194,13 @@ impl<T: Elem> Plan<T> {
     #[inline]
     fn run(&self, x: &[T], g: Option<&[T]>, y: &mut [T]) {
         self.row.call(&self.call.params, x, g, y);
-        if let Some(exact) = self.exact {
+        if let Some((free_below, exact)) = self.exact {
+            // One vectorised pass decides whether any element needs the exact path (NaN fails `<`).
+            let bound = T::from_f64(free_below(self.call.params));
+            let all_free = x.iter().fold(true, |all, v| all & (v.abs() < bound));
+            if all_free {
+                return;
+            }
             for i in 0..y.len() {
                 if let Some(v) = exact(self.call.mode, x[i].to_f64(), &self.call.params) {
                     let scale = g.map_or(1.0, |g| g[i].to_f64());

@@ -43,6 +43,11 @@ pub trait Kernel: Send + Sync + 'static {
         let _ = (x, p);
         false
     }
+    /// Every |x| below this is handled by the vector path (a cheap vectorised pre-check of a whole row).
+    fn exact_free_below(p: Params<f64>) -> f64 {
+        let _ = p;
+        f64::INFINITY
+    }
     fn forward_exact(x: f64, p: Params<f64>) -> f64 {
         Self::forward(x, p)
     }

@@ -21,6 +21,9 @@ impl Kernel for Sine {
         // NaN and ±inf arguments take the exact path too.
         (p[0] * x).abs().partial_cmp(&TRIG_VECTOR_LIMIT) != Some(core::cmp::Ordering::Less)
     }
+    fn exact_free_below(p: Params<f64>) -> f64 {
+        TRIG_VECTOR_LIMIT / p[0].abs()
+    }
     fn forward_exact(x: f64, p: Params<f64>) -> f64 {
         (p[0] * x).sin()
     }
