@@ -6,18 +6,6 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use fastact_core::{apply, Call, KernelId, Mode};
 use std::hint::black_box;
 
-fn params(name: &str) -> [f64; 2] {
-    match name {
-        "hard_tanh" => [-1.0, 1.0],
-        "softplus" => [1.0, 20.0],
-        "threshold" => [0.5, -2.0],
-        "leaky_relu" => [0.01, 0.0],
-        "softshrink" | "hardshrink" => [0.5, 0.0],
-        "identity" | "elu" | "celu" | "sine" => [1.0, 0.0],
-        _ => [0.0, 0.0],
-    }
-}
-
 fn kernels(c: &mut Criterion) {
     for &n in &[100_000usize, 10_000_000] {
         let x: Vec<f32> = (0..n).map(|i| ((i as f32) * 0.001).sin() * 8.0).collect();
@@ -29,7 +17,7 @@ fn kernels(c: &mut Criterion) {
         for &kernel in KernelId::ALL {
             let name = kernel.info().name;
             for (mode, suffix) in [(Mode::Forward, ""), (Mode::Derivative, "_grad")] {
-                let call = match Call::new(kernel, mode, params(name)) {
+                let call = match Call::new(kernel, mode, kernel.info().sample_params) {
                     Ok(call) => call,
                     Err(_) => continue,
                 };

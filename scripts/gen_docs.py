@@ -57,23 +57,7 @@ from . import reference as reference
 
 __version__: str
 
-class Entry:
-    name: str
-    forward: Callable[..., Any]
-    grad: Callable[..., Any]
-    grad_from_output: Callable[..., Any] | None
-    params: Mapping[str, Any]
-    formula: str
-    derivative: str
-    output_range: str
-    properties: tuple[str, ...]
-    reference: Callable[..., Any]
-    reference_grad: Callable[..., Any]
-    aliases: tuple[str, ...]
-    conventions: str
-    spec: Any
-    builtin: bool
-
+{entry}
 def get(name: str) -> Entry: ...
 def names() -> list[str]: ...
 def register(
@@ -134,11 +118,24 @@ def _stub_functions() -> list[str]:
     return out
 
 
+def _entry_stub() -> str:
+    """The registry's Entry dataclass as a stub class, field by field."""
+    import dataclasses
+
+    from fastact._registry import Entry
+
+    lines = ["class Entry:"]
+    for f in dataclasses.fields(Entry):
+        annotation = str(f.type).replace("Activation | None", "Any")
+        lines.append(f"    {f.name}: {annotation}")
+    return "\n".join(lines) + "\n"
+
+
 def stubs() -> dict[pathlib.Path, str]:
     functions = "\n".join(_stub_functions()) + "\n"
     package = ROOT / "python" / "fastact"
     return {
-        package / "__init__.pyi": _STUB_HEAD + _MODULE_API + "\n" + functions,
+        package / "__init__.pyi": _STUB_HEAD + _MODULE_API.replace("{entry}", _entry_stub()) + "\n" + functions,
         package / "reference.pyi": _STUB_HEAD + "\n" + functions,
     }
 

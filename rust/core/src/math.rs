@@ -25,41 +25,29 @@ fn ln2_parts<R: Real>() -> (R, R) {
     }
 }
 
+/// 1/(n + first)! for n = 0..N (const-evaluated; the divisions are exact up to 1/22!'s rounding).
+const fn inverse_factorials<const N: usize>(first: u32) -> [f64; N] {
+    let mut out = [0.0; N];
+    let mut factorial = 1.0;
+    let mut k = 1;
+    while k <= first {
+        factorial *= k as f64;
+        k += 1;
+    }
+    let mut i = 0;
+    while i < N {
+        out[i] = 1.0 / factorial;
+        factorial *= (first + i as u32 + 1) as f64;
+        i += 1;
+    }
+    out
+}
+
 /// 1/n! for n = 0..=13: e^r on |r| <= ln2/2, truncation < 5e-18.
-const EXP_TAYLOR: [f64; 14] = [
-    1.0,
-    1.0,
-    1.0 / 2.0,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5040.0,
-    1.0 / 40320.0,
-    1.0 / 362_880.0,
-    1.0 / 3_628_800.0,
-    1.0 / 39_916_800.0,
-    1.0 / 479_001_600.0,
-    1.0 / 6_227_020_800.0,
-];
+const EXP_TAYLOR: [f64; 14] = inverse_factorials(0);
 
 /// 1/(n+1)! for n = 0..=13: (e^r - 1)/r, so that e^r - 1 keeps full relative accuracy near 0.
-const EXPM1_TAYLOR: [f64; 14] = [
-    1.0,
-    1.0 / 2.0,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5040.0,
-    1.0 / 40320.0,
-    1.0 / 362_880.0,
-    1.0 / 3_628_800.0,
-    1.0 / 39_916_800.0,
-    1.0 / 479_001_600.0,
-    1.0 / 6_227_020_800.0,
-    1.0 / 87_178_291_200.0,
-];
+const EXPM1_TAYLOR: [f64; 14] = inverse_factorials(1);
 
 /// The first N coefficients of a series (const-evaluated).
 const fn prefix<const N: usize, const M: usize>(c: &[f64; M]) -> [f64; N] {

@@ -3,7 +3,8 @@
 //! is generated from [`for_each_kernel!`]. The Python catalogue (`python/fastact/_catalogue.py`) names
 //! these kernels and adds the documentation; a test checks that the two agree.
 
-/// Calls `$m!` with the whole table. Columns: python name => kernel type, number of parameters,
+/// Calls `$m!` with the whole table. Columns: python name => kernel type, number of parameters and the
+/// values Rust tests and benches use for them (PyTorch's defaults; threshold has none, so 0.5 and -2.0),
 /// relative cost (nanoseconds per element of the scalar path, measured; it sets the parallel threshold),
 /// ULP bounds enforced by the tests: (f32 forward, f32 derivative, f64 forward, f64 derivative). A bound
 /// of N means "within N ULP of the correctly rounded result"; 0 means correctly rounded. f32 bounds come
@@ -13,31 +14,31 @@
 macro_rules! for_each_kernel {
     ($m:ident) => {
         $m! {
-            identity    => Identity,    params 1, cost 1,  ulp (1, 0, 0, 0);
-            binary_step => BinaryStep,  params 1, cost 1,  ulp (0, 0, 0, 0);
-            sigmoid     => Sigmoid,     params 0, cost 8,  ulp (2, 4, 2, 4);
-            tanh        => Tanh,        params 0, cost 8,  ulp (2, 4, 2, 4);
-            relu        => Relu,        params 0, cost 1,  ulp (0, 0, 0, 0);
-            leaky_relu  => LeakyRelu,   params 1, cost 1,  ulp (1, 0, 0, 0);
-            softplus    => Softplus,    params 2, cost 12, ulp (3, 3, 4, 4);
-            elu         => Elu,         params 1, cost 8,  ulp (2, 2, 4, 4);
-            celu        => Celu,        params 1, cost 8,  ulp (3, 2, 4, 4);
-            selu        => Selu,        params 0, cost 8,  ulp (3, 2, 4, 4);
-            gelu        => Gelu,        params 0, cost 20, ulp (4, 1, 16, 16);
-            gelu_tanh   => GeluTanh,    params 0, cost 10, ulp (1, 1, 4, 8);
-            relu6       => Relu6,       params 0, cost 1,  ulp (0, 0, 0, 0);
-            log_sigmoid => LogSigmoid,  params 0, cost 12, ulp (2, 3, 4, 4);
-            hard_sigmoid => HardSigmoid, params 0, cost 1, ulp (1, 0, 1, 0);
-            sine        => Sine,        params 1, cost 10, ulp (1, 1, 2, 2);
-            silu        => Silu,        params 0, cost 8,  ulp (4, 1, 4, 4);
-            mish        => Mish,        params 0, cost 12, ulp (4, 1, 4, 16);
-            hard_swish  => HardSwish,   params 0, cost 1,  ulp (1, 1, 1, 1);
-            hard_tanh   => HardTanh,    params 2, cost 1,  ulp (0, 0, 0, 0);
-            softsign    => Softsign,    params 0, cost 2,  ulp (1, 1, 2, 2);
-            tanhshrink  => Tanhshrink,  params 0, cost 8,  ulp (1, 1, 16, 4);
-            softshrink  => Softshrink,  params 1, cost 1,  ulp (0, 0, 0, 0);
-            hardshrink  => Hardshrink,  params 1, cost 1,  ulp (0, 0, 0, 0);
-            threshold   => Threshold,   params 2, cost 1,  ulp (0, 0, 0, 0);
+            identity    => Identity,    params 1 [1.0, 0.0], cost 1,  ulp (1, 0, 0, 0);
+            binary_step => BinaryStep,  params 1 [0.0, 0.0], cost 1,  ulp (0, 0, 0, 0);
+            sigmoid     => Sigmoid,     params 0 [0.0, 0.0], cost 8,  ulp (2, 4, 2, 4);
+            tanh        => Tanh,        params 0 [0.0, 0.0], cost 8,  ulp (2, 4, 2, 4);
+            relu        => Relu,        params 0 [0.0, 0.0], cost 1,  ulp (0, 0, 0, 0);
+            leaky_relu  => LeakyRelu,   params 1 [0.01, 0.0], cost 1,  ulp (1, 0, 0, 0);
+            softplus    => Softplus,    params 2 [1.0, 20.0], cost 12, ulp (3, 3, 4, 4);
+            elu         => Elu,         params 1 [1.0, 0.0], cost 8,  ulp (2, 2, 4, 4);
+            celu        => Celu,        params 1 [1.0, 0.0], cost 8,  ulp (3, 2, 4, 4);
+            selu        => Selu,        params 0 [0.0, 0.0], cost 8,  ulp (3, 2, 4, 4);
+            gelu        => Gelu,        params 0 [0.0, 0.0], cost 20, ulp (4, 1, 16, 16);
+            gelu_tanh   => GeluTanh,    params 0 [0.0, 0.0], cost 10, ulp (1, 1, 4, 8);
+            relu6       => Relu6,       params 0 [0.0, 0.0], cost 1,  ulp (0, 0, 0, 0);
+            log_sigmoid => LogSigmoid,  params 0 [0.0, 0.0], cost 12, ulp (2, 3, 4, 4);
+            hard_sigmoid => HardSigmoid, params 0 [0.0, 0.0], cost 1, ulp (1, 0, 1, 0);
+            sine        => Sine,        params 1 [1.0, 0.0], cost 10, ulp (1, 1, 2, 2);
+            silu        => Silu,        params 0 [0.0, 0.0], cost 8,  ulp (4, 1, 4, 4);
+            mish        => Mish,        params 0 [0.0, 0.0], cost 12, ulp (4, 1, 4, 16);
+            hard_swish  => HardSwish,   params 0 [0.0, 0.0], cost 1,  ulp (1, 1, 1, 1);
+            hard_tanh   => HardTanh,    params 2 [-1.0, 1.0], cost 1,  ulp (0, 0, 0, 0);
+            softsign    => Softsign,    params 0 [0.0, 0.0], cost 2,  ulp (1, 1, 2, 2);
+            tanhshrink  => Tanhshrink,  params 0 [0.0, 0.0], cost 8,  ulp (1, 1, 16, 4);
+            softshrink  => Softshrink,  params 1 [0.5, 0.0], cost 1,  ulp (0, 0, 0, 0);
+            hardshrink  => Hardshrink,  params 1 [0.5, 0.0], cost 1,  ulp (0, 0, 0, 0);
+            threshold   => Threshold,   params 2 [0.5, -2.0], cost 1,  ulp (0, 0, 0, 0);
         }
     };
 }
@@ -47,6 +48,8 @@ macro_rules! for_each_kernel {
 pub struct KernelInfo {
     pub name: &'static str,
     pub params: usize,
+    /// Parameter values for tests and benches (see the table's doc).
+    pub sample_params: [f64; 2],
     pub cost: usize,
     pub promote: bool,
     pub promote_derivative: bool,
@@ -56,7 +59,7 @@ pub struct KernelInfo {
 }
 
 macro_rules! define_kernels {
-    ($($name:ident => $kernel:ident, params $np:literal, cost $cost:literal,
+    ($($name:ident => $kernel:ident, params $np:literal $defaults:expr, cost $cost:literal,
        ulp ($u0:literal, $u1:literal, $u2:literal, $u3:literal);)*) => {
         /// Every native kernel, in table order.
         #[allow(non_camel_case_types)]
@@ -66,6 +69,7 @@ macro_rules! define_kernels {
         pub static KERNELS: &[KernelInfo] = &[$(KernelInfo {
             name: stringify!($name),
             params: $np,
+            sample_params: $defaults,
             cost: $cost,
             promote: <$crate::ops::$kernel as $crate::ops::Kernel>::PROMOTE,
             promote_derivative: <$crate::ops::$kernel as $crate::ops::Kernel>::PROMOTE_DERIVATIVE,

@@ -14,19 +14,6 @@ fn modes(kernel: KernelId) -> Vec<Mode> {
     m
 }
 
-/// Parameters that are valid for every kernel that reads them (slot meaning differs per kernel).
-fn params(kernel: KernelId) -> [f64; 2] {
-    match kernel.info().name {
-        "hard_tanh" => [-1.0, 1.0],
-        "softplus" => [1.0, 20.0],
-        "threshold" => [0.5, -2.0],
-        "leaky_relu" => [0.01, 0.0],
-        "softshrink" | "hardshrink" => [0.5, 0.0],
-        "identity" | "elu" | "celu" | "sine" => [1.0, 0.0],
-        _ => [0.0, 0.0],
-    }
-}
-
 /// A deterministic spread of inputs: a dense grid, wide magnitudes, and the special values.
 fn samples() -> Vec<f64> {
     let mut v: Vec<f64> = (-4000..=4000).map(|i| i as f64 * 0.005).collect();
@@ -75,7 +62,7 @@ fn every_isa_level_gives_the_same_bits() {
     let xs32: Vec<f32> = xs64.iter().map(|&v| v as f32).collect();
     for &kernel in KernelId::ALL {
         for mode in modes(kernel) {
-            let call = Call::new(kernel, mode, params(kernel)).unwrap();
+            let call = Call::new(kernel, mode, kernel.info().sample_params).unwrap();
             let mut first: Option<(Vec<u32>, Vec<u64>)> = None;
             for isa in all_levels() {
                 simd::set_active(isa);
@@ -109,7 +96,7 @@ fn grad_out_multiplies_the_derivative() {
     let xs: Vec<f64> = (-200..200).map(|i| i as f64 * 0.05).collect();
     let g: Vec<f64> = xs.iter().map(|v| 0.5 - v * 0.25).collect();
     for &kernel in KernelId::ALL {
-        let call = Call::new(kernel, Mode::Derivative, params(kernel)).unwrap();
+        let call = Call::new(kernel, Mode::Derivative, kernel.info().sample_params).unwrap();
         let plain = run(call, &xs, None);
         let scaled = run(call, &xs, Some(&g));
         for i in 0..xs.len() {
@@ -177,7 +164,7 @@ fn in_place_and_overlapping_outputs_give_the_separate_output_answer() {
         let call = Call::new(
             KernelId::from_name(name).unwrap(),
             Mode::Forward,
-            params(KernelId::from_name(name).unwrap()),
+            KernelId::from_name(name).unwrap().info().sample_params,
         )
         .unwrap();
         let expect = run(call, &xs, None);
@@ -206,7 +193,7 @@ fn results_do_not_depend_on_the_thread_count() {
         .collect();
     for name in ["relu", "sigmoid", "gelu", "sine"] {
         let kernel = KernelId::from_name(name).unwrap();
-        let call = Call::new(kernel, Mode::Derivative, params(kernel)).unwrap();
+        let call = Call::new(kernel, Mode::Derivative, kernel.info().sample_params).unwrap();
         fastact_core::parallel::set_num_threads(1);
         let one = run(call, &xs, None);
         for threads in [2, 3, 7] {

@@ -21,18 +21,6 @@ const DERIVATIVE_ZERO_CROSSING: &[&str] = &["gelu", "gelu_tanh", "silu", "mish"]
 /// added in two parts and needs no floor.)
 const FROM_OUTPUT_CANCELS: &[&str] = &["elu", "celu"];
 
-fn params(name: &str) -> [f64; 2] {
-    match name {
-        "hard_tanh" => [-1.0, 1.0],
-        "softplus" => [1.0, 20.0],
-        "threshold" => [0.5, -2.0],
-        "leaky_relu" => [0.01, 0.0],
-        "softshrink" | "hardshrink" => [0.5, 0.0],
-        "identity" | "elu" | "celu" | "sine" => [1.0, 0.0],
-        _ => [0.0, 0.0],
-    }
-}
-
 fn ulp_f32(v: f64) -> f64 {
     let a = v.abs();
     if a < f32::MIN_POSITIVE as f64 {
@@ -52,7 +40,7 @@ struct Worst {
 /// Max error over bit patterns start, start+stride, ... (u32 range), and the first special-value mismatch.
 fn sweep(kernel: KernelId, mode: Mode, stride: u64) -> (Worst, Option<String>) {
     let name = kernel.info().name;
-    let call = Call::new(kernel, mode, params(name)).expect("mode exists");
+    let call = Call::new(kernel, mode, kernel.info().sample_params).expect("mode exists");
     let cancels = (mode != Mode::Forward && DERIVATIVE_ZERO_CROSSING.contains(&name))
         || (mode == Mode::FromOutput && FROM_OUTPUT_CANCELS.contains(&name));
     let floor = if cancels { 2f64.powi(-24) } else { 0.0 };
