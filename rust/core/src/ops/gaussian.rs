@@ -40,9 +40,13 @@ const THREE_CUBIC: f64 = 0.134_145;
 /// Below -30, x·sigmoid(2u) underflows in f64; above 30 it is x.
 const TANH_FORM_SATURATED: f64 = 30.0;
 
-/// 2u = 2·sqrt(2/π)·(x + 0.044715x³) as hi + lo.
+/// 2u = 2·sqrt(2/π)·(x + 0.044715x³) as hi + lo; f32 kernels (computing in f64) need no lo part.
 #[inline(always)]
 fn two_u<R: Real>(x: R) -> (R, R) {
+    if !R::PRECISE {
+        let u = R::c(TWO_SQRT_2_OVER_PI.0) * x * R::c(CUBIC.0).mul_add(x * x, R::c(1.0));
+        return (u, R::c(0.0));
+    }
     let (x2, x2_lo) = two_prod(x, x);
     let (a, a_lo) = two_prod(R::c(CUBIC.0), x2);
     let a_lo = a_lo + R::c(CUBIC.0).mul_add(x2_lo, R::c(CUBIC.1) * x2);
