@@ -5,10 +5,9 @@ Kept out of the test suite (``testpaths = ["tests"]``): plain ``pytest`` never c
 
 from __future__ import annotations
 
+import fastact
 import numpy as np
 import pytest
-
-import fastact
 from fastact import _bench
 
 

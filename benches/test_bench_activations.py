@@ -20,10 +20,9 @@ from __future__ import annotations
 import math
 import time
 
+import fastact
 import numpy as np
 import pytest
-
-import fastact
 from fastact import _bench
 
 SIZES = (10**3, 10**5, 10**6)

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
+import fastact
 import mpmath
 import numpy as np
 import pytest
-
-import fastact
 from fastact import _kernels_numpy, _registry
 from fastact._catalogue import CATALOGUE
 from fastact._spec import Activation, Choice
@@ -453,7 +453,7 @@ def tails(dtype: Any) -> np.ndarray:
     return np.concatenate([t, -t])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def float32_points() -> np.ndarray:
     """~200k float32 points: dense grid in [-20, 20], a bit walk over the whole range, tails, subnormals,
     huge values and specials. Read-only (shared)."""
@@ -469,7 +469,7 @@ def float32_points() -> np.ndarray:
     return pts
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def float64_points() -> np.ndarray:
     """The float64 counterpart (smaller: the float64 oracle is mpmath, used on mp_points())."""
     pts = np.concatenate([
@@ -610,10 +610,13 @@ MP_FUNCTIONS: dict[str, tuple[Callable, Callable]] = {
     "softsign": (lambda x: x / (1 + abs(x)), lambda x: 1 / (1 + abs(x)) ** 2),
     "tanhshrink": (_tanhshrink, lambda x: mpmath.tanh(x) ** 2),
     "softshrink": (
-        lambda x, l: x - l if x > l else (x + l if x < -l else mpf(0)),
-        lambda x, l: mpf(0) if -l <= x <= l else mpf(1),
+        lambda x, lam: x - lam if x > lam else (x + lam if x < -lam else mpf(0)),
+        lambda x, lam: mpf(0) if -lam <= x <= lam else mpf(1),
     ),
-    "hardshrink": (lambda x, l: mpf(0) if -l <= x <= l else x, lambda x, l: mpf(0) if -l <= x <= l else mpf(1)),
+    "hardshrink": (
+        lambda x, lam: mpf(0) if -lam <= x <= lam else x,
+        lambda x, lam: mpf(0) if -lam <= x <= lam else mpf(1),
+    ),
     "threshold": (lambda x, t, v: mpf(v) if x <= t else x, lambda x, t, v: mpf(0) if x <= t else mpf(1)),
 }
 

@@ -21,7 +21,6 @@ import functools
 
 import numpy as np
 import pytest
-
 from conftest import (
     BOUNDED_CASES,
     CASES,
@@ -51,7 +50,7 @@ def _reference32(case: Case, mode: str) -> np.ndarray:
     return case.reference64(mode, float32_points())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mp_reference(case: Case, mode: str) -> tuple[np.ndarray, tuple]:
     x = mp_points(case)
     return x, tuple(mp_eval(case, mode, x))

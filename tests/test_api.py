@@ -7,13 +7,9 @@ import itertools
 import math
 import os
 
+import fastact
 import numpy as np
 import pytest
-
-import fastact
-from fastact import _kernels_numpy
-from fastact._catalogue import CATALOGUE
-from fastact._spec import CHECKS, Param
 from conftest import (
     ALL_CASES,
     BOUNDED_CASES,
@@ -25,12 +21,15 @@ from conftest import (
     Case,
     assert_bitwise_equal,
     bound,
+    cancellation_ok,
     case_mode_params,
     case_params,
-    cancellation_ok,
     describe_failures,
     ulp_error,
 )
+from fastact import _kernels_numpy
+from fastact._catalogue import CATALOGUE
+from fastact._spec import CHECKS, Param
 
 SPECS = {spec.name: spec for spec in CATALOGUE}
 
@@ -101,7 +100,7 @@ def test_native_table_matches_catalogue() -> None:
     table = {row[0]: row for row in NATIVE_TABLE}
     kernels = {k for spec in CATALOGUE for k in spec.kernels}
     assert set(table) == kernels == set(_kernels_numpy.KERNELS)
-    for name, nparams, cost, promote, from_output, ulps in NATIVE_TABLE:
+    for name, nparams, _cost, _promote, from_output, ulps in NATIVE_TABLE:
         assert nparams == _kernels_numpy.NPARAMS[name], name
         assert from_output == (_kernels_numpy.KERNELS[name][2] is not None), name
         assert len(ulps) == 4 and all(isinstance(u, int) and u >= 0 for u in ulps), name
@@ -211,7 +210,7 @@ _UNSUPPORTED = [
 @pytest.mark.parametrize("case", case_params(CASES))
 def test_unsupported_dtypes_raise_type_error(case: Case) -> None:
     for bad in _UNSUPPORTED:
-        for label, call in _all_calls(case):
+        for _label, call in _all_calls(case):
             with pytest.raises(TypeError, match="dtype"):
                 call(bad)
         # ... also as grad_out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import ALL_CASES, Case, case_mode_params, case_params, ulp_steps
 
 RNG_SEED = 1234

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-
 from conftest import (
     ALL_CASES,
     BOUNDED_CASES,
@@ -18,6 +14,10 @@ from conftest import (
     describe_failures,
     within_bound,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
 
 def _strides_of_order(a: np.ndarray) -> tuple:
     """The strides that matter for the memory order (axes of length 1 carry no information)."""

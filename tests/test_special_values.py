@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import warnings
 
+import fastact
 import numpy as np
 import pytest
-
-import fastact
 from conftest import (
     ALL_CASES,
     BOUNDS,

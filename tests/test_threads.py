@@ -9,10 +9,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import fastact
 import numpy as np
 import pytest
-
-import fastact
 from conftest import IS_NATIVE, assert_bitwise_equal
 
 N = 1_000_003

@@ -8,14 +8,14 @@ Rust (SIMD chosen at run time, multithreaded); ``fastact.reference`` holds the p
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 from . import _registry
-from ._registry import Entry, get, names, register
+from ._registry import Entry, get, names, register  # noqa: F401 (public API, listed in __all__)
 
 globals().update(_registry.namespace(_registry.PUBLIC_FUNCTIONS))
 
-from . import reference  # noqa: E402  (after the namespace: reference imports the registry too)
+from . import reference  # noqa: E402, F401  (after the namespace: reference imports the registry too)
 
 __version__ = "0.1.0"
 

@@ -11,9 +11,10 @@ import argparse
 import inspect
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import fastact
+
 from . import _registry
 
 _DTYPES = ("float32", "float64")
@@ -74,7 +75,8 @@ def cmd_info(args: argparse.Namespace) -> int:
                 sig = str(inspect.signature(fn))
             except (TypeError, ValueError):
                 sig = "(...)"
-            out.append(f"  fastact.{fn.__name__}{sig}" if e.builtin else f"  fastact.get({e.name!r}).{fn.__name__}{sig}")
+            where = "fastact" if e.builtin else f"fastact.get({e.name!r})"
+            out.append(f"  {where}.{fn.__name__}{sig}")
     if spec is not None:
         if spec.params:
             out += ["", "parameters:"]

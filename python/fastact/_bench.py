@@ -31,12 +31,14 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 import fastact
+
 from . import _kernels_numpy, _registry
 from ._spec import Activation, Choice
 
@@ -509,7 +511,7 @@ class Config:
     quick: bool = False
 
     @classmethod
-    def quick_config(cls) -> "Config":
+    def quick_config(cls) -> Config:
         return cls(sizes=(16, 10**5, 10**7), threads=(usable_cores(),), min_time_ms=5.0, repeats=3,
                    budget_ms=100.0, quick=True)
 
@@ -547,7 +549,7 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _run_impl(impl: Impl, case: Case, x: np.ndarray, g: np.ndarray, expected: "_Expected | None",
+def _run_impl(impl: Impl, case: Case, x: np.ndarray, g: np.ndarray, expected: _Expected | None,
               threads: int, config: Config) -> ImplResult:
     res = ImplResult(impl.key, impl.label)
     try:
@@ -758,8 +760,8 @@ def markdown(rows: list[Row], config: Config, elapsed_s: float | None = None) ->
     lines = ["# fastact benchmark" + (" (--quick)" if config.quick else ""), ""]
     for key in ("cpu", "cores", "os", "python", "fastact", "numpy", "scipy", "torch", "date"):
         lines.append(f"- **{key}**: {info[key]}")
-    lines.append(f"- **input**: x ~ U(-10, 10), grad_out ~ U(-1, 1); catalogue defaults for the parameters "
-                 f"(threshold(x, 0, 0))")
+    lines.append("- **input**: x ~ U(-10, 10), grad_out ~ U(-1, 1); catalogue defaults for the parameters "
+                 "(threshold(x, 0, 0))")
     lines.append(f"- **timing**: warm-up call, then best of up to {config.repeats} repeats of k calls, "
                  f"each repeat ≥ {config.min_time_ms:g} ms (perf_counter_ns, GC off)")
     if elapsed_s is not None:

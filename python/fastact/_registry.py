@@ -18,15 +18,16 @@ import difflib
 import math
 import os
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from . import _kernels_numpy
 from ._catalogue import CATALOGUE
-from ._spec import CHECKS, Activation, Choice, Param
+from ._spec import CHECKS, Activation, Choice
 
 FORWARD, DERIVATIVE, FROM_OUTPUT = 0, 1, 2
 _MODE_SUFFIX = {FORWARD: "", DERIVATIVE: "_grad", FROM_OUTPUT: "_grad_from_output"}
@@ -219,7 +220,9 @@ def _generate(spec: Activation, mode: int, backend: str) -> Callable[..., Any]:
     else:
         lines.append(f"    kernel = {_KERNEL_INDEX[spec.kernels[0]]}")
     numeric = [p.name for p in spec.numeric_params] + ["0.0", "0.0"]
-    args = f"kernel, {mode}, {'y' if mode == FROM_OUTPUT else 'x'}, {'None' if mode == FORWARD else 'grad_out'}, out, {numeric[0]}, {numeric[1]}"
+    first = "y" if mode == FROM_OUTPUT else "x"
+    grad_out = "None" if mode == FORWARD else "grad_out"
+    args = f"kernel, {mode}, {first}, {grad_out}, out, {numeric[0]}, {numeric[1]}"
     if backend == "native":
         lines.append(f"    r = _apply({args})")
         lines.append(f"    return _slow({args}) if r is None else r")
@@ -265,7 +268,8 @@ def _docstring(spec: Activation, mode: int) -> str:
     out = [head, "", f"    {spec.formula}", f"    {spec.derivative}"]
     if spec.from_output:
         out.append(f"    from the output: {spec.name}'(x) = {spec.from_output}")
-    out += ["", f"Range: {spec.output_range}. Properties: {', '.join(spec.properties)}.", "", "Parameters", "----------"]
+    out += ["", f"Range: {spec.output_range}. Properties: {', '.join(spec.properties)}."]
+    out += ["", "Parameters", "----------"]
     first = "y : array_like\n    The forward's output." if mode == FROM_OUTPUT else "x : array_like\n    Input."
     out.append(first)
     if mode != FORWARD:
@@ -391,9 +395,10 @@ def register(
         raise ValueError(f"activation names must be Python identifiers, got {name!r}")
     if not callable(forward) or not callable(derivative):
         raise TypeError("forward and derivative must be callables taking and returning NumPy arrays")
-    if name in _ALIASES or (name in _REGISTRY and (_REGISTRY[name].builtin or not overwrite)):
-        raise ValueError(f"an activation named {name!r} already exists" + ("" if _REGISTRY.get(name, None) is None
-                         or _REGISTRY[name].builtin else "; pass overwrite=True to replace it"))
+    existing = _REGISTRY.get(_ALIASES.get(name, name))
+    if existing is not None and (existing.builtin or not overwrite):
+        hint = "" if existing.builtin else "; pass overwrite=True to replace it"
+        raise ValueError(f"an activation named {name!r} already exists{hint}")
 
     def fwd(x: Any) -> np.ndarray:
         return np.asarray(forward(np.asarray(x)))

@@ -8,8 +8,8 @@ the tests and the benchmarks — is derived from those entries.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Union
 
 __all__ = ["Activation", "Choice", "Param", "ParamSpec"]
 
@@ -50,7 +50,7 @@ class Choice:
     doc: str
 
 
-ParamSpec = Union[Param, Choice]
+ParamSpec = Param | Choice
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Literal, Mapping, overload
 import contextlib
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
