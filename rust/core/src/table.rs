@@ -29,7 +29,7 @@ macro_rules! for_each_kernel {
             gelu_tanh   => GeluTanh,    params 0 [0.0, 0.0], cost 52, ulp (1, 1, 4, 8);
             relu6       => Relu6,       params 0 [0.0, 0.0], cost 1,  ulp (0, 0, 0, 0);
             log_sigmoid => LogSigmoid,  params 0 [0.0, 0.0], cost 25, ulp (2, 3, 4, 4);
-            hard_sigmoid => HardSigmoid, params 0 [0.0, 0.0], cost 4, ulp (1, 0, 1, 0);
+            hard_sigmoid => HardSigmoid, params 0 [0.0, 0.0], cost 1, ulp (1, 0, 1, 0);
             sine        => Sine,        params 1 [1.0, 0.0], cost 28, ulp (1, 1, 2, 2);
             silu        => Silu,        params 0 [0.0, 0.0], cost 11,  ulp (4, 1, 4, 4);
             mish        => Mish,        params 0 [0.0, 0.0], cost 14, ulp (4, 1, 4, 16);

@@ -135,13 +135,26 @@ impl Kernel for HardTanh {
     }
 }
 
-/// relu6(x + 3)/6. Promoted so x + 3 is not rounded in f32.
+/// relu6(x + 3)/6, rounded once: x + 3 is taken exactly (hi + lo) and the quotient corrected by its
+/// remainder, all in the input's precision.
 pub struct HardSigmoid;
 impl Kernel for HardSigmoid {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        clamp(x + R::c(3.0), R::c(0.0), R::c(6.0)) / R::c(6.0)
+        let (s, s_lo) = two_sum(x, R::c(3.0));
+        let q = s / R::c(6.0);
+        let rem = (-q).mul_add(R::c(6.0), s) + s_lo; // exact remainder, plus the rounding of x + 3
+        let inside = if rem == R::c(0.0) {
+            q
+        } else {
+            rem.mul_add(R::c(1.0 / 6.0), q)
+        };
+        select(
+            x <= R::c(-3.0),
+            R::c(0.0),
+            select(x >= R::c(3.0), R::c(1.0), inside),
+        )
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
@@ -155,7 +168,16 @@ impl Kernel for HardSwish {
     const PROMOTE: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        // x·(x + 3)/6 rounded once: x + 3 and the product are taken exactly (hi + lo), then divided.
+        let inside = select(
+            x <= R::c(-3.0),
+            R::c(-0.0),
+            select(x >= R::c(3.0), x, x * (x + R::c(3.0)) / R::c(6.0)),
+        );
+        if !R::PRECISE {
+            // f32 kernels compute this in f64 (PROMOTE): x + 3 and the product are exact there already.
+            return inside;
+        }
+        // f64: x·(x + 3)/6 rounded once: x + 3 and the product are taken exactly (hi + lo), then divided.
         let (s, s_lo) = two_sum(x, R::c(3.0));
         let (p, p_lo) = two_prod(x, s);
         let p_lo = x.mul_add(s_lo, p_lo);
