@@ -177,3 +177,27 @@ def test_fork_after_pool_use(big: np.ndarray) -> None:
         assert os.WEXITSTATUS(status) == 0, f"child computed wrong results (exit code {os.WEXITSTATUS(status)})"
         # the parent's pool still works
         assert_bitwise_equal(fastact.gelu(big), expected, "parent after fork")
+
+
+def _fresh_interpreter(code: str, **env: str) -> str:
+    """Run ``code`` in a new interpreter with extra environment variables; return its stdout."""
+    import subprocess
+    import sys
+
+    full_env = {**os.environ, **env}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_fastact_num_threads_environment_variable() -> None:
+    out = _fresh_interpreter("import fastact; print(fastact.get_num_threads())", FASTACT_NUM_THREADS="3")
+    expected = "3" if fastact.backend() == "native" else "1"  # the NumPy fallback is single-threaded
+    assert out == expected
+
+
+def test_fastact_isa_environment_variable_lowers_the_simd_level() -> None:
+    if fastact.backend() != "native":
+        pytest.skip("SIMD levels exist only with the native module")
+    out = _fresh_interpreter("import fastact; print(fastact.simd_level())", FASTACT_ISA="portable")
+    assert out in ("sse2", "neon")
