@@ -8,7 +8,7 @@
 //! and run on the pool; since every element is computed by the same code whatever the chunking, results
 //! are bitwise identical for any thread count.
 
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::ops::Kernel;
 use crate::parallel;
@@ -495,14 +495,27 @@ pub unsafe fn apply_strided<T: Elem>(
         None
     };
     match pool {
-        Some(pool) => pool.install(|| {
-            (0..chunks).into_par_iter().for_each(|c| {
+        Some(pool) => {
+            // The calling thread works too: it and the pool's workers take chunks from one counter until
+            // none are left, so a call costs one wake-up of the workers and no hand-off of the caller.
+            let next = AtomicUsize::new(0);
+            let work = || loop {
+                let c = next.fetch_add(1, Ordering::Relaxed);
+                if c >= chunks {
+                    break;
+                }
                 let end = ((c + 1) * per_chunk).min(total);
                 // SAFETY: the chunks cover disjoint index ranges of an output without self-overlap (see
                 // `Ptrs`), and the caller's contract covers every offset `run_range` forms.
                 unsafe { run_range(&plan, &axes, ptrs, c * per_chunk, end) }
-            })
-        }),
+            };
+            pool.in_place_scope(|scope| {
+                for _ in 0..pool.current_num_threads().min(chunks - 1) {
+                    scope.spawn(|_| work());
+                }
+                work();
+            });
+        }
         // SAFETY: the caller's contract covers every offset in the shape.
         None => unsafe { run_range(&plan, &axes, ptrs, 0, total) },
     }

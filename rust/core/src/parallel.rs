@@ -52,8 +52,8 @@ fn in_forked_child() -> bool {
     owner != 0 && owner != std::process::id()
 }
 
-/// The pool for `threads` workers, or None to run inline (one thread, a forked child, or no pool could
-/// be built).
+/// The pool for a call on `threads` threads: `threads - 1` workers, since the calling thread works too;
+/// None to run inline (one thread, a forked child, or no pool could be built).
 pub(crate) fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
     if threads <= 1 || in_forked_child() {
         return None;
@@ -65,7 +65,7 @@ pub(crate) fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
         }
     }
     let built = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+        .num_threads(threads - 1)
         .thread_name(|i| format!("fastact-{i}"))
         .build()
         .ok()
