@@ -5,6 +5,8 @@
 //!
 //!     cargo test --release -p fastact-core --test sweep -- --ignored --nocapture
 //!
+//! FASTACT_SWEEP_KERNELS=sigmoid,tanh limits either run to the named kernels.
+//!
 //! The f64 kernels are themselves checked against mpmath (tests/test_accuracy.py) and are ~2^-29 f32 ULP
 //! accurate, so the f64 value serves as the exact reference here. The error of a result is
 //! |got - ref| / ulp_f32(ref), with ulp_f32 the spacing of float32 numbers at ref (2^-149 for subnormals).
@@ -125,8 +127,17 @@ fn sweep(kernel: KernelId, mode: Mode, stride: u64) -> (Worst, Option<String>) {
 fn check_all(stride: u64) {
     parallel::set_num_threads(1); // the sweep parallelises over chunks itself
     let mut failures = Vec::new();
+    let only: Option<Vec<String>> = std::env::var("FASTACT_SWEEP_KERNELS")
+        .ok()
+        .map(|v| v.split(',').map(|name| name.trim().to_string()).collect());
     for &kernel in KernelId::ALL {
         let info = kernel.info();
+        if only
+            .as_ref()
+            .is_some_and(|names| !names.iter().any(|n| n == info.name))
+        {
+            continue;
+        }
         let mut modes = vec![(Mode::Forward, info.ulp.0), (Mode::Derivative, info.ulp.1)];
         if info.from_output {
             modes.push((Mode::FromOutput, info.ulp.1));
