@@ -174,6 +174,7 @@ impl Kernel for Celu {
 // alpha = 1.6732632423543772848170429916717, the exact product 1.7580993408473768599402175208123
 // (mpmath) rounded once, plus the remainder for exact sums.
 const SELU_SCALE: f64 = 1.050_700_987_355_480_493_419_334_985_294_6;
+const SELU_SCALE_LO: f64 = 3.987_484_766_715_414_4e-17; // the decimal minus SELU_SCALE as f64 (mpmath)
 const SELU_SCALE_ALPHA: f64 = 1.758_099_340_847_376_8;
 const SELU_SCALE_ALPHA_LO: f64 = 1.415_351_938_008_45e-17;
 
@@ -184,9 +185,13 @@ impl Kernel for Selu {
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        // scale·x with scale as hi + lo in one rounding: a rounded-up f32 scale would overflow to inf for
+        // x > 3.24e38, where the exact product still rounds to the largest float.
+        let hi = R::c(SELU_SCALE);
+        let lo = R::c(SELU_SCALE - hi.to_f64() + SELU_SCALE_LO);
         select(
             x > R::c(0.0),
-            R::c(SELU_SCALE) * x,
+            select(x.is_infinite(), x, x.mul_add(hi, x * lo)), // inf·lo could be -inf
             R::c(SELU_SCALE_ALPHA) * expm1(x),
         )
     }
