@@ -84,37 +84,38 @@ def num_threads(n: int) -> contextlib.AbstractContextManager[None]: ...
 
 
 def _stub_functions() -> list[str]:
+    """Overloads for every public function, from the signatures the registry generated (one layout rule)."""
+    import inspect
+
     sys.path.insert(0, str(ROOT / "python"))
+    from fastact import _registry
     from fastact._catalogue import CATALOGUE
     from fastact._spec import Choice
 
     out = []
     for spec in CATALOGUE:
-        params = []
-        for p in spec.params:
-            if isinstance(p, Choice):
-                kinds = ", ".join(repr(k) for k in p.kernels)
-                params.append(f"{p.name}: Literal[{kinds}] = {p.default!r}")
-            elif p.default is None:
-                params.append(f"{p.name}: float")
-            else:
-                params.append(f"{p.name}: float = {p.default!r}")
-        modes = [("", "x", False), ("_grad", "x", True)]
-        if spec.from_output:
-            modes.append(("_grad_from_output", "y", True))
-        for suffix, first, has_grad in modes:
-            for base in (spec.name, *spec.aliases):
-                required = any(p.default is None for p in spec.params)
-                args = [first]
-                if has_grad:
-                    args.append("grad_out: npt.ArrayLike | None = None")
-                    if required:
-                        args.append("*")
-                args += params
-                if "*" not in args:
+        choices = {p.name: p for p in spec.params if isinstance(p, Choice)}
+        for fn in _registry.REFERENCE_FUNCTIONS[spec.name].values():
+            args, keyword_only = [], False
+            for par in inspect.signature(fn).parameters.values():
+                if par.kind is par.KEYWORD_ONLY and not keyword_only:
                     args.append("*")
-                sig = ", ".join(args)
-                name = base + suffix
+                    keyword_only = True
+                if par.name == "out":
+                    continue
+                if par.name == "grad_out":
+                    args.append("grad_out: npt.ArrayLike | None = None")
+                elif par.name in choices:
+                    kinds = ", ".join(repr(k) for k in choices[par.name].kernels)
+                    args.append(f"{par.name}: Literal[{kinds}] = {par.default!r}")
+                elif par.default is par.empty:
+                    args.append(par.name if par.name in ("x", "y") else f"{par.name}: float")
+                else:
+                    args.append(f"{par.name}: float = {par.default!r}")
+            first = args[0]
+            sig = ", ".join(args)
+            for base in (spec.name, *spec.aliases):
+                name = base + fn.__name__[len(spec.name):]
                 for typ, out_typ, result in (("_F32", "_F32", "_F32"), ("_F64", "_F64", "_F64"),
                                              ("npt.ArrayLike", "_Array", "Any")):
                     typed = sig.replace(first, f"{first}: {typ}", 1)
