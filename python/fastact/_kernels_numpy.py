@@ -638,6 +638,9 @@ def softsign_grad(x):
     sq_lo = sq_lo + 2.0 * d * d_lo
     q = 1.0 / sq
     q = np.where(np.isfinite(sq), q - q * q * _finite_or_zero(sq_lo), q)  # 1/inf = 0, NaN stays NaN
+    # Where d² overflows (|x| > 1.3e154) the result is still representable (subnormal below ~1e-308):
+    # (1/d)², whose relative error no longer matters once it is that small.
+    q = np.where(np.isinf(sq) & np.isfinite(d), np.square(1.0 / d), q)
     return np.where(np.isinf(x), 0.0, q)
 
 

@@ -1,8 +1,8 @@
-//! tanh and the activations built on it, and softsign. tanh runs in the input's precision; tanhshrink
-//! promotes f32 to f64 (x - tanh x cancels), softsign too (its 1 + |x| would round).
+//! tanh and the activations built on it, and softsign, all in the input's precision: where a formula
+//! cancels or rounds twice (x - tanh x, 1 + |x|), it is rewritten or compensated instead.
 
 use super::{select, Kernel, Params};
-use crate::math::{tanh, tanh_derivative, tanh_series, two_prod, two_sum};
+use crate::math::{sigmoid_pair, tanh, tanh_derivative, tanh_series, two_prod, two_sum};
 use crate::real::Real;
 
 pub struct Tanh;
@@ -26,14 +26,23 @@ impl Kernel for Tanh {
 /// x - tanh(x).
 pub struct Tanhshrink;
 impl Kernel for Tanhshrink {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        // x - tanh(x) cancels for |x| < 1: there x³·S(x²), with S = (x - tanh x)/x³ as a series.
-        let a = x.clamp_nan(R::c(-1.0), R::c(1.0));
-        let w = a * a;
-        let series = (w * a) * tanh_series(w);
-        select(x.abs() < R::c(1.0), series, x - tanh(x))
+        // x - tanh(x) cancels for |x| < 1: there x³·S(x²), with S = (x - tanh x)/x³ as a series. Above,
+        // x - tanh x = (|x| - 1) + 2·sigmoid(-2|x|) (with the sign of x): |x| - 1 is exact and both terms
+        // are positive, so nothing cancels.
+        let a = x.abs();
+        let near_a = a.clamp_nan(R::c(0.0), R::c(1.0));
+        // x³ as hi + lo, so the result rounds about once more than S.
+        let (w, w_lo) = two_prod(near_a, near_a);
+        let (cube, cube_lo) = two_prod(w, near_a);
+        let cube_lo = w_lo.mul_add(near_a, cube_lo);
+        let series = tanh_series(w);
+        let near = cube.mul_add(series, cube_lo * series);
+        let (_, tail) = sigmoid_pair(R::c(2.0) * a.clamp_nan(R::c(0.0), R::c(64.0)));
+        let far = (a - R::c(1.0)) + R::c(2.0) * tail;
+        select(a < R::c(1.0), near, far).copysign(x)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
@@ -45,22 +54,40 @@ impl Kernel for Tanhshrink {
 /// x/(1 + |x|); ±1 at ±inf.
 pub struct Softsign;
 impl Kernel for Softsign {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        let big = R::c(f64::MAX);
+        // q = x/d with d = 1 + |x| carried exactly (d + d_lo): one reciprocal, then one correction step
+        // from the exact residual x - q·d - q·d_lo, so the result rounds about once.
+        // Beyond 2^100 the result rounds to ±1 in both precisions; clamping keeps ±inf out of x·(1/d).
+        let big = R::c(1.2676506002282294e30);
         let xc = x.clamp_nan(-big, big);
-        xc / (R::c(1.0) + xc.abs())
+        let (d, d_lo) = two_sum(R::c(1.0), xc.abs());
+        let inv = R::c(1.0) / d;
+        let q = xc * inv;
+        let residual = (-q).mul_add(d, xc) - q * d_lo;
+        // Keep q where there is no residual: q + 0 would turn -0.0 into +0.0.
+        select(residual == R::c(0.0), q, residual.mul_add(inv, q))
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
-        // 1/d² with d = 1 + |x| and d² both taken exactly (hi + lo), then one correction step.
-        let (d, d_lo) = two_sum(R::c(1.0), x.abs());
+        // 1/d² with d = 1 + |x| and d² both taken exactly (hi + lo), then one correction step. Where d²
+        // would overflow, d is scaled by a power of two first and the result unscaled twice.
+        let a = x.abs();
+        let (limit, step) = if R::IS_F64 {
+            (2f64.powi(300), 2f64.powi(-600))
+        } else {
+            (2f64.powi(32), 2f64.powi(-70))
+        };
+        let scale = select(a > R::c(limit), R::c(step), R::c(1.0));
+        let (d, d_lo) = two_sum(R::c(1.0), a);
+        let (d, d_lo) = (d * scale, d_lo * scale);
         let (sq, sq_lo) = two_prod(d, d);
         let sq_lo = (R::c(2.0) * d).mul_add(d_lo, sq_lo);
         let q = R::c(1.0) / sq;
         let q = (-(q * sq_lo)).mul_add(q, q);
-        // d² overflows (|x| > 1e154 in f64): the derivative underflows to 0.
+        let q = (q * scale) * scale;
+        // x = ±inf: d² is inf even scaled, and the derivative is 0.
         select(sq.is_infinite(), R::c(0.0), q)
     }
 }

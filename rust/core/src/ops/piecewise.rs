@@ -165,36 +165,31 @@ impl Kernel for HardSigmoid {
 /// x·relu6(x + 3)/6; hard_swish(x <= -3) = -0.0 (PyTorch's x·0/6, and the limit at -inf).
 pub struct HardSwish;
 impl Kernel for HardSwish {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        let inside = select(
-            x <= R::c(-3.0),
-            R::c(-0.0),
-            select(x >= R::c(3.0), x, x * (x + R::c(3.0)) / R::c(6.0)),
-        );
-        if !R::PRECISE {
-            // f32 kernels compute this in f64 (PROMOTE): x + 3 and the product are exact there already.
-            return inside;
-        }
-        // f64: x·(x + 3)/6 rounded once: x + 3 and the product are taken exactly (hi + lo), then divided.
+        // x·(x + 3)/6 rounded once: x + 3 and the product are taken exactly (hi + lo), then divided by 6
+        // through a multiplication by 1/6 and one exact remainder step (no division instruction).
         let (s, s_lo) = two_sum(x, R::c(3.0));
         let (p, p_lo) = two_prod(x, s);
         let p_lo = x.mul_add(s_lo, p_lo);
-        let q = p / R::c(6.0);
+        let sixth = R::c(1.0 / 6.0);
+        let q = p * sixth;
         let rem = (-q).mul_add(R::c(6.0), p); // exact
         let tail = rem + p_lo;
-        let mid = if tail == R::c(0.0) {
-            q
-        } else {
-            q + tail / R::c(6.0)
-        }; // keeps -0.0
+        // q + tail/6 is +0 for q = -0 (x in (-0, ...)): keep q when there is no tail, so -0.0 stays.
+        let mid = select(tail == R::c(0.0), q, tail.mul_add(sixth, q));
         select(x <= R::c(-3.0), R::c(-0.0), select(x >= R::c(3.0), x, mid))
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
-        // (x + 1.5)/3 rather than x/3 + 0.5, which cancels near x = -1.5 (x + 1.5 is exact there).
-        let mid = (x + R::c(1.5)) / R::c(3.0);
+        // (2x + 3)/6 = (x + 1.5)/3, rather than x/3 + 0.5, which cancels near x = -1.5; x + 1.5 is taken
+        // exactly (hi + lo) and divided by 3 like the forward divides by 6.
+        let (s, s_lo) = two_sum(x, R::c(1.5));
+        let third = R::c(1.0 / 3.0);
+        let q = s * third;
+        let rem = (-q).mul_add(R::c(3.0), s) + s_lo;
+        let mid = rem.mul_add(third, q);
         select(
             x < R::c(-3.0),
             R::c(0.0),
