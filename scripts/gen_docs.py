@@ -124,6 +124,55 @@ def _stub_functions() -> list[str]:
     return out
 
 
+#: Stub types of the along-an-axis functions' arguments, by name.
+_AXIS_ARG_TYPES = {
+    "grad_out": "npt.ArrayLike",
+    "axis": "int",
+    "keepdims": "bool",
+    "pieces": "int",
+    "weight": "npt.ArrayLike",
+}
+
+
+def _axis_stub_functions() -> list[str]:
+    """Overloads for the along-an-axis functions, from their signatures in ``fastact._axis``."""
+    import inspect
+
+    from fastact import _axis
+
+    out = []
+    gates = ", ".join(repr(g) for g in _axis.GATES)
+    for name, fn in _axis.namespace(_axis.REFERENCE).items():
+        args, keyword_only = [], False
+        for par in inspect.signature(fn).parameters.values():
+            if par.kind is par.KEYWORD_ONLY and not keyword_only:
+                args.append("*")
+                keyword_only = True
+            if par.name == "out":
+                continue
+            if par.name == "gate":
+                typ = f"Literal[{gates}]"
+            else:
+                typ = _AXIS_ARG_TYPES.get(par.name, "")
+            text = f"{par.name}: {typ}" if typ else par.name
+            args.append(text if par.default is par.empty else f"{text} = {par.default!r}")
+        first = args[0]
+        sig = ", ".join(args)
+        has_out = "out" in inspect.signature(fn).parameters
+        for typ, out_typ, result in (("_F32", "_F32", "_F32"), ("_F64", "_F64", "_F64"),
+                                     ("npt.ArrayLike", "_Array", "Any")):
+            typed = sig.replace(first, f"{first}: {typ}", 1)
+            if not has_out:  # prelu_grad: (grad_x, grad_weight)
+                out.append("@overload")
+                out.append(f"def {name}({typed}) -> tuple[{result}, {result}]: ...")
+                continue
+            if "*" not in args:
+                typed += ", *"
+            out.append("@overload")
+            out.append(f"def {name}({typed}, out: {out_typ} | None = None) -> {result}: ...")
+    return out
+
+
 def _entry_stub() -> str:
     """The registry's Entry dataclass as a stub class, field by field."""
     import dataclasses
@@ -138,7 +187,7 @@ def _entry_stub() -> str:
 
 
 def stubs() -> dict[pathlib.Path, str]:
-    functions = "\n".join(_stub_functions()) + "\n"
+    functions = "\n".join(_stub_functions() + _axis_stub_functions()) + "\n"
     package = ROOT / "python" / "fastact"
     return {
         package / "__init__.pyi": _STUB_HEAD + _MODULE_API.replace("{entry}", _entry_stub()) + "\n" + functions,

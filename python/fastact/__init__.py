@@ -15,6 +15,10 @@ from ._registry import Entry, get, names, register  # noqa: F401 (public API, li
 
 globals().update(_registry.namespace(_registry.PUBLIC_FUNCTIONS))
 
+from . import _axis  # noqa: E402  (after the elementwise namespace: the GLU gates use it)
+
+globals().update(_axis.namespace(_axis.AXIS_FUNCTIONS))
+
 from . import reference  # noqa: E402, F401  (after the namespace: reference imports the registry too)
 
 __version__ = "0.1.0"
@@ -59,7 +63,7 @@ def num_threads(n: int) -> Iterator[None]:
 
 
 __all__ = sorted(
-    [*_registry.namespace(_registry.PUBLIC_FUNCTIONS)]
+    [*_registry.namespace(_registry.PUBLIC_FUNCTIONS), *_axis.namespace(_axis.AXIS_FUNCTIONS)]
     + ["Entry", "backend", "get", "get_num_threads", "names", "num_threads", "reference", "register",
        "set_num_threads", "simd_level"]
 )

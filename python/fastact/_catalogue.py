@@ -6,7 +6,7 @@ reference kernel (``_kernels_numpy.py``) and one entry here. Nothing else is wri
 
 from __future__ import annotations
 
-from ._spec import Activation, Choice, Param
+from ._spec import Activation, AxisActivation, Choice, Param
 
 CATALOGUE: tuple[Activation, ...] = (
     Activation(
@@ -370,5 +370,109 @@ CATALOGUE: tuple[Activation, ...] = (
         ),
         notes="PyTorch's generalised relu: threshold(x, 0, 0) is relu(x) up to the sign of zero; both "
         "arguments are required.",
+    ),
+)
+
+
+_AXIS_DOC = ("axis", "Axis along which the function is taken (any axis, negative counts from the end).")
+_OUT_DOC = ("out", "Optional output array of the result's shape and dtype; returned.")
+_SOFTMAX_ROWS = (
+    "A row holding NaN, +inf, or only -inf gives NaN throughout (PyTorch); otherwise any finite logits work "
+    "(max-shifted: 1e4 and -1e4 are fine). float32 rows are summed in float64, float64 rows with compensated "
+    "sums; the result does not depend on the thread count."
+)
+
+AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
+    AxisActivation(
+        name="softmax",
+        summary="Normalised exponentials along an axis: a probability distribution over that axis.",
+        formula="softmax(x)_i = exp(x_i - max x) / sum_j exp(x_j - max x)",
+        derivative="softmax_grad(x, g)_i = p_i (g_i - sum_j g_j p_j), p = softmax(x) (a vector-Jacobian product)",
+        from_output="y_i (g_i - sum_j g_j y_j)",
+        output_range="(0, 1), summing to 1 along the axis",
+        properties=("smooth", "bounded", "shift-invariant along the axis", "not zero-centred"),
+        conventions=_SOFTMAX_ROWS + " An empty axis gives an empty result.",
+        params=(("axis", -1),),
+        param_docs=(_AXIS_DOC, _OUT_DOC),
+        notes="The output layer of classifiers and the attention weights of transformers.",
+    ),
+    AxisActivation(
+        name="log_softmax",
+        summary="Logarithm of softmax, computed without forming softmax (no log(0) for tiny probabilities).",
+        formula="log_softmax(x)_i = (x_i - max x) - log1p(sum_{j != argmax} exp(x_j - max x))",
+        derivative="log_softmax_grad(x, g)_i = g_i - softmax(x)_i sum_j g_j",
+        from_output="g_i - exp(y_i) sum_j g_j",
+        output_range="(-inf, 0]",
+        properties=("smooth", "shift-invariant along the axis", "monotonic in each x_i"),
+        conventions=_SOFTMAX_ROWS,
+        params=(("axis", -1),),
+        param_docs=(_AXIS_DOC, _OUT_DOC),
+        aliases=("logsoftmax",),
+        notes="Pairs with the negative log-likelihood loss; exact where softmax would underflow to 0.",
+    ),
+    AxisActivation(
+        name="softmin",
+        summary="softmax of the negated input: weights that favour the smallest entries.",
+        formula="softmin(x) = softmax(-x)",
+        derivative="softmin_grad(x, g)_i = -p_i (g_i - sum_j g_j p_j), p = softmin(x)",
+        from_output="-y_i (g_i - sum_j g_j y_j)",
+        output_range="(0, 1), summing to 1 along the axis",
+        properties=("smooth", "bounded", "shift-invariant along the axis"),
+        conventions="As softmax with the signs flipped: a row holding NaN, -inf, or only +inf gives NaN.",
+        params=(("axis", -1),),
+        param_docs=(_AXIS_DOC, _OUT_DOC),
+    ),
+    AxisActivation(
+        name="logsumexp",
+        summary="log(sum(exp(x))) along an axis, without overflow: a smooth maximum.",
+        formula="logsumexp(x) = max x + log1p(sum_{j != argmax} exp(x_j - max x))",
+        derivative="logsumexp_grad(x, g)_i = g · softmax(x)_i (g has logsumexp's output shape)",
+        output_range="[max x, max x + log n]",
+        properties=("smooth", "convex", "monotonic in each x_i", "reduces the axis"),
+        conventions="+inf when the row holds +inf (and no NaN); -inf for a row of -inf and for an empty axis; "
+        "NaN when the row holds NaN. Full relative accuracy when one term dominates: "
+        "logsumexp([0, -40]) = 4.25e-18.",
+        params=(("axis", -1), ("keepdims", False)),
+        param_docs=(_AXIS_DOC, ("keepdims", "Keep the reduced axis with size 1 (NumPy's keepdims)."), _OUT_DOC),
+    ),
+    AxisActivation(
+        name="glu",
+        summary="Gated linear unit: the first half of an axis times a gate of the second half.",
+        formula="glu(x) = a * gate(b), (a, b) = the two halves of x along axis; gate = sigmoid (GLU), "
+        "silu (SwiGLU), gelu / gelu_tanh (GeGLU) or relu (ReGLU)",
+        derivative="d/da = g * gate(b), d/db = g * a * gate'(b); glu_grad returns both, concatenated along axis",
+        output_range="(-inf, inf); half the input's size along axis",
+        properties=("smooth for smooth gates", "unbounded", "halves the axis"),
+        conventions="The axis must have even size (else ValueError). The gate follows its elementwise "
+        "function's conventions; the product follows IEEE (0 * inf = NaN).",
+        params=(("axis", -1), ("gate", "sigmoid")),
+        param_docs=(_AXIS_DOC, ("gate", "'sigmoid', 'silu', 'gelu', 'gelu_tanh' or 'relu'."), _OUT_DOC),
+        notes="The feed-forward blocks of LLaMA (SwiGLU) and T5 v1.1 (GeGLU).",
+    ),
+    AxisActivation(
+        name="maxout",
+        summary="Maximum over consecutive groups of `pieces` entries along an axis.",
+        formula="maxout(x)_k = max(x_{k·pieces}, ..., x_{k·pieces + pieces - 1})",
+        derivative="maxout_grad routes g_k to the first maximum of group k (0 elsewhere)",
+        output_range="(-inf, inf); the axis shrinks by the factor pieces",
+        properties=("piecewise-linear", "convex", "unbounded"),
+        conventions="pieces must divide the axis size (else ValueError). NaN in a group gives NaN and takes "
+        "the gradient (the first NaN, as torch.max); ties send the gradient to the first maximum.",
+        params=(("pieces", None), ("axis", -1)),
+        param_docs=(("pieces", "Group size (>= 1, divides the axis size)."), _AXIS_DOC, _OUT_DOC),
+    ),
+    AxisActivation(
+        name="prelu",
+        summary="Leaky ReLU with a learned slope per channel.",
+        formula="prelu(x) = x if x > 0 else weight[c] * x, c = the index along axis",
+        derivative="d/dx = 1 if x > 0 else weight[c]; d/dweight[c] = sum over everything but axis of g * x "
+        "where x <= 0; prelu_grad returns (grad_x, grad_weight)",
+        output_range="(-inf, inf)",
+        properties=("piecewise-linear", "unbounded", "learnable"),
+        conventions="weight holds 1 value or one per channel (else ValueError). At x = 0 the weight branch "
+        "applies (prelu(-0.0) = weight * -0.0), as in PyTorch; NaN -> NaN.",
+        params=(("weight", None), ("axis", 1)),
+        param_docs=(("weight", "Slopes: 1 value or one per channel."),
+                    ("axis", "The channel axis (default 1, PyTorch's NCHW layout)."), _OUT_DOC),
     ),
 )

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["Activation", "Choice", "Param", "ParamSpec"]
+__all__ = ["Activation", "AxisActivation", "Choice", "Param", "ParamSpec"]
 
 #: What a numeric parameter must satisfy; each maps to (test, text used in the error message).
 CHECKS: Mapping[str, tuple] = {
@@ -101,3 +101,29 @@ class Activation:
     @property
     def defaults(self) -> dict[str, object]:
         return {p.name: p.default for p in self.params}
+
+
+@dataclass(frozen=True)
+class AxisActivation:
+    """One along-an-axis function (softmax family, logsumexp, GLU, maxout, PReLU): its documentation.
+
+    The implementations live in ``_axis.py`` (their signatures differ by family); ``params`` holds the
+    defaults the registry reports, ``param_docs`` one line per argument for the docstrings.
+    """
+
+    name: str
+    summary: str
+    formula: str
+    derivative: str
+    output_range: str
+    properties: tuple[str, ...]
+    conventions: str
+    params: tuple[tuple[str, object], ...] = ()
+    param_docs: tuple[tuple[str, str], ...] = ()
+    from_output: str | None = None
+    aliases: tuple[str, ...] = ()
+    notes: str = ""
+
+    @property
+    def defaults(self) -> dict[str, object]:
+        return dict(self.params)

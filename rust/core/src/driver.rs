@@ -8,8 +8,6 @@
 //! and run on the pool; since every element is computed by the same code whatever the chunking, results
 //! are bitwise identical for any thread count.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use crate::ops::Kernel;
 use crate::parallel;
 use crate::real::{Elem, Lean64, Real};
@@ -489,35 +487,21 @@ pub unsafe fn apply_strided<T: Elem>(
         parallel::num_threads()
     };
     let (chunks, per_chunk) = parallel::chunking(total, call.kernel.info().cost, threads);
-    let pool = if chunks > 1 {
-        parallel::pool(threads)
+    if chunks > 1 {
+        // SAFETY: the chunks cover disjoint index ranges of an output without self-overlap (see `Ptrs`),
+        // and the caller's contract covers every offset `run_range` forms.
+        parallel::run_chunks(chunks, threads, |c| unsafe {
+            run_range(
+                &plan,
+                &axes,
+                ptrs,
+                c * per_chunk,
+                ((c + 1) * per_chunk).min(total),
+            )
+        });
     } else {
-        None
-    };
-    match pool {
-        Some(pool) => {
-            // The calling thread works too: it and the pool's workers take chunks from one counter until
-            // none are left, so a call costs one wake-up of the workers and no hand-off of the caller.
-            let next = AtomicUsize::new(0);
-            let work = || loop {
-                let c = next.fetch_add(1, Ordering::Relaxed);
-                if c >= chunks {
-                    break;
-                }
-                let end = ((c + 1) * per_chunk).min(total);
-                // SAFETY: the chunks cover disjoint index ranges of an output without self-overlap (see
-                // `Ptrs`), and the caller's contract covers every offset `run_range` forms.
-                unsafe { run_range(&plan, &axes, ptrs, c * per_chunk, end) }
-            };
-            pool.in_place_scope(|scope| {
-                for _ in 0..pool.current_num_threads().min(chunks - 1) {
-                    scope.spawn(|_| work());
-                }
-                work();
-            });
-        }
         // SAFETY: the caller's contract covers every offset in the shape.
-        None => unsafe { run_range(&plan, &axes, ptrs, 0, total) },
+        unsafe { run_range(&plan, &axes, ptrs, 0, total) }
     }
     drop(keep_alive);
 }

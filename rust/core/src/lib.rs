@@ -10,8 +10,10 @@ pub mod math;
 pub mod ops;
 pub mod parallel;
 pub mod real;
+pub mod rows;
 pub mod simd;
 pub mod table;
 
 pub use driver::{apply, apply_inplace, apply_strided, Call, Error, Mode, View, ViewMut};
+pub use rows::{apply_lanes, LaneView, RowMode, RowOp};
 pub use table::{KernelId, KernelInfo, KERNELS};

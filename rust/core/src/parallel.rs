@@ -89,3 +89,27 @@ pub(crate) fn chunking(n: usize, cost: usize, threads: usize) -> (usize, usize) 
         .next_multiple_of(64);
     (n.div_ceil(per_chunk), per_chunk)
 }
+
+/// Run `task(c)` for every chunk c < `chunks` on `threads` threads: the calling thread and the pool's
+/// workers take chunk indices from one counter until none are left (one wake-up, no hand-off of the
+/// caller). Inline when there is no pool (one thread, a forked child).
+pub(crate) fn run_chunks(chunks: usize, threads: usize, task: impl Fn(usize) + Sync) {
+    let Some(pool) = pool(threads) else {
+        (0..chunks).for_each(&task);
+        return;
+    };
+    let next = AtomicUsize::new(0);
+    let work = || loop {
+        let c = next.fetch_add(1, Ordering::Relaxed);
+        if c >= chunks {
+            break;
+        }
+        task(c);
+    };
+    pool.in_place_scope(|scope| {
+        for _ in 0..pool.current_num_threads().min(chunks.saturating_sub(1)) {
+            scope.spawn(|_| work());
+        }
+        work();
+    });
+}

@@ -9,7 +9,10 @@
 //! anything else, so that the Python layer normalises the input (lists, integers, float16, byte-swapped or
 //! misaligned arrays) or raises the precise error, in one place for both backends.
 
-use fastact_core::{apply_strided, parallel, simd, Call, KernelId, Mode, View, ViewMut, KERNELS};
+use fastact_core::{
+    apply_lanes, apply_strided, parallel, simd, Call, KernelId, LaneView, Mode, RowMode, RowOp,
+    View, ViewMut, KERNELS,
+};
 use numpy::npyffi::{self, NPY_ORDER, NPY_TYPES, PY_ARRAY_API};
 use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
@@ -213,6 +216,171 @@ fn apply<'py>(
     Ok(Some(unsafe { Bound::from_owned_ptr_or_err(py, raw)? }))
 }
 
+/// The span of bytes an array's elements occupy: [lowest, highest] byte addresses (None when empty).
+fn byte_span(array: &Bound<'_, PyUntypedArray>) -> Option<(usize, usize)> {
+    if array.shape().contains(&0) {
+        return None;
+    }
+    let base = data_ptr(array) as usize;
+    let (mut lo, mut hi) = (base, base);
+    for (&len, &stride) in array.shape().iter().zip(array.strides()) {
+        let reach = stride.unsigned_abs() * (len - 1);
+        if stride < 0 {
+            lo -= reach;
+        } else {
+            hi += reach;
+        }
+    }
+    Some((lo, hi + array.dtype().itemsize() - 1))
+}
+
+/// Whether two operands share memory other than element for element (same start and strides).
+fn overlaps_badly(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) -> bool {
+    match (byte_span(a), byte_span(b)) {
+        (Some((a_lo, a_hi)), Some((b_lo, b_hi))) if a_lo <= b_hi && b_lo <= a_hi => {
+            !(data_ptr(a) == data_ptr(b) && a.strides() == b.strides() && a.shape() == b.shape())
+        }
+        _ => false,
+    }
+}
+
+/// Along-an-axis functions (softmax 0, log_softmax 1, softmin 2, logsumexp 3) in `mode` over `axis` of `x`,
+/// written into `out`. The Python layer normalises the operands first; anything else is a ValueError here
+/// (never undefined behaviour): same dtype (float32/float64, aligned, native), `out` writeable and of the
+/// result's shape (logsumexp's forward: x's shape without `axis`), `grad_out` of x's shape (logsumexp: of the
+/// reduced shape), no partial overlap between `out` and an input, no zero strides in `out`.
+#[pyfunction]
+#[pyo3(signature = (op, mode, x, grad_out, out, axis))]
+fn apply_axis<'py>(
+    py: Python<'py>,
+    op: u8,
+    mode: u8,
+    x: &Bound<'py, PyUntypedArray>,
+    grad_out: Option<&Bound<'py, PyUntypedArray>>,
+    out: &Bound<'py, PyUntypedArray>,
+    axis: usize,
+) -> PyResult<()> {
+    let bad = |what: &str| Err(PyValueError::new_err(format!("apply_axis: {what}")));
+    let op = match op {
+        0 => RowOp::Softmax,
+        1 => RowOp::LogSoftmax,
+        2 => RowOp::Softmin,
+        3 => RowOp::LogSumExp,
+        _ => return bad("unknown op"),
+    };
+    let mode = match mode {
+        0 => RowMode::Forward,
+        1 => RowMode::Derivative,
+        2 if op != RowOp::LogSumExp => RowMode::FromOutput,
+        _ => return bad("unknown mode"),
+    };
+    let Some(dtype) = usable(x) else {
+        return bad("x must be an aligned native float32/float64 array");
+    };
+    let shape = x.shape().to_vec();
+    if axis >= shape.len() {
+        return bad("axis out of range");
+    }
+    let mut reduced = shape.clone();
+    let n = reduced.remove(axis);
+    let lse = op == RowOp::LogSumExp;
+    let out_shape = if lse && mode == RowMode::Forward {
+        &reduced
+    } else {
+        &shape
+    };
+    if usable(out) != Some(dtype) || out.shape() != out_shape.as_slice() {
+        return bad("out must have the result's shape and x's dtype");
+    }
+    if flags(out) & npyffi::NPY_ARRAY_WRITEABLE == 0 {
+        return bad("out is read-only");
+    }
+    let out_empty = out.shape().contains(&0);
+    if !out_empty
+        && out
+            .shape()
+            .iter()
+            .zip(out.strides())
+            .any(|(&len, &st)| len > 1 && st == 0)
+    {
+        return bad("out has overlapping elements");
+    }
+    if mode == RowMode::Forward {
+        if grad_out.is_some() {
+            return bad("forwards take no grad_out");
+        }
+    } else {
+        let g_shape = if lse { &reduced } else { &shape };
+        match grad_out {
+            Some(g) if usable(g) == Some(dtype) && g.shape() == g_shape.as_slice() => {}
+            _ => return bad("grad_out must have the expected shape and x's dtype"),
+        }
+    }
+    if overlaps_badly(x, out) || grad_out.is_some_and(|g| overlaps_badly(g, out)) {
+        return bad("out overlaps an input");
+    }
+
+    let split = |a: &Bound<'py, PyUntypedArray>, per_lane: bool| -> (Vec<isize>, isize) {
+        let mut strides = element_strides(a);
+        if per_lane {
+            (strides, 0)
+        } else {
+            let step = strides.remove(axis);
+            (strides, step)
+        }
+    };
+    let (x_outer, x_step) = split(x, false);
+    let (y_outer, y_step) = split(out, lse && mode == RowMode::Forward);
+    let g_parts = grad_out.map(|g| (data_ptr(g) as usize, split(g, lse)));
+    let (x_ptr, y_ptr) = (data_ptr(x) as usize, data_ptr(out) as usize);
+
+    let run = move || {
+        fn typed<T: fastact_core::real::Elem>(
+            op: RowOp,
+            mode: RowMode,
+            reduced: &[usize],
+            n: usize,
+            x: (usize, &[isize], isize),
+            g: Option<(usize, &[isize], isize)>,
+            y: (usize, &[isize], isize),
+        ) {
+            let xv = LaneView {
+                ptr: x.0 as *const T,
+                outer: x.1,
+                step: x.2,
+            };
+            let gv = g.map(|g| LaneView {
+                ptr: g.0 as *const T,
+                outer: g.1,
+                step: g.2,
+            });
+            let yv = LaneView {
+                ptr: y.0 as *mut T,
+                outer: y.1,
+                step: y.2,
+            };
+            // SAFETY: the arrays were checked above to have these shapes and one dtype, `out` to be
+            // writeable without overlapping elements and not to overlap an input except element for
+            // element; NumPy guarantees every in-shape offset lies in its buffer; the calling frame
+            // keeps the arrays alive.
+            unsafe { apply_lanes::<T>(op, mode, reduced, n, xv, gv, yv) }
+        }
+        let x = (x_ptr, x_outer.as_slice(), x_step);
+        let g = g_parts.as_ref().map(|(p, (o, s))| (*p, o.as_slice(), *s));
+        let y = (y_ptr, y_outer.as_slice(), y_step);
+        match dtype {
+            Dtype::F32 => typed::<f32>(op, mode, &reduced, n, x, g, y),
+            Dtype::F64 => typed::<f64>(op, mode, &reduced, n, x, g, y),
+        }
+    };
+    if shape.iter().product::<usize>() >= DETACH_MIN_ELEMENTS {
+        py.detach(run);
+    } else {
+        run();
+    }
+    Ok(())
+}
+
 /// The kernel table: (name, parameters, cost, promote, from_output, (ulp f32 fwd, f32 grad, f64 fwd, f64 grad)).
 #[pyfunction]
 fn kernels(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyTuple>>> {
@@ -259,6 +427,7 @@ fn set_num_threads(n: usize) {
 #[pymodule]
 fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(apply, m)?)?;
+    m.add_function(wrap_pyfunction!(apply_axis, m)?)?;
     m.add_function(wrap_pyfunction!(kernels, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(best_simd_level, m)?)?;

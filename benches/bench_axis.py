@@ -1,0 +1,101 @@
+"""Softmax-family benchmark: fastact vs PyTorch vs the NumPy formula vs a plain copy of the same bytes.
+
+    python benches/bench_axis.py [--threads 1,all] [--out FILE.md]
+
+Shapes from the along-an-axis issue: (4096, 32000) (a vocabulary-sized batch of logits) and (65536, 1000),
+float32, reduced over the last axis, plus (32000, 4096) over axis 0 (a non-last axis, read in place).
+Every timing is the best of 5 repeats, `out=` given; a peer that is not installed is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import fastact
+import numpy as np
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - optional peer
+    torch = None
+
+SHAPES = (((4096, 32000), -1), ((65536, 1000), -1), ((32000, 4096), 0))
+
+
+def best(fn, repeats: int = 5) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def numpy_softmax(x, axis, out):
+    m = np.max(x, axis=axis, keepdims=True)
+    np.subtract(x, m, out=out)
+    np.exp(out, out=out)
+    out /= np.sum(out, axis=axis, keepdims=True)
+
+
+def rows(x: np.ndarray, axis: int, n: int, with_numpy: bool) -> list[str]:
+    """Table rows for softmax and log_softmax of x over axis on n threads."""
+    out = np.empty_like(x)
+    gbytes = 2 * x.nbytes / 1e9
+    fastact.set_num_threads(n)
+    if torch is not None:
+        torch.set_num_threads(n)
+    copy = best(lambda: np.copyto(out, x))
+
+    def fmt(t: float | None) -> str:
+        return f"{gbytes / t:.1f} GB/s" if t else "—"
+
+    lines = []
+    for name in ("softmax", "log_softmax"):
+        fn = getattr(fastact, name)
+        t_fa = best(lambda: fn(x, axis=axis, out=out))  # noqa: B023 (called before fn changes)
+        t_torch = None
+        if torch is not None:
+            tx, to = torch.from_numpy(x), torch.from_numpy(out)
+            op = torch.softmax if name == "softmax" else torch.log_softmax
+            t_torch = best(lambda: op(tx, axis, out=to))  # noqa: B023
+        t_np = best(lambda: numpy_softmax(x, axis, out), repeats=2) if (name == "softmax" and with_numpy) else None
+        ratio = f"{t_torch / t_fa:.2f}×" if t_torch else "—"
+        lines.append(f"| {x.shape}, {axis} | {n} | {name} | {fmt(t_fa)} | {fmt(t_torch)} | {fmt(t_np)} | "
+                     f"{fmt(copy)} | {ratio} | {copy / t_fa:.2f}× |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", default="1,all")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    cores = len(os.sched_getaffinity(0))
+    threads = [cores if t == "all" else int(t) for t in args.threads.split(",")]
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    lines = [f"# softmax family, float32 — {time.strftime('%Y-%m-%d')} on {cpu}, {cores} cores, "
+             f"SIMD {fastact.simd_level()}, NumPy {np.__version__}, torch {torch.__version__ if torch else 'absent'}, "
+             f"Python {platform.python_version()}", "",
+             "| shape, axis | threads | function | fastact | torch | numpy formula | copy | × torch | of copy |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    rng = np.random.default_rng(0)
+    for shape, axis in SHAPES:
+        x = rng.standard_normal(shape, dtype=np.float32) * 4
+        for n in threads:
+            lines += rows(x, axis, n, with_numpy=n == threads[0])
+    lines += ["", "GB/s counts the bytes read and written once (input + output); copy = np.copyto of the same array "
+              "(single-threaded NumPy, so 'of copy' can exceed 1 with several threads)."]
+    report = "\n".join(lines)
+    print(report)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,504 @@
+"""Along-an-axis activations: softmax, log_softmax, softmin, logsumexp, the GLU family, maxout and PReLU.
+
+The softmax family and logsumexp run on the native lane kernels (``rust/core/src/rows.rs``) when they are
+loaded; GLU computes its gate with the native elementwise kernels; maxout and PReLU are NumPy. Every
+function has a pure-NumPy reference in :data:`REFERENCE` (used by ``fastact.reference`` and as the
+fallback), written for stability: max-shifted exponentials, and log1p of the sum without the max term, so a
+dominant term keeps full relative accuracy (``logsumexp([0, -40])`` is 4.25e-18, not 0).
+
+Conventions (PyTorch's): a row holding NaN, +inf, or only -inf gives NaN throughout for softmax,
+log_softmax and softmin (softmin: -inf, or only +inf); logsumexp gives +inf when the row holds +inf (and no
+NaN), -inf for a row of -inf or an empty axis. ``axis`` may be any axis, negative allowed; reductions over a
+non-last axis read the array where it lies.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from . import _kernels_numpy, _registry
+from ._catalogue import AXIS_CATALOGUE
+from ._spec import AxisActivation
+
+__all__ = ["AXIS_FUNCTIONS", "GATES", "REFERENCE", "namespace"]
+
+_OPS = {"softmax": 0, "log_softmax": 1, "softmin": 2, "logsumexp": 3}
+_FORWARD, _GRAD, _FROM_OUTPUT = 0, 1, 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Operands
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _float_input(value: Any, name: str) -> tuple[np.ndarray, np.dtype, np.dtype]:
+    """(array in its compute dtype, compute dtype, result dtype), as the elementwise functions do."""
+    xa = _registry._as_input(value, name)
+    compute, result = _registry._compute_dtypes(xa.dtype)
+    return np.require(xa, dtype=compute.newbyteorder("="), requirements="A"), compute, result
+
+
+def _axis(axis: Any, ndim: int, function: str) -> int:
+    try:
+        index = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{function}(): axis must be an integer, got {type(axis).__name__}") from None
+    if ndim == 0:
+        raise np.exceptions.AxisError(f"{function}() needs an array with at least one axis, got a 0-d input")
+    if not -ndim <= index < ndim:
+        raise np.exceptions.AxisError(index, ndim)
+    return index % ndim
+
+
+def _like(a: np.ndarray, b: Any, name: str, function: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """`b` as an array of `a`'s compute dtype and `shape` (default: a's); no broadcasting."""
+    ba = _registry._as_input(b, name)
+    _registry._compute_dtypes(ba.dtype)  # rejects complex, object, strings
+    want = a.shape if shape is None else shape
+    if ba.shape != want:
+        raise ValueError(
+            f"{function}(): {name} has shape {ba.shape} but {want} is expected; fastact does not broadcast"
+        )
+    return np.require(ba, dtype=a.dtype.newbyteorder("="), requirements="A")
+
+
+def _check_out(out: Any, shape: tuple[int, ...], result: np.dtype, function: str) -> None:
+    if out is None:
+        return
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{function}(): out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"{function}(): out has shape {out.shape} but the result has shape {shape}")
+    if out.dtype != result:
+        raise TypeError(f"{function}(): out has dtype {out.dtype} but the result has dtype {result}")
+    if not out.flags.writeable:
+        raise ValueError(f"{function}(): out is read-only; pass a writeable array")
+
+
+def _finish(value: np.ndarray, out: np.ndarray | None, result: np.dtype) -> Any:
+    """Deliver `value` (computed in the compute dtype) into `out` or as the result dtype."""
+    if out is not None:
+        if value is not out:
+            np.copyto(out, value, casting="unsafe")
+        return out
+    if value.dtype != result:
+        value = value.astype(result)
+    return value[()] if value.ndim == 0 else value
+
+
+def _direct_out(out: np.ndarray | None, compute: np.dtype, inputs: tuple[np.ndarray, ...]) -> np.ndarray | None:
+    """`out` itself when the native kernel may write it directly: compute dtype, aligned, native, no
+    zero strides, and either disjoint from every input or the very same memory element for element."""
+    if out is None or out.dtype != compute or not out.flags.aligned or not out.dtype.isnative:
+        return None
+    if any(s == 0 and n > 1 for s, n in zip(out.strides, out.shape)):
+        return None
+    for a in inputs:
+        same = (a.__array_interface__["data"][0] == out.__array_interface__["data"][0]
+                and a.strides == out.strides and a.shape == out.shape)
+        if not same and np.may_share_memory(a, out):
+            return None
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# NumPy references for the softmax family
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _shifted(x: np.ndarray, axis: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(d = sign·x - max, e = exp(d), rest = Σ e without one max term, max) along `axis` (keepdims).
+
+    d is the rounded difference; its rounding error is applied to e (e·(1 + err)), since exp turns an
+    absolute error in d into a relative one in e (|d| ~ 700 would cost hundreds of ULP)."""
+    z = x * sign if sign != 1.0 else x
+    if z.shape[axis] == 0:
+        m = np.full(z.shape[:axis] + (1,) + z.shape[axis + 1:], -np.inf, dtype=z.dtype)
+        return z, z, np.zeros_like(m), m
+    m = np.max(z, axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore"):
+        d, err = _kernels_numpy._two_sum(z, -m)
+        err = np.where(np.isfinite(err), err, 0.0)
+        e = np.exp(d)
+        e = e + e * err
+        first = np.argmax(z, axis=axis, keepdims=True)
+        e_rest = e.copy()
+        np.put_along_axis(e_rest, first, 0.0, axis=axis)
+        rest = np.sum(e_rest, axis=axis, keepdims=True)
+    return d, e, rest, m
+
+
+def _bad_rows(m: np.ndarray, d: np.ndarray, axis: int) -> np.ndarray:
+    """Rows PyTorch answers with NaN: a NaN, a +inf maximum, or only -inf."""
+    return np.isinf(m) | np.isnan(d).any(axis=axis, keepdims=True)
+
+
+def _ref_softmax(x: np.ndarray, axis: int, sign: float = 1.0) -> np.ndarray:
+    d, e, rest, m = _shifted(x, axis, sign)
+    with np.errstate(invalid="ignore"):
+        y = e / (1.0 + rest)
+    return np.where(_bad_rows(m, d, axis), np.nan, y).astype(x.dtype)
+
+
+def _ref_log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    d, _, rest, m = _shifted(x, axis, 1.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        d_hi, d_lo = _kernels_numpy._two_sum(x, -m)
+        y = (d_hi - np.log1p(rest)) + np.where(np.isfinite(d_lo), d_lo, 0.0)
+    return np.where(_bad_rows(m, d, axis), np.nan, y).astype(x.dtype)
+
+
+def _ref_logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    d, _, rest, m = _shifted(x, axis, 1.0)
+    with np.errstate(invalid="ignore"):
+        value = np.where(np.isinf(m), m, m + np.log1p(rest))
+        value = np.where(np.isnan(x).any(axis=axis, keepdims=True), np.nan, value)
+    return np.squeeze(value, axis=axis).astype(x.dtype)
+
+
+def _ref_softmax_vjp(p: np.ndarray, g: np.ndarray, axis: int, sign: float) -> np.ndarray:
+    p64, g64 = p.astype(np.float64), g.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = np.sum(g64 * p64, axis=axis, keepdims=True)
+        return (sign * p64 * (g64 - total)).astype(p.dtype)
+
+
+def _ref_log_softmax_vjp(p: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
+    g64 = g.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (g64 - p.astype(np.float64) * np.sum(g64, axis=axis, keepdims=True)).astype(p.dtype)
+
+
+def _reference(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: int) -> np.ndarray:
+    """float32 is computed in float64 and rounded once, like the elementwise references."""
+    x64 = x.astype(np.float64)
+    g64 = None if g is None else g.astype(np.float64)
+    return _reference64(op, mode, x64, g64, axis).astype(x.dtype)
+
+
+def _reference64(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: int) -> np.ndarray:
+    sign = -1.0 if op == "softmin" else 1.0
+    if mode == _FORWARD:
+        if op == "logsumexp":
+            return _ref_logsumexp(x, axis)
+        return _ref_log_softmax(x, axis) if op == "log_softmax" else _ref_softmax(x, axis, sign)
+    assert g is not None
+    if op == "logsumexp":
+        p = _ref_softmax(x, axis)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return (p.astype(np.float64) * np.expand_dims(g, axis).astype(np.float64)).astype(x.dtype)
+    if op == "log_softmax":
+        p = _ref_softmax(x, axis) if mode == _GRAD else np.exp(x)
+        return _ref_log_softmax_vjp(p, g, axis)
+    p = _ref_softmax(x, axis, sign) if mode == _GRAD else x
+    return _ref_softmax_vjp(p, g, axis, sign)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The softmax family and logsumexp
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bool, out: Any,
+              function: str, native: bool) -> Any:
+    xc, compute, result = _float_input(x, "x" if mode != _FROM_OUTPUT else "y")
+    ax = _axis(axis, xc.ndim, function)
+    reduced = xc.shape[:ax] + xc.shape[ax + 1:]
+    kept = xc.shape[:ax] + (1,) + xc.shape[ax + 1:]
+    lse = op == "logsumexp"
+    gc = None
+    if mode != _FORWARD:
+        if grad_out is None:
+            raise TypeError(f"{function}() needs grad_out (the Jacobian of {op} is not diagonal)")
+        g_shape = (kept if keepdims else reduced) if lse else xc.shape
+        gc = _like(xc, grad_out, "grad_out", function, g_shape)
+        if lse:
+            gc = gc.reshape(reduced)
+    if lse and mode == _FORWARD:
+        out_shape = kept if keepdims else reduced
+    else:
+        out_shape = xc.shape
+    _check_out(out, out_shape, result, function)
+    if not (native and _registry.NATIVE is not None):
+        value = _reference(op, mode, xc, gc, ax)
+        if lse and mode == _FORWARD and keepdims:
+            value = value.reshape(kept)
+        return _finish(value, out, result)
+    inputs = (xc,) if gc is None else (xc, gc)
+    target = _direct_out(out, compute, inputs)
+    if target is None:
+        target = np.empty(out_shape, dtype=compute)
+    # keepdims: the kernel writes the reduced view of the kept array (dropping a unit axis is always a view).
+    kernel_out = np.squeeze(target, axis=ax) if (lse and mode == _FORWARD and keepdims) else target
+    _registry.NATIVE.apply_axis(_OPS[op], mode, xc, gc, kernel_out, ax)
+    return _finish(target, out, result)
+
+
+def _make_row_functions(op: str, native: bool) -> dict[str, Callable[..., Any]]:
+    functions: dict[str, Callable[..., Any]] = {}
+    if op == "logsumexp":
+        def forward(x: Any, axis: int = -1, *, keepdims: bool = False, out: Any = None) -> Any:
+            return _row_call(op, _FORWARD, x, None, axis, keepdims, out, op, native)
+
+        def grad(x: Any, grad_out: Any, axis: int = -1, *, keepdims: bool = False, out: Any = None) -> Any:
+            return _row_call(op, _GRAD, x, grad_out, axis, keepdims, out, f"{op}_grad", native)
+
+        functions[op], functions[f"{op}_grad"] = forward, grad
+    else:
+        def forward(x: Any, axis: int = -1, *, out: Any = None) -> Any:  # type: ignore[misc]
+            return _row_call(op, _FORWARD, x, None, axis, False, out, op, native)
+
+        def grad(x: Any, grad_out: Any, axis: int = -1, *, out: Any = None) -> Any:  # type: ignore[misc]
+            return _row_call(op, _GRAD, x, grad_out, axis, False, out, f"{op}_grad", native)
+
+        def from_output(y: Any, grad_out: Any, axis: int = -1, *, out: Any = None) -> Any:
+            return _row_call(op, _FROM_OUTPUT, y, grad_out, axis, False, out, f"{op}_grad_from_output", native)
+
+        functions[op], functions[f"{op}_grad"] = forward, grad
+        functions[f"{op}_grad_from_output"] = from_output
+    return functions
+
+
+# ---------------------------------------------------------------------------------------------------------
+# GLU family
+# ---------------------------------------------------------------------------------------------------------
+
+#: glu's gates: name -> (elementwise activation, its keyword arguments).
+GATES: dict[str, tuple[str, dict[str, Any]]] = {
+    "sigmoid": ("sigmoid", {}),
+    "silu": ("silu", {}),
+    "gelu": ("gelu", {"approximate": "none"}),
+    "gelu_tanh": ("gelu", {"approximate": "tanh"}),
+    "relu": ("relu", {}),
+}
+
+
+def _gate(gate: Any, function: str, grad: bool, native: bool) -> Callable[..., Any]:
+    if not isinstance(gate, str) or gate not in GATES:
+        raise ValueError(f"{function}(): gate={gate!r} is not allowed; expected one of {', '.join(map(repr, GATES))}")
+    name, kwargs = GATES[gate]
+    table = _registry.PUBLIC_FUNCTIONS if native else _registry.REFERENCE_FUNCTIONS
+    fn = table[name][_GRAD if grad else _FORWARD]
+    return lambda v, *args, **kw: fn(v, *args, **kwargs, **kw)
+
+
+def _halves(xc: np.ndarray, axis: Any, function: str) -> tuple[int, np.ndarray, np.ndarray]:
+    ax = _axis(axis, xc.ndim, function)
+    size = xc.shape[ax]
+    if size % 2:
+        raise ValueError(f"{function}(): axis {ax} has odd size {size}; glu splits it into two equal halves")
+    a, b = np.split(xc, 2, axis=ax)
+    return ax, a, b
+
+
+def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
+    def glu(x: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None) -> Any:
+        xc, compute, result = _float_input(x, "x")
+        gate_fn = _gate(gate, "glu", False, native)
+        ax, a, b = _halves(xc, axis, "glu")
+        _check_out(out, a.shape, result, "glu")
+        target = _direct_out(out, compute, (xc,)) if out is not None else None
+        value = gate_fn(b, out=target if target is not None else np.empty(a.shape, compute))
+        with np.errstate(invalid="ignore", over="ignore"):
+            np.multiply(value, a, out=value)
+        return _finish(value, out, result)
+
+    def glu_grad(x: Any, grad_out: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None) -> Any:
+        xc, compute, result = _float_input(x, "x")
+        gate_fn = _gate(gate, "glu_grad", False, native)
+        gate_grad = _gate(gate, "glu_grad", True, native)
+        ax, a, b = _halves(xc, axis, "glu_grad")
+        gc = _like(xc, grad_out, "grad_out", "glu_grad", a.shape)
+        _check_out(out, xc.shape, result, "glu_grad")
+        value = np.empty(xc.shape, compute)
+        grad_a, grad_b = np.split(value, 2, axis=ax)
+        with np.errstate(invalid="ignore", over="ignore"):
+            gate_fn(b, out=grad_a)  # d/da = g·gate(b)
+            np.multiply(grad_a, gc, out=grad_a)
+            gate_grad(b, np.multiply(gc, a), out=grad_b)  # d/db = g·a·gate'(b)
+        return _finish(value, out, result)
+
+    return {"glu": glu, "glu_grad": glu_grad}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# maxout and PReLU
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _pieces(pieces: Any, size: int, ax: int, function: str) -> int:
+    try:
+        k = operator.index(pieces)
+    except TypeError:
+        raise TypeError(f"{function}(): pieces must be an integer, got {type(pieces).__name__}") from None
+    if k < 1 or size % k:
+        raise ValueError(f"{function}(): pieces={k} must be >= 1 and divide the size {size} of axis {ax}")
+    return k
+
+
+def _grouped(xc: np.ndarray, ax: int, k: int) -> np.ndarray:
+    return xc.reshape(xc.shape[:ax] + (xc.shape[ax] // k, k) + xc.shape[ax + 1:])
+
+
+def _make_maxout() -> dict[str, Callable[..., Any]]:
+    def maxout(x: Any, pieces: int, axis: int = -1, *, out: Any = None) -> Any:
+        xc, _, result = _float_input(x, "x")
+        ax = _axis(axis, xc.ndim, "maxout")
+        k = _pieces(pieces, xc.shape[ax], ax, "maxout")
+        shape = xc.shape[:ax] + (xc.shape[ax] // k,) + xc.shape[ax + 1:]
+        _check_out(out, shape, result, "maxout")
+        groups = _grouped(xc, ax, k)
+        value = np.max(groups, axis=ax + 1) if groups.size else np.empty(shape, xc.dtype)
+        return _finish(value, out, result)
+
+    def maxout_grad(x: Any, grad_out: Any, pieces: int, axis: int = -1, *, out: Any = None) -> Any:
+        xc, compute, result = _float_input(x, "x")
+        ax = _axis(axis, xc.ndim, "maxout_grad")
+        k = _pieces(pieces, xc.shape[ax], ax, "maxout_grad")
+        shape = xc.shape[:ax] + (xc.shape[ax] // k,) + xc.shape[ax + 1:]
+        gc = _like(xc, grad_out, "grad_out", "maxout_grad", shape)
+        _check_out(out, xc.shape, result, "maxout_grad")
+        groups = _grouped(xc, ax, k)
+        value = np.zeros(groups.shape, compute)
+        if groups.size:
+            # The first maximum of each group (a NaN counts as the maximum, as in torch.max) gets grad_out.
+            first = np.argmax(groups, axis=ax + 1)
+            np.put_along_axis(value, np.expand_dims(first, ax + 1), np.expand_dims(gc, ax + 1), axis=ax + 1)
+        return _finish(value.reshape(xc.shape), out, result)
+
+    return {"maxout": maxout, "maxout_grad": maxout_grad}
+
+
+def _weight(xc: np.ndarray, weight: Any, axis: Any, function: str) -> tuple[int, np.ndarray]:
+    if xc.ndim == 0:
+        raise np.exceptions.AxisError(f"{function}() needs an array with at least one axis, got a 0-d input")
+    ax = _axis(axis, xc.ndim, function)
+    w = np.asarray(weight)
+    _registry._compute_dtypes(w.dtype)
+    w = w.astype(xc.dtype).reshape(-1) if w.ndim <= 1 else w
+    if w.ndim != 1 or w.size not in (1, xc.shape[ax]):
+        raise ValueError(
+            f"{function}(): weight must hold 1 value or one per channel ({xc.shape[ax]} along axis {ax}), "
+            f"got shape {np.shape(weight)}"
+        )
+    shape = [1] * xc.ndim
+    shape[ax] = w.size
+    return ax, w.reshape(shape)
+
+
+def _make_prelu() -> dict[str, Callable[..., Any]]:
+    def prelu(x: Any, weight: Any, axis: int = 1, *, out: Any = None) -> Any:
+        xc, _, result = _float_input(x, "x")
+        _, w = _weight(xc, weight, axis, "prelu")
+        _check_out(out, xc.shape, result, "prelu")
+        with np.errstate(invalid="ignore", over="ignore"):
+            value = np.where(xc > 0, xc, w * xc).astype(xc.dtype)
+        return _finish(value, out, result)
+
+    def prelu_grad(x: Any, grad_out: Any, weight: Any, axis: int = 1) -> tuple[Any, Any]:
+        xc, _, result = _float_input(x, "x")
+        ax, w = _weight(xc, weight, axis, "prelu_grad")
+        gc = _like(xc, grad_out, "grad_out", "prelu_grad")
+        positive = xc > 0
+        with np.errstate(invalid="ignore", over="ignore"):
+            grad_x = np.where(positive, gc, w * gc).astype(xc.dtype)
+            # d/dw_c = Σ over everything but the channel axis of g·x where x <= 0 (NaN x included, as torch).
+            terms = np.where(positive, 0.0, gc.astype(np.float64) * xc.astype(np.float64))
+            others = tuple(d for d in range(xc.ndim) if d != ax)
+            grad_w = np.sum(terms, axis=others)
+            if w.size == 1:
+                grad_w = np.sum(grad_w, keepdims=True)
+        return _finish(grad_x, None, result), grad_w.astype(result)
+
+    return {"prelu": prelu, "prelu_grad": prelu_grad}
+
+
+def _build(native: bool) -> dict[str, Callable[..., Any]]:
+    functions: dict[str, Callable[..., Any]] = {}
+    for op in _OPS:
+        functions.update(_make_row_functions(op, native))
+    functions.update(_make_glu(native))
+    functions.update(_make_maxout())
+    functions.update(_make_prelu())
+    return functions
+
+
+REFERENCE: dict[str, Callable[..., Any]] = _build(native=False)
+AXIS_FUNCTIONS: dict[str, Callable[..., Any]] = _build(native=True) if _registry.NATIVE is not None else REFERENCE
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Docstrings, registry entries and namespaces
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _docstring(spec: AxisActivation, suffix: str) -> str:
+    what = {"": spec.summary, "_grad": f"Vector-Jacobian product of {spec.name}: the gradient a backward pass needs.",
+            "_grad_from_output": f"The gradient of {spec.name} written from its output y = {spec.name}(x)."}[suffix]
+    lines = [what, "", f"Formula: {spec.formula}", f"Derivative: {spec.derivative}"]
+    if suffix == "_grad_from_output" and spec.from_output:
+        lines.append(f"From the output: {spec.from_output}")
+    lines += [f"Range: {spec.output_range}", f"Properties: {', '.join(spec.properties)}", "",
+              "Parameters:"]
+    if suffix:
+        lines.append("    grad_out: the gradient of the loss with respect to the output (same shape; "
+                     "for logsumexp, its output's shape). Required: the Jacobian is not diagonal.")
+    lines += [f"    {name}: {doc}" for name, doc in spec.param_docs]
+    defaults = ", ".join(f"{k}={v!r}" for k, v in spec.params if v is not None)
+    if defaults:
+        lines.append(f"Defaults: {defaults}")
+    lines += ["", f"Conventions: {spec.conventions}"]
+    if spec.notes:
+        lines += ["", spec.notes]
+    return "\n".join(lines)
+
+
+def _document(functions: dict[str, Callable[..., Any]]) -> None:
+    for spec in AXIS_CATALOGUE:
+        for suffix in ("", "_grad", "_grad_from_output"):
+            fn = functions.get(spec.name + suffix)
+            if fn is not None:
+                fn.__name__ = fn.__qualname__ = spec.name + suffix
+                fn.__module__ = "fastact"
+                fn.__doc__ = _docstring(spec, suffix)
+
+
+_document(REFERENCE)
+if AXIS_FUNCTIONS is not REFERENCE:
+    _document(AXIS_FUNCTIONS)
+
+
+def namespace(functions: dict[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+    """Every public name (aliases included) -> function."""
+    out = dict(functions)
+    for spec in AXIS_CATALOGUE:
+        for alias in spec.aliases:
+            for suffix in ("", "_grad", "_grad_from_output"):
+                if spec.name + suffix in functions:
+                    out[alias + suffix] = functions[spec.name + suffix]
+    return out
+
+
+for _spec in AXIS_CATALOGUE:
+    _registry._REGISTRY[_spec.name] = _registry.Entry(
+        name=_spec.name,
+        forward=AXIS_FUNCTIONS[_spec.name],
+        grad=AXIS_FUNCTIONS[_spec.name + "_grad"],
+        grad_from_output=AXIS_FUNCTIONS.get(_spec.name + "_grad_from_output"),
+        params=MappingProxyType(_spec.defaults),
+        formula=_spec.formula,
+        derivative=_spec.derivative,
+        output_range=_spec.output_range,
+        properties=_spec.properties,
+        reference=REFERENCE[_spec.name],
+        reference_grad=REFERENCE[_spec.name + "_grad"],
+        aliases=_spec.aliases,
+        conventions=_spec.conventions,
+    )
+    for _alias in _spec.aliases:
+        _registry._ALIASES[_alias] = _spec.name

@@ -1,0 +1,618 @@
+//! Along-an-axis activations: softmax, log_softmax, softmin and logsumexp, forward and derivatives.
+//!
+//! An N-dimensional call is a set of *lanes*: 1-D vectors along the reduced axis, one per index of the
+//! other axes. Each lane is computed by one thread with the same code (pool threads take whole lanes), so
+//! results are bitwise identical for any thread count. A contiguous lane is read and written where it
+//! lies; a strided one (a reduction over a non-last axis) is gathered into a per-thread buffer, computed
+//! and scattered: no transposed copy of the array is made.
+//!
+//! Numerics, per lane of n elements (x·sign with sign = -1 for softmin):
+//! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m), with x_i - m carried as hi + lo and the low
+//!    part applied as e·(1 + lo); s = Σ e_i accumulated in f64 (compensated for f64 lanes), in 16 fixed
+//!    partial sums, so the order never depends on the ISA; 3. softmax = e_i/s, log_softmax =
+//!    (x_i - m) - log1p(s - 1), logsumexp = m + log1p(s - 1): with the max term's 1 taken out of s, a
+//!    dominant term keeps full relative accuracy (logsumexp([0, -40]) = 4.25e-18, not 0).
+//!
+//! Rows with NaN, +inf or only -inf follow PyTorch: softmax and log_softmax give NaN for the whole row,
+//! logsumexp gives +inf when any element is +inf (and no NaN), -inf for an all -inf or empty row.
+
+use std::cell::RefCell;
+
+use crate::math::{exp, two_prod, two_sum};
+use crate::parallel;
+use crate::real::{Elem, Real};
+use crate::simd::{self, Isa};
+
+/// Which function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RowOp {
+    Softmax = 0,
+    LogSoftmax = 1,
+    Softmin = 2,
+    LogSumExp = 3,
+}
+
+/// Forward, derivative from the input, or derivative from the forward's output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RowMode {
+    Forward = 0,
+    Derivative = 1,
+    FromOutput = 2,
+}
+
+/// One operand of a lane-wise call: its base pointer, its element strides over the outer (non-reduced)
+/// axes, and its stride along the lane. A stride of 0 along the lane means one value per lane
+/// (logsumexp's output, and its grad_out).
+#[derive(Clone, Copy, Debug)]
+pub struct LaneView<'a, P> {
+    pub ptr: P,
+    pub outer: &'a [isize],
+    pub step: isize,
+}
+
+const LANES: usize = 16;
+
+/// Per-lane statistics: the max (of sign·x), whether a NaN was seen, and Σ exp(sign·x - max) split into
+/// the terms equal to the max (each exactly 1: `hits` of them) and the rest (hi + lo).
+#[derive(Clone, Copy)]
+struct Stats {
+    max: f64,
+    nan: bool,
+    hits: f64,
+    rest: f64,
+    rest_lo: f64,
+}
+
+impl Stats {
+    /// Σ exp(sign·x - max).
+    fn sum(&self) -> f64 {
+        self.hits + (self.rest + self.rest_lo)
+    }
+
+    /// log Σ exp(sign·x - max) = log1p(s - 1), with s - 1 = (hits - 1) + rest taken exactly: a dominant
+    /// maximum keeps the tiny rest in full.
+    fn log_sum(&self) -> f64 {
+        ((self.hits - 1.0) + (self.rest + self.rest_lo)).ln_1p()
+    }
+
+    /// logsumexp with PyTorch's infinities: +inf if any +inf, -inf for all -inf or an empty row.
+    fn logsumexp(&self) -> f64 {
+        if self.nan {
+            f64::NAN
+        } else if self.max.is_infinite() {
+            self.max
+        } else {
+            self.max + self.log_sum()
+        }
+    }
+}
+
+/// The lane's statistics; with `store`, each exp(sign·x_i - max) is also written there.
+#[inline(always)]
+fn stats<T: Elem>(x: &[T], sign: T, store: Option<&mut [T]>) -> Stats {
+    let mut mx = [-T::INFINITY; LANES];
+    let mut nan = [false; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for j in 0..LANES {
+            let v = c[j] * sign;
+            nan[j] |= v.is_nan();
+            mx[j] = if v > mx[j] { v } else { mx[j] };
+        }
+    }
+    for (j, &v) in tail.iter().enumerate() {
+        let v = v * sign;
+        nan[j] |= v.is_nan();
+        mx[j] = if v > mx[j] { v } else { mx[j] };
+    }
+    let m = mx
+        .iter()
+        .fold(-T::INFINITY, |a, &b| if b > a { b } else { a });
+    let nan = nan.iter().any(|&b| b);
+    let (hits, rest, rest_lo) = exp_sum(x, sign, m, store);
+    Stats {
+        max: m.to_f64(),
+        nan,
+        hits,
+        rest,
+        rest_lo,
+    }
+}
+
+/// exp(sign·x_i - m) with the subtraction's rounding error applied: e·(1 + lo).
+#[inline(always)]
+fn shifted_exp<T: Real>(v: T, sign: T, m: T) -> T {
+    let (d, d_lo) = two_sum(v * sign, -m);
+    let e = exp(d);
+    // d = -inf (an element at -inf): the error term is NaN, the exponential is 0.
+    if d_lo.is_nan() {
+        e
+    } else {
+        e.mul_add(d_lo, e)
+    }
+}
+
+/// 16 fixed partial sums in f64, compensated (hi + lo) for f64 lanes; f32 terms are exact in f64 and
+/// the plain f64 sum of a lane's values is already far below f32's rounding.
+struct Accumulator {
+    hi: [f64; LANES],
+    lo: [f64; LANES],
+    hits: [f64; LANES],
+}
+
+impl Accumulator {
+    #[inline(always)]
+    fn new() -> Self {
+        Accumulator {
+            hi: [0.0; LANES],
+            lo: [0.0; LANES],
+            hits: [0.0; LANES],
+        }
+    }
+
+    /// Adds an exponential term: the max's own terms (d = 0, exactly 1) are counted apart.
+    #[inline(always)]
+    fn add_exp<T: Elem>(&mut self, j: usize, e: T, at_max: bool) {
+        self.hits[j] += if at_max { 1.0 } else { 0.0 };
+        self.add::<T>(j, if at_max { 0.0 } else { e.to_f64() }, 0.0);
+    }
+
+    #[inline(always)]
+    fn add<T: Elem>(&mut self, j: usize, v: f64, v_lo: f64) {
+        if T::IS_F64 {
+            let (s, err) = two_sum(self.hi[j], v);
+            self.hi[j] = s;
+            self.lo[j] += err + v_lo;
+        } else {
+            self.hi[j] += v;
+        }
+    }
+
+    /// The total as hi + lo, summed in a fixed order.
+    #[inline(always)]
+    fn total(&self) -> (f64, f64) {
+        let (mut s, mut s_lo) = (0f64, 0f64);
+        for j in 0..LANES {
+            let (t, err) = two_sum(s, self.hi[j]);
+            s = t;
+            s_lo += err + self.lo[j];
+        }
+        two_sum(s, s_lo)
+    }
+}
+
+/// Σ exp(sign·x_i - m) as (number of terms at the max, rest hi, rest lo), optionally storing each term.
+#[inline(always)]
+fn exp_sum<T: Elem>(x: &[T], sign: T, m: T, out: Option<&mut [T]>) -> (f64, f64, f64) {
+    let mut acc = Accumulator::new();
+    match out {
+        Some(out) => {
+            let out = &mut out[..x.len()];
+            let mut xs = x.chunks_exact(LANES);
+            let mut os = out.chunks_exact_mut(LANES);
+            for (c, o) in (&mut xs).zip(&mut os) {
+                for j in 0..LANES {
+                    let e = shifted_exp(c[j], sign, m);
+                    o[j] = e;
+                    acc.add_exp::<T>(j, e, c[j] * sign == m);
+                }
+            }
+            for (j, (o, &v)) in os
+                .into_remainder()
+                .iter_mut()
+                .zip(xs.remainder())
+                .enumerate()
+            {
+                let e = shifted_exp(v, sign, m);
+                *o = e;
+                acc.add_exp::<T>(j, e, v * sign == m);
+            }
+        }
+        None => {
+            let chunks = x.chunks_exact(LANES);
+            let tail = chunks.remainder();
+            for c in chunks {
+                for (j, &v) in c.iter().enumerate() {
+                    acc.add_exp::<T>(j, shifted_exp(v, sign, m), v * sign == m);
+                }
+            }
+            for (j, &v) in tail.iter().enumerate() {
+                acc.add_exp::<T>(j, shifted_exp(v, sign, m), v * sign == m);
+            }
+        }
+    }
+    let hits: f64 = acc.hits.iter().sum();
+    let (rest, rest_lo) = acc.total();
+    (hits, rest, rest_lo)
+}
+
+/// Σ a_i·b_i (without b: Σ a_i) in f64 (Dot2-compensated for f64 lanes).
+#[inline(always)]
+fn dot<T: Elem>(a: &[T], b: Option<&[T]>) -> f64 {
+    let mut acc = Accumulator::new();
+    let term = |i: usize| -> (f64, f64) {
+        let av = a[i].to_f64();
+        match b {
+            Some(b) if T::IS_F64 => two_prod(av, b[i].to_f64()),
+            Some(b) => (av * b[i].to_f64(), 0.0), // exact: a product of two f32 values
+            None => (av, 0.0),
+        }
+    };
+    let full = a.len() / LANES * LANES;
+    for base in (0..full).step_by(LANES) {
+        for j in 0..LANES {
+            let (v, v_lo) = term(base + j);
+            acc.add::<T>(j, v, v_lo);
+        }
+    }
+    for i in full..a.len() {
+        let (v, v_lo) = term(i);
+        acc.add::<T>(i - full, v, v_lo);
+    }
+    let (s, s_lo) = acc.total();
+    s + s_lo
+}
+
+/// Writes softmax(sign·x) into `y`: one pass for the max, one for exp and the sum, one to scale.
+#[inline(always)]
+fn softmax_into<T: Elem>(x: &[T], sign: T, y: &mut [T]) {
+    let y = &mut y[..x.len()];
+    let st = stats(x, sign, Some(&mut *y));
+    if st.nan || st.max.is_infinite() {
+        // NaN, +inf, or only -inf in the row: PyTorch's NaN row.
+        y.fill(T::NAN);
+        return;
+    }
+    let inv = 1.0 / st.sum();
+    for v in y.iter_mut() {
+        *v = T::from_f64(v.to_f64() * inv);
+    }
+}
+
+/// One lane. `x` is the forward's input (or output, for FromOutput), `g` the lane of grad_out (empty for
+/// forwards), `g_scalar` logsumexp's per-lane grad_out, `y` the output lane (one element for logsumexp's
+/// forward), `scratch` a buffer of the lane's length.
+#[inline(always)]
+fn lane<T: Elem, const OP: u8, const MODE: u8>(
+    x: &[T],
+    g: &[T],
+    g_scalar: T,
+    y: &mut [T],
+    scratch: &mut [T],
+) {
+    let n = x.len();
+    let sign = if OP == RowOp::Softmin as u8 {
+        T::c(-1.0)
+    } else {
+        T::c(1.0)
+    };
+    match (OP, MODE) {
+        (3, 0) => {
+            y[0] = T::from_f64(stats(x, sign, None).logsumexp());
+        }
+        (3, _) => {
+            // d logsumexp / dx = softmax(x), times the lane's grad_out.
+            softmax_into(x, sign, y);
+            let gs = g_scalar.to_f64();
+            for v in y[..n].iter_mut() {
+                *v = T::from_f64(v.to_f64() * gs);
+            }
+        }
+        (1, 0) => {
+            let st = stats(x, sign, None);
+            let y = &mut y[..n];
+            if st.nan || st.max.is_infinite() {
+                y.fill(T::NAN);
+                return;
+            }
+            let shift = st.log_sum();
+            if T::IS_F64 {
+                let (m, shift) = (T::from_f64(st.max), T::from_f64(shift));
+                for (o, &v) in y.iter_mut().zip(x) {
+                    let (d, d_lo) = two_sum(v, -m);
+                    // An element at -inf: d = -inf and its (NaN) error term is dropped.
+                    let d_lo = if d_lo.is_nan() { T::c(0.0) } else { d_lo };
+                    *o = (d - shift) + d_lo;
+                }
+            } else {
+                // f32: x - m is exact in f64, so the result rounds once.
+                for (o, &v) in y.iter_mut().zip(x) {
+                    *o = T::from_f64((v.to_f64() - st.max) - shift);
+                }
+            }
+        }
+        (_, 0) => softmax_into(x, sign, y),
+        (1, mode) => {
+            // g - softmax(x)·Σg; from the output y = log_softmax(x): softmax = exp(y).
+            let total = dot(g, None);
+            let y = &mut y[..n];
+            if mode == RowMode::Derivative as u8 {
+                softmax_into(x, sign, scratch);
+            } else {
+                for (p, &v) in scratch[..n].iter_mut().zip(x) {
+                    *p = exp(v);
+                }
+            }
+            for ((o, &p), &gi) in y.iter_mut().zip(&scratch[..n]).zip(g) {
+                *o = T::from_f64((-p.to_f64()).mul_add(total, gi.to_f64()));
+            }
+        }
+        (_, mode) => {
+            // softmax: p·(g - Σ g·p); softmin: the same with the sign flipped.
+            let p: &[T] = if mode == RowMode::Derivative as u8 {
+                softmax_into(x, sign, scratch);
+                &scratch[..n]
+            } else {
+                x
+            };
+            let total = dot(g, Some(p));
+            let sgn = sign.to_f64();
+            for ((o, &pi), &gi) in y[..n].iter_mut().zip(p).zip(g) {
+                *o = T::from_f64(sgn * pi.to_f64() * (gi.to_f64() - total));
+            }
+        }
+    }
+}
+
+type LaneFn<T> = unsafe fn(&[T], &[T], T, &mut [T], &mut [T]);
+type SafeLaneFn<T> = fn(&[T], &[T], T, &mut [T], &mut [T]);
+
+macro_rules! lane_trampolines {
+    () => {
+        fn portable<T: Elem, const OP: u8, const MODE: u8>(
+            x: &[T],
+            g: &[T],
+            gs: T,
+            y: &mut [T],
+            s: &mut [T],
+        ) {
+            lane::<T, OP, MODE>(x, g, gs, y, s)
+        }
+
+        /// # Safety
+        /// The CPU must support AVX2 and FMA (`Isa::detect` checked it before this is selected).
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma,f16c")]
+        unsafe fn avx2<T: Elem, const OP: u8, const MODE: u8>(
+            x: &[T],
+            g: &[T],
+            gs: T,
+            y: &mut [T],
+            s: &mut [T],
+        ) {
+            lane::<T, OP, MODE>(x, g, gs, y, s)
+        }
+
+        /// # Safety
+        /// The CPU must support AVX-512 F/DQ/VL/BW (`Isa::detect` checked it before this is selected).
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,f16c")]
+        unsafe fn avx512<T: Elem, const OP: u8, const MODE: u8>(
+            x: &[T],
+            g: &[T],
+            gs: T,
+            y: &mut [T],
+            s: &mut [T],
+        ) {
+            lane::<T, OP, MODE>(x, g, gs, y, s)
+        }
+    };
+}
+lane_trampolines!();
+
+fn select_lane<T: Elem, const OP: u8, const MODE: u8>(isa: Isa) -> LaneFn<T> {
+    // Every variant is an `unsafe fn` pointer: the portable one is safe to call anyway.
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => avx512::<T, OP, MODE>,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => avx2::<T, OP, MODE>,
+        _ => {
+            let f: SafeLaneFn<T> = portable::<T, OP, MODE>;
+            f as LaneFn<T>
+        }
+    }
+}
+
+fn lane_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> LaneFn<T> {
+    macro_rules! by_mode {
+        ($op:expr) => {
+            match mode {
+                RowMode::Forward => select_lane::<T, { $op }, 0>(isa),
+                RowMode::Derivative => select_lane::<T, { $op }, 1>(isa),
+                RowMode::FromOutput => select_lane::<T, { $op }, 2>(isa),
+            }
+        };
+    }
+    match op {
+        RowOp::Softmax => by_mode!(0),
+        RowOp::LogSoftmax => by_mode!(1),
+        RowOp::Softmin => by_mode!(2),
+        RowOp::LogSumExp => by_mode!(3),
+    }
+}
+
+/// Approximate single-thread cost per element, in the kernel table's unit (tenths of a nanosecond).
+const ROW_COST: usize = 12;
+
+thread_local! {
+    static BUFFERS: RefCell<[Vec<f64>; 4]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new()]) };
+}
+
+/// The element offset of lane `index` (row-major over `outer_shape`) for an operand's outer strides.
+fn lane_offset(mut index: usize, outer_shape: &[usize], strides: &[isize]) -> isize {
+    let mut offset = 0isize;
+    for d in (0..outer_shape.len()).rev() {
+        let len = outer_shape[d];
+        offset += (index % len) as isize * strides[d];
+        index /= len;
+    }
+    offset
+}
+
+/// # Safety
+/// `buf` holds at least `n` elements of `T` (it is an f64 buffer reinterpreted; f64 is at least as wide
+/// and as aligned as any `T` here).
+unsafe fn typed<T: Elem>(buf: &mut Vec<f64>, n: usize) -> &mut [T] {
+    if buf.len() < n {
+        buf.resize(n, 0.0);
+    }
+    // SAFETY: `buf` has at least n f64 slots, so at least n·8 bytes aligned to 8; T is f32 or f64.
+    unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<T>(), n) }
+}
+
+/// Apply `op` in `mode` over lanes of length `n` along an axis, for every index of `outer_shape`.
+///
+/// `x` is the forward's input (its output for FromOutput); `g` is grad_out (for derivatives; a lane
+/// stride of 0 for logsumexp: one value per lane); `y` the output (lane stride 0 for logsumexp's forward).
+///
+/// # Safety
+/// For every lane index and every position k < n, `ptr + lane_offset + k·step` must be valid for reads
+/// (x, g) or writes (y), as must the single per-lane element of step-0 operands; `outer` slices have
+/// `outer_shape.len()` entries. Inputs may be the very same memory as the output (same pointer and
+/// strides) but must not overlap it otherwise; no other thread may write this memory during the call.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn apply_lanes<T: Elem>(
+    op: RowOp,
+    mode: RowMode,
+    outer_shape: &[usize],
+    n: usize,
+    x: LaneView<'_, *const T>,
+    g: Option<LaneView<'_, *const T>>,
+    y: LaneView<'_, *mut T>,
+) {
+    let lanes: usize = outer_shape.iter().product();
+    if lanes == 0 {
+        return;
+    }
+    let f = lane_fn::<T>(op, mode, simd::active());
+    let ptrs = SendPtrs { x, g, y };
+    let run = |first: usize, last: usize| {
+        BUFFERS.with(|cell| {
+            let mut bufs = cell.borrow_mut();
+            let [bx, bg, by, bs] = &mut *bufs;
+            for lane_index in first..last {
+                // SAFETY: the caller's contract covers every lane and position; buffers hold n elements.
+                unsafe { run_lane(f, &ptrs, outer_shape, n, lane_index, bx, bg, by, bs) };
+            }
+        });
+    };
+    let threads = parallel::num_threads();
+    let lane_cost = ROW_COST.saturating_mul(n.max(1));
+    if threads <= 1 || lanes == 1 || lanes.saturating_mul(lane_cost) < parallel::PARALLEL_WORK {
+        run(0, lanes);
+        return;
+    }
+    // Whole lanes per task: about four tasks per thread, none under MIN_CHUNK_WORK.
+    let per_chunk = lanes
+        .div_ceil(4 * threads)
+        .max(parallel::MIN_CHUNK_WORK / lane_cost)
+        .max(1);
+    let chunks = lanes.div_ceil(per_chunk);
+    parallel::run_chunks(chunks, threads, |c| {
+        run(c * per_chunk, ((c + 1) * per_chunk).min(lanes))
+    });
+}
+
+struct SendPtrs<'a, T> {
+    x: LaneView<'a, *const T>,
+    g: Option<LaneView<'a, *const T>>,
+    y: LaneView<'a, *mut T>,
+}
+// SAFETY: lanes handed to different threads write disjoint output lanes (the caller guarantees no
+// overlap between lanes of the output, which has distinct positions per index) and read inputs nothing
+// writes during the call, except exactly aliased lanes, which only the lane's own thread touches.
+unsafe impl<T> Sync for SendPtrs<'_, T> {}
+
+/// # Safety
+/// As `apply_lanes`, for this lane.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_lane<T: Elem>(
+    f: LaneFn<T>,
+    p: &SendPtrs<'_, T>,
+    outer_shape: &[usize],
+    n: usize,
+    lane_index: usize,
+    bx: &mut Vec<f64>,
+    bg: &mut Vec<f64>,
+    by: &mut Vec<f64>,
+    bs: &mut Vec<f64>,
+) {
+    let x_base =
+        p.x.ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, p.x.outer));
+    let y_base =
+        p.y.ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
+    let y_len = if p.y.step == 0 { 1 } else { n };
+    // The caller guarantees these n positions (or the one per-lane element) are valid. A lane that is the
+    // output's own memory is read into a buffer before anything is written.
+    let x_aliases = core::ptr::eq(x_base, y_base as *const T);
+    // SAFETY: x's lane is readable (contract); copied when it is the output's memory.
+    let x_lane: &[T] = unsafe { lane_slice(x_base, p.x.step, n, x_aliases, bx) };
+    let (g_lane, g_scalar): (&[T], T) = match p.g {
+        None => (&[], T::c(0.0)),
+        Some(g) => {
+            let g_base = g
+                .ptr
+                .wrapping_offset(lane_offset(lane_index, outer_shape, g.outer));
+            if g.step == 0 {
+                // SAFETY: the one per-lane element of grad_out is readable (contract).
+                (&[], unsafe { *g_base })
+            } else {
+                let aliases = core::ptr::eq(g_base, y_base as *const T);
+                (
+                    // SAFETY: grad_out's lane is readable (contract); copied when it is the output's memory.
+                    unsafe { lane_slice(g_base, g.step, n, aliases, bg) },
+                    T::c(0.0),
+                )
+            }
+        }
+    };
+    // SAFETY: `typed` sizes the buffer to n elements.
+    let scratch = unsafe { typed::<T>(bs, n) };
+    if p.y.step == 1 {
+        // SAFETY: the output lane is writable (contract), and no input slice refers to it: aliased inputs
+        // were copied above, and the caller rules out any other overlap.
+        let out = unsafe { core::slice::from_raw_parts_mut(y_base, y_len) };
+        // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
+        unsafe { f(x_lane, g_lane, g_scalar, out, scratch) };
+    } else {
+        // SAFETY: `typed` sizes the buffer to y_len elements.
+        let out = unsafe { typed::<T>(by, y_len) };
+        // SAFETY: as above, for the ISA of `f`.
+        unsafe { f(x_lane, g_lane, g_scalar, out, scratch) };
+        let step = p.y.step;
+        for (k, &v) in out.iter().enumerate() {
+            // SAFETY: position k of the output lane is writable (contract).
+            unsafe { *y_base.offset(k as isize * step) = v };
+        }
+    }
+}
+
+/// The lane as a slice: where it lies when contiguous and not the output's memory, else copied into `buf`.
+///
+/// # Safety
+/// `base + k·step` is readable for k < n, and stays unwritten while the slice lives unless `copy` is set.
+unsafe fn lane_slice<T: Elem>(
+    base: *const T,
+    step: isize,
+    n: usize,
+    copy: bool,
+    buf: &mut Vec<f64>,
+) -> &[T] {
+    if step == 1 && !copy {
+        // SAFETY: contiguous and readable per the contract.
+        return unsafe { core::slice::from_raw_parts(base, n) };
+    }
+    // SAFETY: `typed` resizes the buffer to n elements.
+    let out = unsafe { typed::<T>(buf, n) };
+    for (k, o) in out.iter_mut().enumerate() {
+        // SAFETY: readable per the contract.
+        *o = unsafe { *base.offset(k as isize * step) };
+    }
+    out
+}

@@ -1,0 +1,358 @@
+"""Along-an-axis functions: softmax, log_softmax, softmin, logsumexp, glu, maxout and prelu.
+
+Accuracy against mpmath (50 digits), PyTorch's conventions for rows with NaN/inf, any axis and layout,
+out= and in-place, errors, gradients against finite differences, thread-count independence, and agreement
+between the native kernels and the NumPy reference. Runs on both backends.
+"""
+
+from __future__ import annotations
+
+import fastact
+import mpmath as mp
+import numpy as np
+import pytest
+from conftest import IS_NATIVE, SIMD_LEVELS, assert_bitwise_equal, native_only, ulp_error
+
+ROW_OPS = ("softmax", "log_softmax", "softmin", "logsumexp")
+#: Max ULP error against mpmath (measured: f32 1.8 / 1.0 / 2.1 / 0.5, f64 3.0 / 1.0 / 2.0 / 1.0).
+ULP_BOUND = {
+    np.float32: {"softmax": 3, "log_softmax": 2, "softmin": 3, "logsumexp": 1},
+    np.float64: {"softmax": 4, "log_softmax": 2, "softmin": 4, "logsumexp": 2},
+}
+INF, NAN = np.inf, np.nan
+
+
+def mp_rows(x: np.ndarray, op: str) -> np.ndarray:
+    """The exact function of each row of a 2-D array, rounded to float64."""
+    mp.mp.dps = 50
+    out = []
+    for row in x:
+        r = [mp.mpf(float(v)) for v in row]
+        if op == "softmin":
+            r = [-v for v in r]
+        m = max(r)
+        first = r.index(m)
+        # log of the sum as log1p(rest), the max term's 1 taken out: 50 digits would drop a rest < 1e-50.
+        log_sum = mp.log1p(mp.fsum(mp.exp(v - m) for i, v in enumerate(r) if i != first))
+        if op == "logsumexp":
+            out.append([float(m + log_sum)])
+        elif op == "log_softmax":
+            out.append([float((v - m) - log_sum) for v in r])
+        else:
+            out.append([float(mp.exp((v - m) - log_sum)) for v in r])
+    value = np.array(out)
+    return value[:, 0] if op == "logsumexp" else value
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ROW_OPS)
+def test_rows_against_mpmath(op: str, dtype: type) -> None:
+    rng = np.random.default_rng(7)
+    for scale in (1.0, 30.0, 300.0, 1e4):
+        x = (rng.standard_normal((4, 97)) * scale).astype(dtype)
+        got = getattr(fastact, op)(x)
+        err = ulp_error(got, mp_rows(x, op), dtype)
+        assert np.nanmax(err) <= ULP_BOUND[dtype][op], f"{op} {dtype.__name__} scale {scale}: {np.nanmax(err)} ULP"
+
+
+def test_logsumexp_keeps_a_dominated_term() -> None:
+    """log1p of the sum without the max term: the small term is not lost (issue: 4.25e-18, not 0)."""
+    got = fastact.logsumexp(np.array([0.0, -40.0]))
+    assert got == pytest.approx(float(mp.log1p(mp.exp(-40))), rel=1e-15)
+    # In float32, too, and with the max repeated (each max term counts 1).
+    assert fastact.logsumexp(np.array([0.0, -40.0], np.float32)) == pytest.approx(4.248354e-18, rel=1e-6)
+    want = 3 + float(mp.log(2 + mp.exp(-43)))
+    assert fastact.logsumexp(np.array([3.0, 3.0, -40.0])) == pytest.approx(want, rel=1e-15)
+    y = fastact.log_softmax(np.array([0.0, -100.0]))
+    assert y[0] == pytest.approx(-float(mp.exp(-100)), rel=1e-14)
+
+
+# PyTorch 2.x CPU, recorded from torch.softmax / log_softmax / nn.functional.softmin / logsumexp.
+SPECIAL_ROWS = [
+    ([INF, 1.0], [NAN, NAN], [NAN, NAN], [0.0, 1.0], INF),
+    ([INF, INF], [NAN, NAN], [NAN, NAN], [NAN, NAN], INF),
+    ([-INF, -INF], [NAN, NAN], [NAN, NAN], [NAN, NAN], -INF),
+    ([-INF, 1.0], [0.0, 1.0], [-INF, 0.0], [NAN, NAN], 1.0),
+    ([NAN, 1.0], [NAN, NAN], [NAN, NAN], [NAN, NAN], NAN),
+    ([1e4, -1e4], [1.0, 0.0], [0.0, -2e4], [0.0, 1.0], 1e4),
+    ([INF, -INF], [NAN, NAN], [NAN, NAN], [NAN, NAN], INF),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("row", "softmax", "log_softmax", "softmin", "lse"), SPECIAL_ROWS)
+def test_special_rows_follow_pytorch(row, softmax, log_softmax, softmin, lse, dtype) -> None:
+    x = np.array(row, dtype)
+    for op, want in (("softmax", softmax), ("log_softmax", log_softmax), ("softmin", softmin)):
+        np.testing.assert_array_equal(getattr(fastact, op)(x), np.array(want, dtype), err_msg=f"{op}({row})")
+    np.testing.assert_array_equal(fastact.logsumexp(x), dtype(lse))
+
+
+def test_special_rows_match_torch_when_installed() -> None:
+    torch = pytest.importorskip("torch")
+    x = np.array([r[0] for r in SPECIAL_ROWS], np.float32)
+    t = torch.from_numpy(x)
+    np.testing.assert_array_equal(fastact.softmax(x), torch.softmax(t, 1).numpy())
+    np.testing.assert_array_equal(fastact.log_softmax(x), torch.log_softmax(t, 1).numpy())
+    np.testing.assert_array_equal(fastact.softmin(x), torch.nn.functional.softmin(t, 1).numpy())
+    np.testing.assert_array_equal(fastact.logsumexp(x), torch.logsumexp(t, 1).numpy())
+
+
+def test_empty_axis() -> None:
+    x = np.zeros((3, 0))
+    assert fastact.softmax(x).shape == (3, 0)
+    np.testing.assert_array_equal(fastact.logsumexp(x), [-INF] * 3)
+    assert fastact.softmax(np.zeros((0, 5))).shape == (0, 5)
+
+
+@pytest.mark.parametrize("op", ROW_OPS)
+@pytest.mark.parametrize("axis", [0, 1, 2, -1, -2])
+def test_any_axis_and_layout(op: str, axis: int) -> None:
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((5, 6, 7)) * 5
+    for x in (base, np.asfortranarray(base), base.transpose(2, 0, 1)[:, :, ::-1], base[:, ::2, 1:]):
+        got = getattr(fastact, op)(x, axis=axis)
+        moved = np.moveaxis(x, axis, -1).reshape(-1, x.shape[axis])
+        want = mp_rows(moved[:6], op)  # a few rows against mpmath, all against the reference
+        # Rows in the same order: the other axes keep their order in both.
+        rows = got.reshape(-1) if op == "logsumexp" else np.moveaxis(got, axis, -1).reshape(moved.shape)
+        assert np.max(ulp_error(rows[:6], want, np.float64)) <= ULP_BOUND[np.float64][op]
+        ref = getattr(fastact.reference, op)(x, axis=axis)
+        np.testing.assert_allclose(got, ref, rtol=1e-14, atol=1e-300)
+
+
+def test_keepdims_and_out() -> None:
+    x = np.random.default_rng(0).standard_normal((4, 5, 6)).astype(np.float32)
+    kept = fastact.logsumexp(x, axis=1, keepdims=True)
+    assert kept.shape == (4, 1, 6)
+    np.testing.assert_array_equal(kept[:, 0, :], fastact.logsumexp(x, axis=1))
+    out = np.empty((4, 1, 6), np.float32)
+    assert fastact.logsumexp(x, axis=1, keepdims=True, out=out) is out
+    np.testing.assert_array_equal(out, kept)
+    y = np.empty_like(x)
+    assert fastact.softmax(x, axis=0, out=y) is y
+    np.testing.assert_array_equal(y, fastact.softmax(x, axis=0))
+    # In place, on a strided view too.
+    z = x.copy()
+    fastact.log_softmax(z, axis=2, out=z)
+    np.testing.assert_array_equal(z, fastact.log_softmax(x, axis=2))
+    w = x.copy()
+    view = w[:, ::2, :]
+    fastact.softmax(view, axis=1, out=view)
+    np.testing.assert_array_equal(w[:, ::2, :], fastact.softmax(x[:, ::2, :], axis=1))
+    np.testing.assert_array_equal(w[:, 1::2, :], x[:, 1::2, :])
+
+
+def test_partially_overlapping_out_gives_the_copied_answer() -> None:
+    buf = np.random.default_rng(1).standard_normal(20)
+    want = fastact.softmax(buf[:10].reshape(2, 5).copy())
+    out = buf[5:15].reshape(2, 5)
+    fastact.softmax(buf[:10].reshape(2, 5), out=out)
+    np.testing.assert_array_equal(out, want)
+
+
+def test_errors() -> None:
+    x = np.ones((3, 4))
+    with pytest.raises(np.exceptions.AxisError):
+        fastact.softmax(x, axis=2)
+    with pytest.raises(np.exceptions.AxisError):
+        fastact.logsumexp(np.float64(1.0))
+    with pytest.raises(TypeError, match="axis must be an integer"):
+        fastact.softmax(x, axis=1.5)
+    with pytest.raises(ValueError, match="out has shape"):
+        fastact.softmax(x, out=np.empty((4, 3)))
+    with pytest.raises(TypeError, match="dtype"):
+        fastact.softmax(x, out=np.empty((3, 4), np.float32))
+    with pytest.raises(ValueError, match="read-only"):
+        ro = np.empty((3, 4))
+        ro.flags.writeable = False
+        fastact.softmax(x, out=ro)
+    with pytest.raises(ValueError, match="broadcast"):
+        fastact.softmax_grad(x, np.ones(4))
+    with pytest.raises(TypeError, match="grad_out"):
+        fastact.softmax_grad(x, None)
+    with pytest.raises(TypeError):
+        fastact.softmax(np.ones(3, complex))
+    with pytest.raises(ValueError, match="odd size"):
+        fastact.glu(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="gate"):
+        fastact.glu(np.ones(4), gate="tanh")
+    with pytest.raises(ValueError, match="divide"):
+        fastact.maxout(np.ones(6), 4)
+    with pytest.raises(ValueError, match="weight"):
+        fastact.prelu(np.ones((2, 3)), np.ones(2))
+
+
+def test_integer_and_list_inputs() -> None:
+    np.testing.assert_allclose(fastact.softmax([1, 2, 3]), fastact.softmax(np.array([1.0, 2.0, 3.0])))
+    assert fastact.softmax(np.array([1, 2], np.int16)).dtype == np.float32
+    assert fastact.softmax(np.array([1, 2], np.float16)).dtype == np.float16
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Gradients
+# ---------------------------------------------------------------------------------------------------------
+
+
+def numeric_vjp(f, x: np.ndarray, g: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Σ g · ∂f/∂x_i by central differences, element by element."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        grad[i] = np.sum(g * (f(xp) - f(xm))) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize("op", ROW_OPS)
+@pytest.mark.parametrize("axis", [0, -1])
+def test_grads_against_finite_differences(op: str, axis: int) -> None:
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 4)) * 2
+    f = getattr(fastact, op)
+    g = rng.standard_normal(f(x, axis=axis).shape)
+    got = getattr(fastact, f"{op}_grad")(x, g, axis=axis)
+    np.testing.assert_allclose(got, numeric_vjp(lambda v: f(v, axis=axis), x, g), rtol=1e-6, atol=1e-8)
+    if op != "logsumexp":
+        y = f(x, axis=axis)
+        from_y = getattr(fastact, f"{op}_grad_from_output")(y, g, axis=axis)
+        np.testing.assert_allclose(from_y, got, rtol=1e-12, atol=1e-15)
+
+
+def test_logsumexp_grad_with_keepdims() -> None:
+    x = np.random.default_rng(2).standard_normal((3, 4))
+    g = np.array([1.0, 2.0, 3.0])
+    got = fastact.logsumexp_grad(x, g[:, None], axis=1, keepdims=True)
+    np.testing.assert_allclose(got, fastact.softmax(x) * g[:, None], rtol=1e-15)
+    np.testing.assert_array_equal(got, fastact.logsumexp_grad(x, g, axis=1))
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "silu", "gelu", "gelu_tanh", "relu"])
+def test_glu_forward_and_grad(gate: str) -> None:
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 8)) * 2
+    a, b = x[:, :4], x[:, 4:]
+    name, kwargs = fastact._axis.GATES[gate]
+    np.testing.assert_allclose(fastact.glu(x, gate=gate), a * getattr(fastact, name)(b, **kwargs), rtol=1e-15)
+    g = rng.standard_normal((3, 4))
+    got = fastact.glu_grad(x, g, gate=gate)
+    np.testing.assert_allclose(got, numeric_vjp(lambda v: fastact.glu(v, gate=gate), x, g), rtol=1e-6, atol=1e-8)
+    # axis=0 splits the rows.
+    y = rng.standard_normal((6, 3))
+    np.testing.assert_allclose(fastact.glu(y, axis=0, gate=gate), fastact.glu(y.T, gate=gate).T, rtol=1e-15)
+
+
+def test_maxout_forward_and_grad() -> None:
+    x = np.array([[1.0, 5.0, 5.0, 2.0, -1.0, NAN, 0.0, 3.0]])
+    np.testing.assert_array_equal(fastact.maxout(x, 2), [[5.0, 5.0, NAN, 3.0]])
+    g = np.array([[10.0, 20.0, 30.0, 40.0]])
+    # Ties go to the first maximum, a NaN takes the gradient.
+    np.testing.assert_array_equal(fastact.maxout_grad(x, g, 2), [[0, 10, 20, 0, 0, 30, 0, 40]])
+    y = np.arange(12.0).reshape(6, 2)
+    np.testing.assert_array_equal(fastact.maxout(y, 3, axis=0), [[4, 5], [10, 11]])
+
+
+def test_prelu_forward_and_grad() -> None:
+    x = np.array([[[-1.0, 2.0]], [[-3.0, 4.0]]]).reshape(2, 2, 1)  # channels on axis 1
+    w = np.array([0.1, 0.5])
+    np.testing.assert_allclose(fastact.prelu(x, w), np.where(x > 0, x, w.reshape(1, 2, 1) * x))
+    g = np.ones_like(x)
+    gx, gw = fastact.prelu_grad(x, g, w)
+    np.testing.assert_allclose(gx, np.where(x > 0, 1.0, w.reshape(1, 2, 1)))
+    np.testing.assert_allclose(gw, [-1.0 + -3.0, 0.0])
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3, 4, 5))
+    w = rng.uniform(0, 1, 4)
+    g = rng.standard_normal(x.shape)
+    gx, gw = fastact.prelu_grad(x, g, w)
+    np.testing.assert_allclose(gx, numeric_vjp(lambda v: fastact.prelu(v, w), x, g), rtol=1e-6, atol=1e-8)
+    num_w = np.array([np.sum(g * (fastact.prelu(x, w + h) - fastact.prelu(x, w - h))) / 2e-6
+                      for h in np.eye(4) * 1e-6])
+    np.testing.assert_allclose(gw, num_w, rtol=1e-6)
+    gx1, gw1 = fastact.prelu_grad(x, g, np.array([0.25]))
+    assert gw1.shape == (1,)
+    np.testing.assert_allclose(gw1, [np.sum(np.where(x > 0, 0, g * x))])
+    assert np.signbit(fastact.prelu(np.array([-0.0]), np.array([0.5]), axis=0)[0])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Registry, threads, backends
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin", "logsumexp", "glu", "maxout", "prelu"])
+def test_registry_entries(name: str) -> None:
+    entry = fastact.get(name)
+    assert entry.forward is getattr(fastact, name) and entry.grad is getattr(fastact, f"{name}_grad")
+    assert entry.formula and entry.derivative and entry.output_range and entry.properties
+    assert name in fastact.names()
+    doc = getattr(fastact, name).__doc__
+    assert "Formula:" in doc and "Conventions:" in doc
+    assert hasattr(fastact.reference, name)
+    assert fastact.get("logsoftmax") is fastact.get("log_softmax")
+
+
+@native_only
+@pytest.mark.parametrize("op", ROW_OPS)
+def test_results_do_not_depend_on_the_thread_count(op: str) -> None:
+    rng = np.random.default_rng(5)
+    for shape, axis in (((2000, 300), -1), ((300, 2000), 0), ((3, 200_000), -1)):
+        x = (rng.standard_normal(shape) * 10).astype(np.float32)
+        g_shape = fastact.logsumexp(x, axis=axis).shape if op == "logsumexp" else shape
+        g = rng.standard_normal(g_shape).astype(np.float32)
+        with fastact.num_threads(1):
+            one = (getattr(fastact, op)(x, axis=axis), getattr(fastact, f"{op}_grad")(x, g, axis=axis))
+        with fastact.num_threads(4):
+            four = (getattr(fastact, op)(x, axis=axis), getattr(fastact, f"{op}_grad")(x, g, axis=axis))
+        assert_bitwise_equal(one[0], four[0])
+        assert_bitwise_equal(one[1], four[1])
+
+
+@native_only
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ROW_OPS)
+def test_native_agrees_with_reference(op: str, dtype: type) -> None:
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((50, 333)) * 20).astype(dtype)
+    x[3, 7] = np.inf
+    x[4, :] = -np.inf
+    x[5, 9] = np.nan
+    got, ref = getattr(fastact, op)(x), getattr(fastact.reference, op)(x)
+    assert np.array_equal(np.isnan(got), np.isnan(ref))
+    ok = ~np.isnan(ref)
+    err = ulp_error(got[ok], ref[ok], dtype)
+    assert np.max(err) <= 2 * ULP_BOUND[dtype][op]
+    g = rng.standard_normal(ref.shape).astype(dtype)
+    got_g, ref_g = getattr(fastact, f"{op}_grad")(x, g), getattr(fastact.reference, f"{op}_grad")(x, g)
+    assert np.array_equal(np.isnan(got_g), np.isnan(ref_g))
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-14}
+    np.testing.assert_allclose(got_g[~np.isnan(ref_g)], ref_g[~np.isnan(ref_g)], **tol)
+
+
+def test_softmax_rows_sum_to_one() -> None:
+    x = (np.random.default_rng(9).standard_normal((64, 32000)) * 4).astype(np.float32)
+    s = fastact.softmax(x).astype(np.float64).sum(axis=1)
+    assert np.max(np.abs(s - 1)) < 32000 * 2**-24 / 8
+    assert IS_NATIVE or fastact.backend() == "reference"
+
+
+@native_only
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ROW_OPS)
+def test_every_simd_level_gives_the_same_bits(op: str, dtype: type) -> None:
+    native = fastact._registry.NATIVE
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((7, 1003)) * 30).astype(dtype)
+    g = rng.standard_normal(fastact.logsumexp(x).shape if op == "logsumexp" else x.shape).astype(dtype)
+    previous = native.simd_level()
+    results = []
+    try:
+        for level in SIMD_LEVELS:
+            native.set_simd_level(level)
+            results.append((getattr(fastact, op)(x), getattr(fastact, f"{op}_grad")(x, g)))
+    finally:
+        native.set_simd_level(previous)
+    for fwd, grad in results[1:]:
+        assert_bitwise_equal(fwd, results[0][0])
+        assert_bitwise_equal(grad, results[0][1])
