@@ -89,30 +89,34 @@ impl Stats {
     }
 }
 
-/// The lane's statistics; with `store`, each exp(sign·x_i - max) is also written there.
+/// The lane's statistics; each exp(sign·x_i - max) is written to `store` on the way.
 #[inline(always)]
-fn stats<T: Elem>(x: &[T], sign: T, store: Option<&mut [T]>) -> Stats {
+fn stats<T: Elem>(x: &[T], sign: T, store: &mut [T]) -> Stats {
+    // The max ignores NaN (`>` is false for it); a NaN then shows in the sum, whose term is NaN. Only an
+    // infinite max hides it (the sum is NaN or 0 anyway), and only then is the row scanned for NaN.
     let mut mx = [-T::INFINITY; LANES];
-    let mut nan = [false; LANES];
     let chunks = x.chunks_exact(LANES);
     let tail = chunks.remainder();
     for c in chunks {
         for j in 0..LANES {
             let v = c[j] * sign;
-            nan[j] |= v.is_nan();
             mx[j] = if v > mx[j] { v } else { mx[j] };
         }
     }
     for (j, &v) in tail.iter().enumerate() {
         let v = v * sign;
-        nan[j] |= v.is_nan();
         mx[j] = if v > mx[j] { v } else { mx[j] };
     }
-    let m = mx
-        .iter()
-        .fold(-T::INFINITY, |a, &b| if b > a { b } else { a });
-    let nan = nan.iter().any(|&b| b);
+    let mut m = -T::INFINITY;
+    for &v in &mx {
+        m = if v > m { v } else { m };
+    }
     let (hits, rest, rest_lo) = exp_sum(x, sign, m, store);
+    let nan = if m.to_f64().is_finite() {
+        rest.is_nan()
+    } else {
+        x.iter().any(|v| v.is_nan())
+    };
     Stats {
         max: m.to_f64(),
         nan,
@@ -184,72 +188,83 @@ impl Accumulator {
     }
 }
 
-/// Σ exp(sign·x_i - m) as (number of terms at the max, rest hi, rest lo), optionally storing each term.
+/// Σ exp(sign·x_i - m) as (number of terms at the max, rest hi, rest lo); each term is stored in `out`.
+///
+/// Two simple loops (the exponentials, then the sum), which vectorise like the elementwise kernels. No
+/// closures in here: a closure is compiled without the trampoline's target features, and its `mul_add`
+/// would become a libm call.
 #[inline(always)]
-fn exp_sum<T: Elem>(x: &[T], sign: T, m: T, out: Option<&mut [T]>) -> (f64, f64, f64) {
-    let mut acc = Accumulator::new();
-    match out {
-        Some(out) => {
-            let out = &mut out[..x.len()];
-            let mut xs = x.chunks_exact(LANES);
-            let mut os = out.chunks_exact_mut(LANES);
-            for (c, o) in (&mut xs).zip(&mut os) {
-                for j in 0..LANES {
-                    let e = shifted_exp(c[j], sign, m);
-                    o[j] = e;
-                    acc.add_exp::<T>(j, e, c[j] * sign == m);
-                }
-            }
-            for (j, (o, &v)) in os
-                .into_remainder()
-                .iter_mut()
-                .zip(xs.remainder())
-                .enumerate()
-            {
-                let e = shifted_exp(v, sign, m);
-                *o = e;
-                acc.add_exp::<T>(j, e, v * sign == m);
-            }
-        }
-        None => {
-            let chunks = x.chunks_exact(LANES);
-            let tail = chunks.remainder();
-            for c in chunks {
-                for (j, &v) in c.iter().enumerate() {
-                    acc.add_exp::<T>(j, shifted_exp(v, sign, m), v * sign == m);
-                }
-            }
-            for (j, &v) in tail.iter().enumerate() {
-                acc.add_exp::<T>(j, shifted_exp(v, sign, m), v * sign == m);
+fn exp_sum<T: Elem>(x: &[T], sign: T, m: T, out: &mut [T]) -> (f64, f64, f64) {
+    let out = &mut out[..x.len()];
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = shifted_exp(v, sign, m);
+    }
+    // Local lane arrays (not the Accumulator's methods): LLVM keeps them in registers and vectorises.
+    let mut hi = [0f64; LANES];
+    let mut lo = [0f64; LANES];
+    let mut hits = [0f64; LANES];
+    let mut xs = x.chunks_exact(LANES);
+    let mut es = out.chunks_exact(LANES);
+    for (c, e) in (&mut xs).zip(&mut es) {
+        for j in 0..LANES {
+            let at_max = c[j] * sign == m;
+            hits[j] += if at_max { 1.0 } else { 0.0 };
+            let v = if at_max { 0.0 } else { e[j].to_f64() };
+            if T::IS_F64 {
+                let (s, err) = two_sum(hi[j], v);
+                hi[j] = s;
+                lo[j] += err;
+            } else {
+                hi[j] += v;
             }
         }
+    }
+    let mut acc = Accumulator { hi, lo, hits };
+    for (j, (&v, &e)) in xs.remainder().iter().zip(es.remainder()).enumerate() {
+        acc.add_exp::<T>(j, e, v * sign == m);
     }
     let hits: f64 = acc.hits.iter().sum();
     let (rest, rest_lo) = acc.total();
     (hits, rest, rest_lo)
 }
 
+/// a_i·b_i (or a_i) in f64 as hi + lo: exact for f32 operands, two_prod for f64.
+#[inline(always)]
+fn dot_term<T: Elem>(a: &[T], b: Option<&[T]>, i: usize) -> (f64, f64) {
+    let av = a[i].to_f64();
+    match b {
+        Some(b) if T::IS_F64 => two_prod(av, b[i].to_f64()),
+        Some(b) => (av * b[i].to_f64(), 0.0),
+        None => (av, 0.0),
+    }
+}
+
 /// Σ a_i·b_i (without b: Σ a_i) in f64 (Dot2-compensated for f64 lanes).
 #[inline(always)]
 fn dot<T: Elem>(a: &[T], b: Option<&[T]>) -> f64 {
-    let mut acc = Accumulator::new();
-    let term = |i: usize| -> (f64, f64) {
-        let av = a[i].to_f64();
-        match b {
-            Some(b) if T::IS_F64 => two_prod(av, b[i].to_f64()),
-            Some(b) => (av * b[i].to_f64(), 0.0), // exact: a product of two f32 values
-            None => (av, 0.0),
-        }
-    };
+    // Local lane arrays, as in `exp_sum`, so that LLVM keeps them in registers.
+    let mut hi = [0f64; LANES];
+    let mut lo = [0f64; LANES];
     let full = a.len() / LANES * LANES;
     for base in (0..full).step_by(LANES) {
         for j in 0..LANES {
-            let (v, v_lo) = term(base + j);
-            acc.add::<T>(j, v, v_lo);
+            let (v, v_lo) = dot_term(a, b, base + j);
+            if T::IS_F64 {
+                let (s, err) = two_sum(hi[j], v);
+                hi[j] = s;
+                lo[j] += err + v_lo;
+            } else {
+                hi[j] += v;
+            }
         }
     }
+    let mut acc = Accumulator {
+        hi,
+        lo,
+        hits: [0.0; LANES],
+    };
     for i in full..a.len() {
-        let (v, v_lo) = term(i);
+        let (v, v_lo) = dot_term(a, b, i);
         acc.add::<T>(i - full, v, v_lo);
     }
     let (s, s_lo) = acc.total();
@@ -260,15 +275,18 @@ fn dot<T: Elem>(a: &[T], b: Option<&[T]>) -> f64 {
 #[inline(always)]
 fn softmax_into<T: Elem>(x: &[T], sign: T, y: &mut [T]) {
     let y = &mut y[..x.len()];
-    let st = stats(x, sign, Some(&mut *y));
+    let st = stats(x, sign, y);
     if st.nan || st.max.is_infinite() {
         // NaN, +inf, or only -inf in the row: PyTorch's NaN row.
         y.fill(T::NAN);
         return;
     }
+    // y·(1/s) with 1/s as hi + lo in T: one fused step, rounding about once, without f64 conversions.
     let inv = 1.0 / st.sum();
+    let inv_hi = T::from_f64(inv);
+    let inv_lo = T::from_f64(inv - inv_hi.to_f64());
     for v in y.iter_mut() {
-        *v = T::from_f64(v.to_f64() * inv);
+        *v = v.mul_add(inv_hi, *v * inv_lo);
     }
 }
 
@@ -291,7 +309,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
     };
     match (OP, MODE) {
         (3, 0) => {
-            y[0] = T::from_f64(stats(x, sign, None).logsumexp());
+            y[0] = T::from_f64(stats(x, sign, scratch).logsumexp());
         }
         (3, _) => {
             // d logsumexp / dx = softmax(x), times the lane's grad_out.
@@ -302,7 +320,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
             }
         }
         (1, 0) => {
-            let st = stats(x, sign, None);
+            let st = stats(x, sign, scratch);
             let y = &mut y[..n];
             if st.nan || st.max.is_infinite() {
                 y.fill(T::NAN);

@@ -1,0 +1,229 @@
+//! The lane driver (`apply_lanes`): contiguous and strided lanes, per-lane (logsumexp) operands, exact
+//! aliasing of input and output, every ISA level and thread count giving the same bits, against a plain
+//! f64 formula.
+
+use fastact_core::{apply_lanes, parallel, simd, LaneView, RowMode, RowOp};
+
+fn data(n: usize) -> Vec<f64> {
+    // A deterministic spread of logits in [-30, 30].
+    (0..n)
+        .map(|i| ((i as f64 * 0.618_033_988_749_895).fract() - 0.5) * 60.0)
+        .collect()
+}
+
+/// softmax of each row of a rows×cols row-major array, in f64 with the max shift (the test's oracle).
+fn softmax_rows(x: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut out = vec![0.0; x.len()];
+    for r in 0..rows {
+        let row = &x[r * cols..(r + 1) * cols];
+        let m = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let s: f64 = row.iter().map(|v| (v - m).exp()).sum();
+        for c in 0..cols {
+            out[r * cols + c] = (row[c] - m).exp() / s;
+        }
+    }
+    out
+}
+
+/// Run `op` over axis 1 (contiguous lanes) or axis 0 (strided lanes) of a rows×cols array.
+fn run(op: RowOp, x: &[f64], rows: usize, cols: usize, axis: usize) -> Vec<f64> {
+    let lse = op == RowOp::LogSumExp;
+    let (outer_shape, n, outer, step) = if axis == 1 {
+        ([rows], cols, [cols as isize], 1isize)
+    } else {
+        ([cols], rows, [1isize], cols as isize)
+    };
+    let mut y = vec![0.0; if lse { outer_shape[0] } else { x.len() }];
+    let y_outer = if lse { [1isize] } else { outer };
+    // SAFETY: every lane position lies inside `x` and `y` (row-major rows×cols, or one value per lane).
+    unsafe {
+        apply_lanes::<f64>(
+            op,
+            RowMode::Forward,
+            &outer_shape,
+            n,
+            LaneView {
+                ptr: x.as_ptr(),
+                outer: &outer,
+                step,
+            },
+            None,
+            LaneView {
+                ptr: y.as_mut_ptr(),
+                outer: &y_outer,
+                step: if lse { 0 } else { step },
+            },
+        )
+    };
+    y
+}
+
+#[test]
+fn contiguous_and_strided_lanes_match_the_formula() {
+    let (rows, cols) = (37, 53);
+    let x = data(rows * cols);
+    let want = softmax_rows(&x, rows, cols);
+    let got = run(RowOp::Softmax, &x, rows, cols, 1);
+    for (g, w) in got.iter().zip(&want) {
+        // The naive f64 oracle itself is off by up to |x - max|·2^-53 relative (60 here).
+        assert!((g - w).abs() <= 1e-14 * w.abs().max(1e-300), "{g} vs {w}");
+    }
+    // Axis 0 of the transpose is the same computation on strided lanes.
+    let mut xt = vec![0.0; x.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            xt[c * rows + r] = x[r * cols + c];
+        }
+    }
+    let got_t = run(RowOp::Softmax, &xt, cols, rows, 0);
+    for r in 0..rows {
+        for c in 0..cols {
+            assert_eq!(got_t[c * rows + r].to_bits(), got[r * cols + c].to_bits());
+        }
+    }
+    // logsumexp: one value per lane.
+    let lse = run(RowOp::LogSumExp, &x, rows, cols, 1);
+    for r in 0..rows {
+        let row = &x[r * cols..(r + 1) * cols];
+        let m = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let want = m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+        assert!((lse[r] - want).abs() <= 1e-14 * want.abs());
+    }
+}
+
+#[test]
+fn in_place_gives_the_out_of_place_bits() {
+    let (rows, cols) = (9, 100);
+    let x = data(rows * cols);
+    let want = run(RowOp::LogSoftmax, &x, rows, cols, 1);
+    let mut y = x.clone();
+    let ptr = y.as_mut_ptr();
+    // SAFETY: input and output are the very same memory, element for element, which apply_lanes allows.
+    unsafe {
+        apply_lanes::<f64>(
+            RowOp::LogSoftmax,
+            RowMode::Forward,
+            &[rows],
+            cols,
+            LaneView {
+                ptr: ptr as *const f64,
+                outer: &[cols as isize],
+                step: 1,
+            },
+            None,
+            LaneView {
+                ptr,
+                outer: &[cols as isize],
+                step: 1,
+            },
+        )
+    };
+    assert_eq!(
+        y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn bits_do_not_depend_on_threads_or_isa() {
+    let (rows, cols) = (600, 700);
+    let x = data(rows * cols);
+    let reference = run(RowOp::Softmax, &x, rows, cols, 1);
+    let best = simd::Isa::detect();
+    for isa in [simd::Isa::Portable, simd::Isa::Avx2, simd::Isa::Avx512] {
+        if isa > best {
+            continue;
+        }
+        simd::set_active(isa);
+        for threads in [1, 2, 3] {
+            parallel::set_num_threads(threads);
+            for op in [
+                RowOp::Softmax,
+                RowOp::Softmin,
+                RowOp::LogSoftmax,
+                RowOp::LogSumExp,
+            ] {
+                let a = run(op, &x, rows, cols, 1);
+                let b = run(op, &x, rows, cols, 0);
+                assert!(a.iter().all(|v| v.is_finite()) && b.iter().all(|v| v.is_finite()));
+                if op == RowOp::Softmax {
+                    assert_eq!(a, reference, "{isa:?} on {threads} threads");
+                }
+            }
+        }
+    }
+    simd::set_active(best);
+    parallel::set_num_threads(0);
+}
+
+/// Timing probe (not a benchmark: `cargo bench` and benches/bench_axis.py are): ns per element of f32 rows.
+#[test]
+#[ignore = "timing probe; run with --release -- --ignored --nocapture"]
+fn timing_probe() {
+    let (rows, cols) = (1000, 1000);
+    let x: Vec<f32> = data(rows * cols).iter().map(|&v| v as f32 / 10.0).collect();
+    let mut y = vec![0f32; x.len()];
+    parallel::set_num_threads(1);
+    for op in [RowOp::Softmax, RowOp::LogSoftmax, RowOp::LogSumExp] {
+        let lse = op == RowOp::LogSumExp;
+        let mut best = f64::INFINITY;
+        for _ in 0..20 {
+            let t = std::time::Instant::now();
+            // SAFETY: row-major rows×cols, one value per row for logsumexp.
+            unsafe {
+                apply_lanes::<f32>(
+                    op,
+                    RowMode::Forward,
+                    &[rows],
+                    cols,
+                    LaneView {
+                        ptr: x.as_ptr(),
+                        outer: &[cols as isize],
+                        step: 1,
+                    },
+                    None,
+                    LaneView {
+                        ptr: y.as_mut_ptr(),
+                        outer: &[if lse { 1 } else { cols as isize }],
+                        step: if lse { 0 } else { 1 },
+                    },
+                )
+            };
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        println!("{op:?}: {:.2} ns/element", best * 1e9 / x.len() as f64);
+        // The derivative (grad_out given), same layout.
+        let g = vec![1f32; if lse { rows } else { x.len() }];
+        let mut best = f64::INFINITY;
+        for _ in 0..20 {
+            let t = std::time::Instant::now();
+            // SAFETY: as above; grad_out has the output's layout.
+            unsafe {
+                apply_lanes::<f32>(
+                    op,
+                    RowMode::Derivative,
+                    &[rows],
+                    cols,
+                    LaneView {
+                        ptr: x.as_ptr(),
+                        outer: &[cols as isize],
+                        step: 1,
+                    },
+                    Some(LaneView {
+                        ptr: g.as_ptr(),
+                        outer: &[if lse { 1 } else { cols as isize }],
+                        step: if lse { 0 } else { 1 },
+                    }),
+                    LaneView {
+                        ptr: y.as_mut_ptr(),
+                        outer: &[cols as isize],
+                        step: 1,
+                    },
+                )
+            };
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        println!("{op:?} grad: {:.2} ns/element", best * 1e9 / x.len() as f64);
+    }
+    parallel::set_num_threads(0);
+}
