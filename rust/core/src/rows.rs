@@ -148,15 +148,6 @@ struct Accumulator {
 }
 
 impl Accumulator {
-    #[inline(always)]
-    fn new() -> Self {
-        Accumulator {
-            hi: [0.0; LANES],
-            lo: [0.0; LANES],
-            hits: [0.0; LANES],
-        }
-    }
-
     /// Adds an exponential term: the max's own terms (d = 0, exactly 1) are counted apart.
     #[inline(always)]
     fn add_exp<T: Elem>(&mut self, j: usize, e: T, at_max: bool) {
