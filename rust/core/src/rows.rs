@@ -503,9 +503,17 @@ pub unsafe fn apply_lanes<T: Elem>(
         BUFFERS.with(|cell| {
             let mut bufs = cell.borrow_mut();
             let [bx, bg, by, bs] = &mut *bufs;
-            for lane_index in first..last {
-                // SAFETY: the caller's contract covers every lane and position; buffers hold n elements.
-                unsafe { run_lane(f, &ptrs, outer_shape, n, lane_index, bx, bg, by, bs) };
+            let mut lane_index = first;
+            while lane_index < last {
+                let t = tile_len(&ptrs, outer_shape, lane_index, last, tile_width::<T>());
+                if t > 1 {
+                    // SAFETY: as below, for the t lanes of the tile.
+                    unsafe { run_tile(f, &ptrs, outer_shape, n, lane_index, t, bx, bg, by, bs) };
+                } else {
+                    // SAFETY: the caller's contract covers every lane and position; buffers hold n elements.
+                    unsafe { run_lane(f, &ptrs, outer_shape, n, lane_index, bx, bg, by, bs) };
+                }
+                lane_index += t.max(1);
             }
         });
     };
@@ -535,6 +543,146 @@ struct SendPtrs<'a, T> {
 // overlap between lanes of the output, which has distinct positions per index) and read inputs nothing
 // writes during the call, except exactly aliased lanes, which only the lane's own thread touches.
 unsafe impl<T> Sync for SendPtrs<'_, T> {}
+
+/// Lanes per tile: one cache line of elements.
+const fn tile_width<T>() -> usize {
+    64 / core::mem::size_of::<T>()
+}
+
+/// How many lanes from `lane_index` can be gathered as one tile: strided lanes whose neighbours along the
+/// last outer axis are adjacent in memory (a reduction over a non-last axis of a C-ordered array), so each
+/// step along the lanes reads one cache line for `width` lanes instead of one line per lane.
+fn tile_len<T>(
+    p: &SendPtrs<'_, T>,
+    outer_shape: &[usize],
+    lane_index: usize,
+    last: usize,
+    width: usize,
+) -> usize {
+    let adjacent = |outer: &[isize]| outer.last() == Some(&1);
+    let Some(&row_len) = outer_shape.last() else {
+        return 1;
+    };
+    if p.x.step == 1
+        || !adjacent(p.x.outer)
+        || !adjacent(p.y.outer)
+        || p.g.is_some_and(|g| !adjacent(g.outer))
+    {
+        return 1;
+    }
+    width
+        .min(last - lane_index)
+        .min(row_len - lane_index % row_len)
+}
+
+/// Rows per block of the tile transposes: both sides of a block stay in L1.
+const TRANSPOSE_BLOCK: usize = 16;
+
+/// Gather t adjacent strided lanes of n elements (lane k at base + k, position i at i·step) into `out`
+/// lane after lane, in blocks of rows so that reads and writes both stay within a few cache lines.
+///
+/// # Safety
+/// Every `base + i·step + k` (i < n, k < t) is readable; `out` holds t·n elements.
+unsafe fn gather_tile<T: Elem>(base: *const T, step: isize, n: usize, t: usize, out: &mut [T]) {
+    for i0 in (0..n).step_by(TRANSPOSE_BLOCK) {
+        let i1 = (i0 + TRANSPOSE_BLOCK).min(n);
+        for k in 0..t {
+            for i in i0..i1 {
+                // SAFETY: per the contract.
+                out[k * n + i] = unsafe { *base.offset(i as isize * step + k as isize) };
+            }
+        }
+    }
+}
+
+/// # Safety
+/// As `apply_lanes`, for the `t` lanes from `lane_index` (which `tile_len` accepted).
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_tile<T: Elem>(
+    f: LaneFn<T>,
+    p: &SendPtrs<'_, T>,
+    outer_shape: &[usize],
+    n: usize,
+    lane_index: usize,
+    t: usize,
+    bx: &mut Vec<f64>,
+    bg: &mut Vec<f64>,
+    by: &mut Vec<f64>,
+    bs: &mut Vec<f64>,
+) {
+    let x_base =
+        p.x.ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, p.x.outer));
+    let y_base =
+        p.y.ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
+    // SAFETY: `typed` sizes each buffer; lanes k < t of the tile are at base + k (adjacent, see
+    // `tile_len`) and positions i < n at i·step, all valid per the contract. Inputs are copied into the
+    // buffers before anything is written, so an aliased output is safe.
+    let xs = unsafe { typed::<T>(bx, t * n) };
+    // SAFETY: see above.
+    unsafe { gather_tile(x_base, p.x.step, n, t, xs) };
+    let mut g_scalars = [T::c(0.0); 64];
+    let gs: &[T] = match p.g {
+        None => &[],
+        Some(g) => {
+            let g_base = g
+                .ptr
+                .wrapping_offset(lane_offset(lane_index, outer_shape, g.outer));
+            if g.step == 0 {
+                for (k, v) in g_scalars.iter_mut().take(t).enumerate() {
+                    // SAFETY: the per-lane element of lane k.
+                    *v = unsafe { *g_base.add(k) };
+                }
+                &[]
+            } else {
+                // SAFETY: see above.
+                let buf = unsafe { typed::<T>(bg, t * n) };
+                // SAFETY: see above.
+                unsafe { gather_tile(g_base, g.step, n, t, buf) };
+                buf
+            }
+        }
+    };
+    let y_len = if p.y.step == 0 { 1 } else { n };
+    // SAFETY: `typed` sizes the buffers.
+    let ys = unsafe { typed::<T>(by, t * y_len) };
+    // SAFETY: as above.
+    let scratch = unsafe { typed::<T>(bs, n) };
+    for k in 0..t {
+        let g_lane = if gs.is_empty() {
+            &[][..]
+        } else {
+            &gs[k * n..(k + 1) * n]
+        };
+        // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
+        unsafe {
+            f(
+                &xs[k * n..(k + 1) * n],
+                g_lane,
+                g_scalars[k],
+                &mut ys[k * y_len..(k + 1) * y_len],
+                scratch,
+            )
+        };
+    }
+    if p.y.step == 0 {
+        for (k, &v) in ys[..t].iter().enumerate() {
+            // SAFETY: the per-lane output element of lane k.
+            unsafe { *y_base.add(k) = v };
+        }
+    } else {
+        for i0 in (0..n).step_by(TRANSPOSE_BLOCK) {
+            let i1 = (i0 + TRANSPOSE_BLOCK).min(n);
+            for k in 0..t {
+                for i in i0..i1 {
+                    // SAFETY: position i of output lane k.
+                    unsafe { *y_base.offset(i as isize * p.y.step + k as isize) = ys[k * n + i] };
+                }
+            }
+        }
+    }
+}
 
 /// # Safety
 /// As `apply_lanes`, for this lane.
