@@ -38,8 +38,6 @@ impl Kernel for Sigmoid {
 pub struct Silu;
 impl Kernel for Silu {
     const PROMOTE: bool = false;
-    // The derivative cancels near its zero crossing (f32: up to 8 ULP): computed in f64.
-    const PROMOTE_DERIVATIVE: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         let xc = x.clamp_nan(R::c(-SATURATED), R::INFINITY);
@@ -48,9 +46,31 @@ impl Kernel for Silu {
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        // silu'(x) = sigmoid(x)·(1 + x·sigmoid(-x)) over the common denominator (1 + e)², e = exp(-|x|):
+        //   x >= 0: ((1 + e) + x·e)/(1 + e)²  (all terms positive)
+        //   x <  0: e·((1 + x) + e)/(1 + e)²  (1 + x is exact on [-2, -0.5], so only the true zero
+        //           crossing at x = -1.278 cancels, not a rounded sigmoid as in 1 + x·sigmoid(-x)).
+        // 1 + e is carried as hi + lo and 1/(1 + e)² corrected once; e is kept scaled by 2^TAIL_SCALE
+        // on the negative side so subnormal results round once.
         let xc = x.clamp_nan(R::c(-SATURATED), R::c(SATURATED));
-        let (s, s_neg, unscale) = sigmoid_tail_scaled(xc);
-        (s * xc.mul_add(s_neg, R::c(1.0))) * unscale
+        let e_scaled = exp_scaled(-xc.abs(), TAIL_SCALE);
+        let e = e_scaled * R::c(TAIL_UNSCALE);
+        let one = R::c(1.0);
+        let d = one + e;
+        let d_lo = (one - d) + e; // exact (Fast2Sum: 1 >= e)
+        let (sq, sq_lo) = two_prod(d, d);
+        let sq_lo = (R::c(2.0) * d).mul_add(d_lo, sq_lo);
+        let q = one / sq;
+        let q = (-(q * sq_lo)).mul_add(q, q);
+        let negative = xc < R::c(0.0);
+        let num = if negative {
+            // e·(1 + x) exactly inside the fma, plus e·e: one rounding fewer than e·((1 + x) + e).
+            e_scaled.mul_add(one + xc, e_scaled * e)
+        } else {
+            d + xc.mul_add(e, d_lo)
+        };
+        let unscale = if negative { R::c(TAIL_UNSCALE) } else { one };
+        (num * q) * unscale
     }
 }
 
