@@ -356,3 +356,25 @@ def test_every_simd_level_gives_the_same_bits(op: str, dtype: type) -> None:
     for fwd, grad in results[1:]:
         assert_bitwise_equal(fwd, results[0][0])
         assert_bitwise_equal(grad, results[0][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_prelu_agrees_bitwise_with_reference(dtype: type, axis: int) -> None:
+    """The native per-channel path (leaky_relu kernel per channel view) gives the reference's bits."""
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((5, 6, 7)).astype(dtype)
+    x.flat[:4] = [-0.0, 0.0, np.nan, -np.inf]
+    w = rng.uniform(-1, 1, x.shape[axis])
+    g = rng.standard_normal(x.shape).astype(dtype)
+    for weight in (w, w[:1]):
+        got, ref = fastact.prelu(x, weight, axis=axis), fastact.reference.prelu(x, weight, axis=axis)
+        assert got.dtype == ref.dtype == dtype
+        assert_bitwise_equal(got, ref)
+        gx, gw = fastact.prelu_grad(x, g, weight, axis=axis)
+        rx, rw = fastact.reference.prelu_grad(x, g, weight, axis=axis)
+        assert_bitwise_equal(gx, rx)
+        np.testing.assert_allclose(gw, rw, rtol=1e-12, equal_nan=True)
+    out = np.empty_like(x)
+    assert fastact.prelu(x, w, axis=axis, out=out) is out
+    assert_bitwise_equal(out, fastact.reference.prelu(x, w, axis=axis))

@@ -1,7 +1,8 @@
 """Along-an-axis activations: softmax, log_softmax, softmin, logsumexp, the GLU family, maxout and PReLU.
 
 The softmax family and logsumexp run on the native lane kernels (``rust/core/src/rows.rs``) when they are
-loaded; GLU computes its gate with the native elementwise kernels; maxout and PReLU are NumPy. Every
+loaded; GLU computes its gate with the native elementwise kernels and PReLU runs the native leaky_relu
+kernel once per channel (a strided view each, no temporaries); maxout is NumPy. Every
 function has a pure-NumPy reference in :data:`REFERENCE` (used by ``fastact.reference`` and as the
 fallback), written for stability: max-shifted exponentials, and log1p of the sum without the max term, so a
 dominant term keeps full relative accuracy (``logsumexp([0, -40])`` is 4.25e-18, not 0).
@@ -391,22 +392,45 @@ def _weight(xc: np.ndarray, weight: Any, axis: Any, function: str) -> tuple[int,
     return ax, w.reshape(shape)
 
 
-def _make_prelu() -> dict[str, Callable[..., Any]]:
+def _prelu_native(mode: int, xc: np.ndarray, gc: np.ndarray | None, w: np.ndarray, ax: int,
+                  target: np.ndarray) -> bool:
+    """PReLU through the native leaky_relu kernel, one call per channel (a strided view each, no
+    temporaries): x if x > 0 else w_c·x, or its derivative times grad_out. False if a view is not usable."""
+    kernel = _registry._KERNEL_INDEX["leaky_relu"]
+    slopes = w.reshape(-1)
+    for c, slope in enumerate(slopes):
+        idx = (slice(None),) * ax + (slice(c, c + 1) if slopes.size > 1 else slice(None),)
+        g = None if gc is None else gc[idx]
+        if _registry.NATIVE.apply(kernel, mode, xc[idx], g, target[idx], float(slope), 0.0) is None:
+            return False
+    return True
+
+
+def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
+    use_native = native and _registry.NATIVE is not None
+
     def prelu(x: Any, weight: Any, axis: int = 1, *, out: Any = None) -> Any:
-        xc, _, result = _float_input(x, "x")
-        _, w = _weight(xc, weight, axis, "prelu")
+        xc, compute, result = _float_input(x, "x")
+        ax, w = _weight(xc, weight, axis, "prelu")
         _check_out(out, xc.shape, result, "prelu")
+        if use_native and xc.size:
+            target = _direct_out(out, compute, (xc,))
+            target = np.empty(xc.shape, compute) if target is None else target
+            if _prelu_native(_FORWARD, xc, None, w, ax, target):
+                return _finish(target, out, result)
         with np.errstate(invalid="ignore", over="ignore"):
             value = np.where(xc > 0, xc, w * xc).astype(xc.dtype)
         return _finish(value, out, result)
 
     def prelu_grad(x: Any, grad_out: Any, weight: Any, axis: int = 1) -> tuple[Any, Any]:
-        xc, _, result = _float_input(x, "x")
+        xc, compute, result = _float_input(x, "x")
         ax, w = _weight(xc, weight, axis, "prelu_grad")
         gc = _like(xc, grad_out, "grad_out", "prelu_grad")
         positive = xc > 0
+        grad_x = np.empty(xc.shape, compute)
         with np.errstate(invalid="ignore", over="ignore"):
-            grad_x = np.where(positive, gc, w * gc).astype(xc.dtype)
+            if not (use_native and xc.size and _prelu_native(_GRAD, xc, gc, w, ax, grad_x)):
+                grad_x = np.where(positive, gc, w * gc).astype(xc.dtype)
             # d/dw_c = Σ over everything but the channel axis of g·x where x <= 0 (NaN x included, as torch).
             terms = np.where(positive, 0.0, gc.astype(np.float64) * xc.astype(np.float64))
             others = tuple(d for d in range(xc.ndim) if d != ax)
@@ -424,7 +448,7 @@ def _build(native: bool) -> dict[str, Callable[..., Any]]:
         functions.update(_make_row_functions(op, native))
     functions.update(_make_glu(native))
     functions.update(_make_maxout())
-    functions.update(_make_prelu())
+    functions.update(_make_prelu(native))
     return functions
 
 
