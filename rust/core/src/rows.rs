@@ -369,58 +369,23 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
 type LaneFn<T> = unsafe fn(&[T], &[T], T, &mut [T], &mut [T]);
 type SafeLaneFn<T> = fn(&[T], &[T], T, &mut [T], &mut [T]);
 
-macro_rules! lane_trampolines {
-    () => {
-        fn portable<T: Elem, const OP: u8, const MODE: u8>(
-            x: &[T],
-            g: &[T],
-            gs: T,
-            y: &mut [T],
-            s: &mut [T],
-        ) {
-            lane::<T, OP, MODE>(x, g, gs, y, s)
-        }
+/// The lane loops, per ISA level.
+mod levels {
+    use super::*;
 
-        /// # Safety
-        /// The CPU must support AVX2 and FMA (`Isa::detect` checked it before this is selected).
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma,f16c")]
-        unsafe fn avx2<T: Elem, const OP: u8, const MODE: u8>(
-            x: &[T],
-            g: &[T],
-            gs: T,
-            y: &mut [T],
-            s: &mut [T],
-        ) {
-            lane::<T, OP, MODE>(x, g, gs, y, s)
-        }
-
-        /// # Safety
-        /// The CPU must support AVX-512 F/DQ/VL/BW (`Isa::detect` checked it before this is selected).
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,f16c")]
-        unsafe fn avx512<T: Elem, const OP: u8, const MODE: u8>(
-            x: &[T],
-            g: &[T],
-            gs: T,
-            y: &mut [T],
-            s: &mut [T],
-        ) {
-            lane::<T, OP, MODE>(x, g, gs, y, s)
-        }
-    };
+    crate::simd::isa_trampolines!([T: Elem, const OP: u8, const MODE: u8]
+        (x: &[T], g: &[T], gs: T, y: &mut [T], s: &mut [T]) => lane::<T, OP, MODE>(x, g, gs, y, s));
 }
-lane_trampolines!();
 
 fn select_lane<T: Elem, const OP: u8, const MODE: u8>(isa: Isa) -> LaneFn<T> {
     // Every variant is an `unsafe fn` pointer: the portable one is safe to call anyway.
     match isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => avx512::<T, OP, MODE>,
+        Isa::Avx512 => levels::avx512::<T, OP, MODE>,
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => avx2::<T, OP, MODE>,
+        Isa::Avx2 => levels::avx2::<T, OP, MODE>,
         _ => {
-            let f: SafeLaneFn<T> = portable::<T, OP, MODE>;
+            let f: SafeLaneFn<T> = levels::portable::<T, OP, MODE>;
             f as LaneFn<T>
         }
     }

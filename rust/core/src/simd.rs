@@ -91,49 +91,44 @@ pub fn set_active(isa: Isa) -> Isa {
     chosen
 }
 
-macro_rules! trampolines {
-    ($mode:ident) => {
-        pub(crate) mod $mode {
-            use super::*;
+/// The three instantiations of one loop, one per ISA level: `portable`, and on x86-64 `avx2` and `avx512`
+/// compiled with those target features (so LLVM vectorises the loop for them). The loop itself must be
+/// `#[inline(always)]` and free of closures doing arithmetic: a closure is compiled without the caller's
+/// target features, and its `mul_add` would become a libm call.
+///
+/// `isa_trampolines!([generic params] (args) => body)` defines the three functions in the current module.
+macro_rules! isa_trampolines {
+    ([$($generic:tt)*] ($($arg:ident: $ty:ty),* $(,)?) => $body:expr) => {
+        pub(crate) fn portable<$($generic)*>($($arg: $ty),*) {
+            $body
+        }
 
-            pub(crate) fn portable<T: Elem, K: Kernel, const MODE: u8>(
-                p: &[f64; 2],
-                x: &[T],
-                g: Option<&[T]>,
-                y: &mut [T],
-            ) {
-                row_loop::<T, K, MODE>(p, x, g, y)
-            }
+        /// # Safety
+        /// The CPU must support AVX2 and FMA (`Isa::detect` checked it before this is selected).
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma,f16c")]
+        pub(crate) unsafe fn avx2<$($generic)*>($($arg: $ty),*) {
+            $body
+        }
 
-            /// # Safety
-            /// The CPU must support AVX2 and FMA (`Isa::detect` checked it before this is selected).
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx2,fma,f16c")]
-            pub(crate) unsafe fn avx2<T: Elem, K: Kernel, const MODE: u8>(
-                p: &[f64; 2],
-                x: &[T],
-                g: Option<&[T]>,
-                y: &mut [T],
-            ) {
-                row_loop::<T, K, MODE>(p, x, g, y)
-            }
-
-            /// # Safety
-            /// The CPU must support AVX-512 F/DQ/VL/BW (`Isa::detect` checked it before this is selected).
-            #[cfg(target_arch = "x86_64")]
-            #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,f16c")]
-            pub(crate) unsafe fn avx512<T: Elem, K: Kernel, const MODE: u8>(
-                p: &[f64; 2],
-                x: &[T],
-                g: Option<&[T]>,
-                y: &mut [T],
-            ) {
-                row_loop::<T, K, MODE>(p, x, g, y)
-            }
+        /// # Safety
+        /// The CPU must support AVX-512 F/DQ/VL/BW (`Isa::detect` checked it before this is selected).
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,f16c")]
+        pub(crate) unsafe fn avx512<$($generic)*>($($arg: $ty),*) {
+            $body
         }
     };
 }
-trampolines!(levels);
+pub(crate) use isa_trampolines;
+
+/// The elementwise row loops, per ISA level.
+pub(crate) mod levels {
+    use super::*;
+
+    isa_trampolines!([T: Elem, K: Kernel, const MODE: u8]
+        (p: &[f64; 2], x: &[T], g: Option<&[T]>, y: &mut [T]) => row_loop::<T, K, MODE>(p, x, g, y));
+}
 
 /// The row function for kernel `K` in `mode` on `isa`.
 pub(crate) fn select_row<T: Elem, K: Kernel>(mode: Mode, isa: Isa) -> RowFn<T> {
