@@ -453,35 +453,31 @@ def tails(dtype: Any) -> np.ndarray:
     return np.concatenate([t, -t])
 
 
-@functools.cache
-def float32_points() -> np.ndarray:
-    """~200k float32 points: dense grid in [-20, 20], a bit walk over the whole range, tails, subnormals,
-    huge values and specials. Read-only (shared)."""
+def _points(dtype: Any, n: int) -> np.ndarray:
+    """A dense grid in [-20, 20], a bit walk over the whole range, tails, subnormals, huge values and
+    specials of one dtype. Read-only (shared)."""
     pts = np.concatenate([
-        dense_grid(100_001, np.float32),
-        bit_walk(100_000, np.float32),
-        tails(np.float32),
-        subnormals(np.float32),
-        huge(np.float32),
-        specials(np.float32),
+        dense_grid(n + 1, dtype),
+        bit_walk(n, dtype),
+        tails(dtype),
+        subnormals(dtype),
+        huge(dtype),
+        specials(dtype),
     ])
     pts.flags.writeable = False
     return pts
+
+
+@functools.cache
+def float32_points() -> np.ndarray:
+    """~200k float32 points (see `_points`)."""
+    return _points(np.float32, 100_000)
 
 
 @functools.cache
 def float64_points() -> np.ndarray:
     """The float64 counterpart (smaller: the float64 oracle is mpmath, used on mp_points())."""
-    pts = np.concatenate([
-        dense_grid(20_001, np.float64),
-        bit_walk(20_000, np.float64),
-        tails(np.float64),
-        subnormals(np.float64),
-        huge(np.float64),
-        specials(np.float64),
-    ])
-    pts.flags.writeable = False
-    return pts
+    return _points(np.float64, 20_000)
 
 
 def mp_points(case: Case) -> np.ndarray:

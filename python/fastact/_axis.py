@@ -112,26 +112,28 @@ def _direct_out(out: np.ndarray | None, compute: np.dtype, inputs: tuple[np.ndar
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _shifted(x: np.ndarray, axis: int, sign: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(d = sign·x - max, e = exp(d), rest = Σ e without one max term, max) along `axis` (keepdims).
+def _shifted(
+    x: np.ndarray, axis: int, sign: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(d, err, e, rest, max) along `axis` (keepdims): d + err = sign·x - max exactly (err 0 where not
+    finite), e = exp(d)·(1 + err), rest = Σ e without one max term.
 
-    d is the rounded difference; its rounding error is applied to e (e·(1 + err)), since exp turns an
-    absolute error in d into a relative one in e (|d| ~ 700 would cost hundreds of ULP)."""
+    The rounding error of d is applied to e, since exp turns an absolute error in d into a relative one in
+    e (|d| ~ 700 would cost hundreds of ULP)."""
     z = x * sign if sign != 1.0 else x
     if z.shape[axis] == 0:
         m = np.full(z.shape[:axis] + (1,) + z.shape[axis + 1:], -np.inf, dtype=z.dtype)
-        return z, z, np.zeros_like(m), m
+        return z, z, z, np.zeros_like(m), m
     m = np.max(z, axis=axis, keepdims=True)
     with np.errstate(invalid="ignore", over="ignore"):
-        d, err = _kernels_numpy._two_sum(z, -m)
-        err = np.where(np.isfinite(err), err, 0.0)
+        d, err = _kernels_numpy._two_sum(z, -m)  # err is 0 where d is not finite
         e = np.exp(d)
         e = e + e * err
         first = np.argmax(z, axis=axis, keepdims=True)
         e_rest = e.copy()
         np.put_along_axis(e_rest, first, 0.0, axis=axis)
         rest = np.sum(e_rest, axis=axis, keepdims=True)
-    return d, e, rest, m
+    return d, err, e, rest, m
 
 
 def _bad_rows(m: np.ndarray, d: np.ndarray, axis: int) -> np.ndarray:
@@ -140,22 +142,21 @@ def _bad_rows(m: np.ndarray, d: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _ref_softmax(x: np.ndarray, axis: int, sign: float = 1.0) -> np.ndarray:
-    d, e, rest, m = _shifted(x, axis, sign)
+    d, _, e, rest, m = _shifted(x, axis, sign)
     with np.errstate(invalid="ignore"):
         y = e / (1.0 + rest)
     return np.where(_bad_rows(m, d, axis), np.nan, y).astype(x.dtype)
 
 
 def _ref_log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    d, _, rest, m = _shifted(x, axis, 1.0)
-    with np.errstate(invalid="ignore", over="ignore"):
-        d_hi, d_lo = _kernels_numpy._two_sum(x, -m)
-        y = (d_hi - np.log1p(rest)) + np.where(np.isfinite(d_lo), d_lo, 0.0)
+    d, err, _, rest, m = _shifted(x, axis, 1.0)
+    with np.errstate(invalid="ignore"):
+        y = (d - np.log1p(rest)) + err
     return np.where(_bad_rows(m, d, axis), np.nan, y).astype(x.dtype)
 
 
 def _ref_logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
-    d, _, rest, m = _shifted(x, axis, 1.0)
+    _, _, _, rest, m = _shifted(x, axis, 1.0)
     with np.errstate(invalid="ignore"):
         value = np.where(np.isinf(m), m, m + np.log1p(rest))
         value = np.where(np.isnan(x).any(axis=axis, keepdims=True), np.nan, value)

@@ -227,49 +227,55 @@ fn check_len(expected: usize, got: usize) -> Result<(), Error> {
 /// `y = f(x)` (or the derivative, times `g` when given) over contiguous slices, on the pool when large.
 pub fn apply<T: Elem>(call: Call, x: &[T], g: Option<&[T]>, y: &mut [T]) -> Result<(), Error> {
     check_len(y.len(), x.len())?;
-    if let Some(g) = g {
-        check_len(y.len(), g.len())?;
-    }
-    let shape = [y.len()];
-    let view_x = View {
-        ptr: x.as_ptr(),
-        strides: &[1],
-    };
-    let view_g = g.map(|g| View {
-        ptr: g.as_ptr(),
-        strides: &[1],
-    });
-    let view_y = ViewMut {
-        ptr: y.as_mut_ptr(),
-        strides: &[1],
-    };
-    // SAFETY: the views describe exactly the three slices, which are valid for their lengths; `y` is a
-    // unique borrow, so nothing else reads or writes it during the call, and `x`/`g` cannot overlap it.
-    unsafe { apply_strided(call, &shape, view_x, view_g, view_y) };
-    Ok(())
+    // SAFETY: `x` is valid for y.len() reads (checked above) and, being a shared borrow beside the unique
+    // borrow `y`, cannot overlap it.
+    unsafe { apply_contiguous(call, x.as_ptr(), g, y) }
 }
 
 /// In place: `y = f(y)` (or the derivative of the values in `y`, times `g`).
 pub fn apply_inplace<T: Elem>(call: Call, g: Option<&[T]>, y: &mut [T]) -> Result<(), Error> {
+    let x = y.as_ptr();
+    // SAFETY: `x` is `y` itself, which the driver detects as an exact alias and handles by copying each
+    // block before writing it.
+    unsafe { apply_contiguous(call, x, g, y) }
+}
+
+/// The contiguous calls as one-axis strided calls.
+///
+/// # Safety
+/// `x` is valid for `y.len()` reads and either is `y`'s own memory or does not overlap it.
+unsafe fn apply_contiguous<T: Elem>(
+    call: Call,
+    x: *const T,
+    g: Option<&[T]>,
+    y: &mut [T],
+) -> Result<(), Error> {
     if let Some(g) = g {
         check_len(y.len(), g.len())?;
     }
-    let shape = [y.len()];
+    let unit: &[isize] = &[1];
     let view_g = g.map(|g| View {
         ptr: g.as_ptr(),
-        strides: &[1],
+        strides: unit,
     });
     let view_y = ViewMut {
         ptr: y.as_mut_ptr(),
-        strides: &[1],
+        strides: unit,
     };
-    let view_x = View {
-        ptr: view_y.ptr as *const T,
-        strides: &[1],
+    // SAFETY: the views describe the slices (and `x`, per this function's contract) over one axis of
+    // y.len() elements; `y` is a unique borrow, so nothing else touches it during the call.
+    unsafe {
+        apply_strided(
+            call,
+            &[y.len()],
+            View {
+                ptr: x,
+                strides: unit,
+            },
+            view_g,
+            view_y,
+        )
     };
-    // SAFETY: as in `apply`; `x` is `y` itself, which the driver detects as an exact alias and handles by
-    // copying each block before writing it.
-    unsafe { apply_strided(call, &shape, view_x, view_g, view_y) };
     Ok(())
 }
 

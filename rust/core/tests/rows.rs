@@ -163,67 +163,52 @@ fn timing_probe() {
     let (rows, cols) = (1000, 1000);
     let x: Vec<f32> = data(rows * cols).iter().map(|&v| v as f32 / 10.0).collect();
     let mut y = vec![0f32; x.len()];
+    let g = vec![1f32; x.len()];
+    let full: &[isize] = &[cols as isize];
     parallel::set_num_threads(1);
     for op in [RowOp::Softmax, RowOp::LogSoftmax, RowOp::LogSumExp] {
-        let lse = op == RowOp::LogSumExp;
-        let mut best = f64::INFINITY;
-        for _ in 0..20 {
-            let t = std::time::Instant::now();
-            // SAFETY: row-major rows×cols, one value per row for logsumexp.
-            unsafe {
-                apply_lanes::<f32>(
-                    op,
-                    RowMode::Forward,
-                    &[rows],
-                    cols,
-                    LaneView {
-                        ptr: x.as_ptr(),
-                        outer: &[cols as isize],
-                        step: 1,
-                    },
-                    None,
-                    LaneView {
-                        ptr: y.as_mut_ptr(),
-                        outer: &[if lse { 1 } else { cols as isize }],
-                        step: if lse { 0 } else { 1 },
-                    },
-                )
-            };
-            best = best.min(t.elapsed().as_secs_f64());
+        // logsumexp's output (forward) and grad_out (derivative) hold one value per row.
+        let (per_row, per_row_step): (&[isize], isize) = if op == RowOp::LogSumExp {
+            (&[1], 0)
+        } else {
+            (full, 1)
+        };
+        for mode in [RowMode::Forward, RowMode::Derivative] {
+            let forward = mode == RowMode::Forward;
+            let mut best = f64::INFINITY;
+            for _ in 0..20 {
+                let t = std::time::Instant::now();
+                // SAFETY: row-major rows×cols (or one value per row), inside `x`, `g` and `y`.
+                unsafe {
+                    apply_lanes::<f32>(
+                        op,
+                        mode,
+                        &[rows],
+                        cols,
+                        LaneView {
+                            ptr: x.as_ptr(),
+                            outer: full,
+                            step: 1,
+                        },
+                        (!forward).then_some(LaneView {
+                            ptr: g.as_ptr(),
+                            outer: per_row,
+                            step: per_row_step,
+                        }),
+                        LaneView {
+                            ptr: y.as_mut_ptr(),
+                            outer: if forward { per_row } else { full },
+                            step: if forward { per_row_step } else { 1 },
+                        },
+                    )
+                };
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            println!(
+                "{op:?} {mode:?}: {:.2} ns/element",
+                best * 1e9 / x.len() as f64
+            );
         }
-        println!("{op:?}: {:.2} ns/element", best * 1e9 / x.len() as f64);
-        // The derivative (grad_out given), same layout.
-        let g = vec![1f32; if lse { rows } else { x.len() }];
-        let mut best = f64::INFINITY;
-        for _ in 0..20 {
-            let t = std::time::Instant::now();
-            // SAFETY: as above; grad_out has the output's layout.
-            unsafe {
-                apply_lanes::<f32>(
-                    op,
-                    RowMode::Derivative,
-                    &[rows],
-                    cols,
-                    LaneView {
-                        ptr: x.as_ptr(),
-                        outer: &[cols as isize],
-                        step: 1,
-                    },
-                    Some(LaneView {
-                        ptr: g.as_ptr(),
-                        outer: &[if lse { 1 } else { cols as isize }],
-                        step: if lse { 0 } else { 1 },
-                    }),
-                    LaneView {
-                        ptr: y.as_mut_ptr(),
-                        outer: &[cols as isize],
-                        step: 1,
-                    },
-                )
-            };
-            best = best.min(t.elapsed().as_secs_f64());
-        }
-        println!("{op:?} grad: {:.2} ns/element", best * 1e9 / x.len() as f64);
     }
     parallel::set_num_threads(0);
 }
