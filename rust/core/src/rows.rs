@@ -139,44 +139,30 @@ fn shifted_exp<T: Real>(v: T, sign: T, m: T) -> T {
     }
 }
 
-/// 16 fixed partial sums in f64, compensated (hi + lo) for f64 lanes; f32 terms are exact in f64 and
-/// the plain f64 sum of a lane's values is already far below f32's rounding.
-struct Accumulator {
-    hi: [f64; LANES],
-    lo: [f64; LANES],
-    hits: [f64; LANES],
+/// Adds v + v_lo to one of the 16 fixed partial sums (hi + lo), compensated for f64 lanes; f32 terms are
+/// exact in f64 and the plain f64 sum of a lane's values is already far below f32's rounding. The sums are
+/// local arrays of the callers, so LLVM keeps them in registers.
+#[inline(always)]
+fn add_term<T: Elem>(hi: &mut f64, lo: &mut f64, v: f64, v_lo: f64) {
+    if T::IS_F64 {
+        let (s, err) = two_sum(*hi, v);
+        *hi = s;
+        *lo += err + v_lo;
+    } else {
+        *hi += v;
+    }
 }
 
-impl Accumulator {
-    /// Adds an exponential term: the max's own terms (d = 0, exactly 1) are counted apart.
-    #[inline(always)]
-    fn add_exp<T: Elem>(&mut self, j: usize, e: T, at_max: bool) {
-        self.hits[j] += if at_max { 1.0 } else { 0.0 };
-        self.add::<T>(j, if at_max { 0.0 } else { e.to_f64() }, 0.0);
+/// The total of the partial sums as hi + lo, summed in a fixed order.
+#[inline(always)]
+fn total(hi: &[f64; LANES], lo: &[f64; LANES]) -> (f64, f64) {
+    let (mut s, mut s_lo) = (0f64, 0f64);
+    for j in 0..LANES {
+        let (t, err) = two_sum(s, hi[j]);
+        s = t;
+        s_lo += err + lo[j];
     }
-
-    #[inline(always)]
-    fn add<T: Elem>(&mut self, j: usize, v: f64, v_lo: f64) {
-        if T::IS_F64 {
-            let (s, err) = two_sum(self.hi[j], v);
-            self.hi[j] = s;
-            self.lo[j] += err + v_lo;
-        } else {
-            self.hi[j] += v;
-        }
-    }
-
-    /// The total as hi + lo, summed in a fixed order.
-    #[inline(always)]
-    fn total(&self) -> (f64, f64) {
-        let (mut s, mut s_lo) = (0f64, 0f64);
-        for j in 0..LANES {
-            let (t, err) = two_sum(s, self.hi[j]);
-            s = t;
-            s_lo += err + self.lo[j];
-        }
-        two_sum(s, s_lo)
-    }
+    two_sum(s, s_lo)
 }
 
 /// Σ exp(sign·x_i - m) as (number of terms at the max, rest hi, rest lo); each term is stored in `out`.
@@ -190,7 +176,7 @@ fn exp_sum<T: Elem>(x: &[T], sign: T, m: T, out: &mut [T]) -> (f64, f64, f64) {
     for (o, &v) in out.iter_mut().zip(x) {
         *o = shifted_exp(v, sign, m);
     }
-    // Local lane arrays (not the Accumulator's methods): LLVM keeps them in registers and vectorises.
+    // The terms at the max (each exactly 1) are counted apart from the rest.
     let mut hi = [0f64; LANES];
     let mut lo = [0f64; LANES];
     let mut hits = [0f64; LANES];
@@ -201,22 +187,21 @@ fn exp_sum<T: Elem>(x: &[T], sign: T, m: T, out: &mut [T]) -> (f64, f64, f64) {
             let at_max = c[j] * sign == m;
             hits[j] += if at_max { 1.0 } else { 0.0 };
             let v = if at_max { 0.0 } else { e[j].to_f64() };
-            if T::IS_F64 {
-                let (s, err) = two_sum(hi[j], v);
-                hi[j] = s;
-                lo[j] += err;
-            } else {
-                hi[j] += v;
-            }
+            add_term::<T>(&mut hi[j], &mut lo[j], v, 0.0);
         }
     }
-    let mut acc = Accumulator { hi, lo, hits };
     for (j, (&v, &e)) in xs.remainder().iter().zip(es.remainder()).enumerate() {
-        acc.add_exp::<T>(j, e, v * sign == m);
+        let at_max = v * sign == m;
+        hits[j] += if at_max { 1.0 } else { 0.0 };
+        add_term::<T>(
+            &mut hi[j],
+            &mut lo[j],
+            if at_max { 0.0 } else { e.to_f64() },
+            0.0,
+        );
     }
-    let hits: f64 = acc.hits.iter().sum();
-    let (rest, rest_lo) = acc.total();
-    (hits, rest, rest_lo)
+    let (rest, rest_lo) = total(&hi, &lo);
+    (hits.iter().sum(), rest, rest_lo)
 }
 
 /// a_i·b_i (or a_i) in f64 as hi + lo: exact for f32 operands, two_prod for f64.
@@ -233,32 +218,21 @@ fn dot_term<T: Elem>(a: &[T], b: Option<&[T]>, i: usize) -> (f64, f64) {
 /// Σ a_i·b_i (without b: Σ a_i) in f64 (Dot2-compensated for f64 lanes).
 #[inline(always)]
 fn dot<T: Elem>(a: &[T], b: Option<&[T]>) -> f64 {
-    // Local lane arrays, as in `exp_sum`, so that LLVM keeps them in registers.
     let mut hi = [0f64; LANES];
     let mut lo = [0f64; LANES];
+    // Whole chunks first: a fixed lane index per step, which LLVM vectorises.
     let full = a.len() / LANES * LANES;
     for base in (0..full).step_by(LANES) {
         for j in 0..LANES {
             let (v, v_lo) = dot_term(a, b, base + j);
-            if T::IS_F64 {
-                let (s, err) = two_sum(hi[j], v);
-                hi[j] = s;
-                lo[j] += err + v_lo;
-            } else {
-                hi[j] += v;
-            }
+            add_term::<T>(&mut hi[j], &mut lo[j], v, v_lo);
         }
     }
-    let mut acc = Accumulator {
-        hi,
-        lo,
-        hits: [0.0; LANES],
-    };
     for i in full..a.len() {
         let (v, v_lo) = dot_term(a, b, i);
-        acc.add::<T>(i - full, v, v_lo);
+        add_term::<T>(&mut hi[i - full], &mut lo[i - full], v, v_lo);
     }
-    let (s, s_lo) = acc.total();
+    let (s, s_lo) = total(&hi, &lo);
     s + s_lo
 }
 
