@@ -68,19 +68,6 @@ def _like(a: np.ndarray, b: Any, name: str, function: str, shape: tuple[int, ...
     return np.require(ba, dtype=a.dtype.newbyteorder("="), requirements="A")
 
 
-def _check_out(out: Any, shape: tuple[int, ...], result: np.dtype, function: str) -> None:
-    if out is None:
-        return
-    if not isinstance(out, np.ndarray):
-        raise TypeError(f"{function}(): out must be a numpy.ndarray, got {type(out).__name__}")
-    if out.shape != shape:
-        raise ValueError(f"{function}(): out has shape {out.shape} but the result has shape {shape}")
-    if out.dtype != result:
-        raise TypeError(f"{function}(): out has dtype {out.dtype} but the result has dtype {result}")
-    if not out.flags.writeable:
-        raise ValueError(f"{function}(): out is read-only; pass a writeable array")
-
-
 def _finish(value: np.ndarray, out: np.ndarray | None, result: np.dtype) -> Any:
     """Deliver `value` (computed in the compute dtype) into `out` or as the result dtype."""
     if out is not None:
@@ -225,7 +212,7 @@ def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bo
         out_shape = kept if keepdims else reduced
     else:
         out_shape = xc.shape
-    _check_out(out, out_shape, result, function)
+    _registry.check_out(out, out_shape, result, function)
     if not (native and _registry.NATIVE is not None):
         value = _reference(op, mode, xc, gc, ax)
         if lse and mode == _FORWARD and keepdims:
@@ -303,7 +290,7 @@ def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
         xc, compute, result = _float_input(x, "x")
         gate_fn = _gate(gate, "glu", False, native)
         ax, a, b = _halves(xc, axis, "glu")
-        _check_out(out, a.shape, result, "glu")
+        _registry.check_out(out, a.shape, result, "glu")
         target = _direct_out(out, compute, (xc,)) if out is not None else None
         value = gate_fn(b, out=target if target is not None else np.empty(a.shape, compute))
         with np.errstate(invalid="ignore", over="ignore"):
@@ -316,7 +303,7 @@ def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
         gate_grad = _gate(gate, "glu_grad", True, native)
         ax, a, b = _halves(xc, axis, "glu_grad")
         gc = _like(xc, grad_out, "grad_out", "glu_grad", a.shape)
-        _check_out(out, xc.shape, result, "glu_grad")
+        _registry.check_out(out, xc.shape, result, "glu_grad")
         value = np.empty(xc.shape, compute)
         grad_a, grad_b = np.split(value, 2, axis=ax)
         with np.errstate(invalid="ignore", over="ignore"):
@@ -353,7 +340,7 @@ def _make_maxout() -> dict[str, Callable[..., Any]]:
         ax = _axis(axis, xc.ndim, "maxout")
         k = _pieces(pieces, xc.shape[ax], ax, "maxout")
         shape = xc.shape[:ax] + (xc.shape[ax] // k,) + xc.shape[ax + 1:]
-        _check_out(out, shape, result, "maxout")
+        _registry.check_out(out, shape, result, "maxout")
         groups = _grouped(xc, ax, k)
         value = np.max(groups, axis=ax + 1) if groups.size else np.empty(shape, xc.dtype)
         return _finish(value, out, result)
@@ -364,7 +351,7 @@ def _make_maxout() -> dict[str, Callable[..., Any]]:
         k = _pieces(pieces, xc.shape[ax], ax, "maxout_grad")
         shape = xc.shape[:ax] + (xc.shape[ax] // k,) + xc.shape[ax + 1:]
         gc = _like(xc, grad_out, "grad_out", "maxout_grad", shape)
-        _check_out(out, xc.shape, result, "maxout_grad")
+        _registry.check_out(out, xc.shape, result, "maxout_grad")
         groups = _grouped(xc, ax, k)
         value = np.zeros(groups.shape, compute)
         if groups.size:
@@ -413,7 +400,7 @@ def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
     def prelu(x: Any, weight: Any, axis: int = 1, *, out: Any = None) -> Any:
         xc, compute, result = _float_input(x, "x")
         ax, w = _weight(xc, weight, axis, "prelu")
-        _check_out(out, xc.shape, result, "prelu")
+        _registry.check_out(out, xc.shape, result, "prelu")
         if use_native and xc.size:
             target = _direct_out(out, compute, (xc,))
             target = np.empty(xc.shape, compute) if target is None else target

@@ -86,6 +86,25 @@ def _as_input(value: Any, name: str) -> np.ndarray:
         raise TypeError(f"{name} could not be converted to a NumPy array: {exc}") from None
 
 
+def check_out(out: Any, shape: tuple[int, ...], result: np.dtype, function: str = "") -> None:
+    """Validate an ``out=`` argument (None passes): an ndarray of the result's shape and dtype, writeable.
+    ``function`` names the caller in the messages (e.g. ``"softmax"``)."""
+    if out is None:
+        return
+    who = f"{function}(): " if function else ""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{who}out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"{who}out has shape {out.shape} but the result has shape {shape}")
+    if out.dtype != result:
+        raise TypeError(
+            f"{who}out has dtype {out.dtype} but the result has dtype {result}; pass an out array of dtype "
+            f"{result} (e.g. numpy.empty_like(x, dtype={result.name!r}))"
+        )
+    if not out.flags.writeable:
+        raise ValueError(f"{who}out is read-only; pass a writeable array")
+
+
 def slow_path(
     kernel: int, mode: int, x: Any, grad_out: Any, out: Any, p0: float, p1: float, native: bool = True
 ) -> Any:
@@ -102,18 +121,7 @@ def slow_path(
                 "broadcast: pass arrays of the same shape"
             )
         _compute_dtypes(ga.dtype)  # rejects complex, object, strings
-    if out is not None:
-        if not isinstance(out, np.ndarray):
-            raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
-        if out.shape != xa.shape:
-            raise ValueError(f"out has shape {out.shape} but the result has shape {xa.shape}")
-        if out.dtype != result:
-            raise TypeError(
-                f"out has dtype {out.dtype} but the result has dtype {result}; pass an out array of dtype "
-                f"{result} (e.g. numpy.empty_like(x, dtype={result.name!r}))"
-            )
-        if not out.flags.writeable:
-            raise ValueError("out is read-only; pass a writeable array")
+    check_out(out, xa.shape, result)
     xc = np.require(xa, dtype=compute.newbyteorder("="), requirements="A")
     gc = None if ga is None else np.require(ga, dtype=compute.newbyteorder("="), requirements="A")
     direct = out is not None and out.dtype == compute and out.flags.aligned and out.dtype.isnative
