@@ -78,24 +78,55 @@ pub fn exp<R: Real>(x: R) -> R {
 /// Valid range: |extra| <= 64.
 #[inline(always)]
 pub fn exp_scaled<R: Real>(x: R, extra: i32) -> R {
-    let (lo, hi) = if R::IS_F64 {
+    // Adding -0.0 folds away at compile time.
+    exp_parts_scaled(x, R::c(-0.0), extra)
+}
+
+/// e^(hi + lo) · 2^extra for |lo| <= ulp(hi): lo joins the small reduced argument, so it costs no
+/// rounding of its own (hi + lo need not be representable). Same error and range as `exp_scaled`.
+#[inline(always)]
+pub fn exp_parts_scaled<R: Real>(hi: R, lo: R, extra: i32) -> R {
+    let (lo_clamp, hi_clamp) = if R::IS_F64 {
         (-810.0, 710.0)
     } else {
         (-150.0, 89.0)
     };
-    let xc = x.clamp_nan(R::c(lo), R::c(hi));
-    let (kf, k) = (xc * R::c(LOG2E)).round_int();
+    let (p, k) = exp_reduced(hi.clamp_nan(R::c(lo_clamp), R::c(hi_clamp)), lo);
+    // Two steps: 2^k itself may be out of range where the result is not.
+    let k = k.wrapping_add(R::Bits::from_i32(extra));
+    let k1 = k >> 1;
+    let k2 = k.wrapping_sub(k1);
+    p * R::pow2i(k1) * R::pow2i(k2)
+}
+
+/// e^(hi + lo) as 2^k·(1 + m) with m = e^r - 1, for callers that keep hi in [-120, 80] and form a product
+/// v·e^(hi + lo) as fma(m, v, v)·2^k: that rounds once where v·(1 + m) would round twice. Max error of m:
+/// 2^-26 relative to 1 + m (f32), 2^-55 (f64).
+#[inline(always)]
+pub fn exp_split<R: Real>(hi: R, lo: R) -> (R, R::Bits) {
+    let (kf, k) = (hi * R::c(LOG2E)).round_int();
     let (ln2_hi, ln2_lo) = ln2_parts::<R>();
-    let r = (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, xc));
+    let r = (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, hi)) + lo;
+    let q = if R::PRECISE {
+        horner(r, &EXPM1_TAYLOR)
+    } else {
+        horner(r, &prefix::<7, 14>(&EXPM1_TAYLOR))
+    };
+    (r * q, k)
+}
+
+/// (e^r, k) with hi + lo = k·ln 2 + r, |r| <= ln 2 / 2.
+#[inline(always)]
+fn exp_reduced<R: Real>(hi: R, lo: R) -> (R, R::Bits) {
+    let (kf, k) = (hi * R::c(LOG2E)).round_int();
+    let (ln2_hi, ln2_lo) = ln2_parts::<R>();
+    let r = (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, hi)) + lo;
     let p = if R::PRECISE {
         horner(r, &EXP_TAYLOR)
     } else {
         horner(r, &prefix::<8, 14>(&EXP_TAYLOR))
     };
-    let k = k.wrapping_add(R::Bits::from_i32(extra));
-    let k1 = k >> 1;
-    let k2 = k.wrapping_sub(k1);
-    p * R::pow2i(k1) * R::pow2i(k2)
+    (p, k)
 }
 
 /// e^x - 1. Max error: 1 ULP; valid range: all inputs; -0.0 kept, NaN -> NaN.
@@ -320,14 +351,20 @@ pub fn two_prod<R: Real>(a: R, b: R) -> (R, R) {
     )
 }
 
+/// `two_prod` for callers that guarantee a finite product (clamped inputs): no infinity check.
+#[inline(always)]
+pub fn two_prod_finite<R: Real>(a: R, b: R) -> (R, R) {
+    let hi = a * b;
+    (hi, a.mul_add(b, -hi))
+}
+
 /// exp(-x²/2)·2^extra with x² taken exactly, so the result keeps full relative accuracy in the far tail.
-/// Max error: 1.5 ULP; valid range: |x| <= 40 (callers clamp).
+/// Max error: 1 ULP; valid range: |x| <= 40 (callers clamp).
 #[inline(always)]
 pub fn gauss_scaled<R: Real>(x: R, extra: i32) -> R {
-    let (hi, lo) = two_prod(x, x);
-    let half = R::c(0.5);
-    let e = exp_scaled(-(hi * half), extra);
-    (-(lo * half)).mul_add(e, e)
+    let (hi, lo) = two_prod_finite(x, x);
+    let half = R::c(-0.5);
+    exp_parts_scaled(hi * half, lo * half, extra)
 }
 
 // erfcx(z) = exp(z²)·erfc(z) on z in [0, 8]: Chebyshev series in s = 1.25·t + 0.25, t = (z - 2)/(z + 2);

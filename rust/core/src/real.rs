@@ -287,6 +287,22 @@ impl Elem for f64 {
     }
 }
 
+/// Horner evaluation returned unsummed as (hi, rest): hi = c[0] rounded to R and rest = (c[0] - hi) +
+/// x·(c[1] + ...). A caller that adds or subtracts the value from something else can then round once instead of
+/// twice (c[0]'s own rounding can be a whole ULP of a result just below its binade).
+#[inline(always)]
+pub fn horner_split<R: Real, const N: usize>(x: R, c: &[f64; N]) -> (R, R) {
+    let mut acc = R::c(c[N - 1]);
+    let mut i = N - 1;
+    while i > 1 {
+        i -= 1;
+        acc = acc.mul_add(x, R::c(c[i]));
+    }
+    let hi = R::c(c[0]);
+    let lo = R::c(c[0] - hi.to_f64()); // folds at compile time
+    (hi, acc.mul_add(x, lo))
+}
+
 /// Horner evaluation of `c[0] + c[1] x + ... `; the constant-length loop unrolls completely.
 #[inline(always)]
 pub fn horner<R: Real, const N: usize>(x: R, c: &[f64; N]) -> R {

@@ -5,7 +5,9 @@
 //!
 //!     cargo test --release -p fastact-core --test sweep -- --ignored --nocapture
 //!
-//! FASTACT_SWEEP_KERNELS=sigmoid,tanh limits either run to the named kernels.
+//! FASTACT_SWEEP_KERNELS=sigmoid,tanh limits either run to the named kernels; FASTACT_SWEEP_LOG=file appends
+//! one JSON line per kernel and mode (maxima for normal and subnormal results, the inputs where they peak,
+//! run time), which scripts/gen_accuracy.py turns into docs/accuracy.md.
 //!
 //! The f64 kernels are themselves checked against mpmath (tests/test_accuracy.py) and are ~2^-29 f32 ULP
 //! accurate, so the f64 value serves as the exact reference here. The error of a result is
@@ -14,24 +16,42 @@
 
 use fastact_core::{apply, parallel, Call, KernelId, Mode};
 use rayon::prelude::*;
+use std::io::Write;
 
 /// Derivatives that cross zero lose relative accuracy next to the crossing (the formula's own cancellation):
-/// there the error is measured against 2^-24 (half an ULP of 1.0) instead of the value's own ULP.
-const DERIVATIVE_ZERO_CROSSING: &[&str] = &["gelu", "gelu_tanh", "silu", "mish"];
+/// within CROSSING_WINDOW of the zero (the same windows as tests/conftest.py) the error is measured against
+/// 2^-24 (half an ULP of 1.0) when that exceeds the value's own ULP; everywhere else, against its ULP.
+const DERIVATIVE_ZERO_CROSSING: &[(&str, f64)] = &[
+    ("gelu", -0.751_791_524_693_564_5),
+    ("gelu_tanh", -0.752_461_4),
+    ("silu", -1.278_464_542_761_074),
+    ("mish", -1.192_369_8),
+];
+const CROSSING_WINDOW: f64 = 0.25;
 /// From-output derivatives y + alpha (elu, celu) cancel as y -> -alpha (x -> -inf), where the rounding of a
 /// non-representable alpha alone is several ULP of the result: same absolute floor. (selu's constant is
 /// added in two parts and needs no floor.)
 const FROM_OUTPUT_CANCELS: &[&str] = &["elu", "celu"];
 
+/// 2^(floor(log2 |v|) - 23), from the exponent bits (log2 and powi here would dominate the sweep's time).
 fn ulp_f32(v: f64) -> f64 {
     let a = v.abs();
     if a < f32::MIN_POSITIVE as f64 {
         return 2f64.powi(-149);
     }
-    2f64.powi(a.log2().floor() as i32 - 23)
+    let exponent = (a.to_bits() >> 52) & 0x7ff; // biased; a is a normal f64 here
+    f64::from_bits((exponent - 23) << 52)
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Default)]
+struct Buffers {
+    xs: Vec<f32>,
+    xd: Vec<f64>,
+    got: Vec<f32>,
+    want: Vec<f64>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
 struct Worst {
     err: f64,
     x: f32,
@@ -39,36 +59,109 @@ struct Worst {
     want: f64,
 }
 
-/// Max error over bit patterns start, start+stride, ... (u32 range), and the first special-value mismatch.
-fn sweep(kernel: KernelId, mode: Mode, stride: u64) -> (Worst, Option<String>) {
+impl Worst {
+    fn update(&mut self, err: f64, x: f32, got: f32, want: f64) {
+        if err > self.err || err.is_nan() {
+            *self = Worst { err, x, got, want };
+        }
+    }
+
+    fn max(self, other: Worst) -> Worst {
+        if other.err > self.err || other.err.is_nan() {
+            other
+        } else {
+            self
+        }
+    }
+
+    fn json(&self) -> String {
+        format!(
+            r#"{{"ulp": {}, "x": {}, "got": {}, "want": {}}}"#,
+            json_number(self.err),
+            json_number(self.x as f64),
+            json_number(self.got as f64),
+            json_number(self.want)
+        )
+    }
+}
+
+fn json_number(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:e}")
+    } else {
+        format!("\"{v}\"")
+    }
+}
+
+/// The sweep of one kernel and mode: the worst error where the exact result is a normal float32, the worst
+/// where it is subnormal (reported apart: there an ULP is 2^-149 absolute), inputs checked, and the first
+/// special-value (NaN, ±inf, signed zero) mismatch.
+#[derive(Clone, Debug, Default)]
+struct Outcome {
+    normal: Worst,
+    subnormal: Worst,
+    inputs: u64,
+    bad: Option<String>,
+}
+
+impl Outcome {
+    fn merge(self, other: Outcome) -> Outcome {
+        Outcome {
+            normal: self.normal.max(other.normal),
+            subnormal: self.subnormal.max(other.subnormal),
+            inputs: self.inputs + other.inputs,
+            bad: self.bad.or(other.bad),
+        }
+    }
+
+    fn worst(&self) -> Worst {
+        self.normal.max(self.subnormal)
+    }
+}
+
+/// Errors over bit patterns 0, stride, 2·stride, ... (u32 range).
+fn sweep(kernel: KernelId, mode: Mode, stride: u64) -> Outcome {
     let name = kernel.info().name;
     let call = Call::new(kernel, mode, kernel.info().sample_params).expect("mode exists");
-    let cancels = (mode != Mode::Forward && DERIVATIVE_ZERO_CROSSING.contains(&name))
-        || (mode == Mode::FromOutput && FROM_OUTPUT_CANCELS.contains(&name));
-    let floor = if cancels { 2f64.powi(-24) } else { 0.0 };
+    let crossing = match mode {
+        Mode::Derivative => DERIVATIVE_ZERO_CROSSING
+            .iter()
+            .find(|(kernel, _)| *kernel == name)
+            .map(|&(_, zero)| zero),
+        _ => None,
+    };
+    let output_cancels = mode == Mode::FromOutput && FROM_OUTPUT_CANCELS.contains(&name);
+    let floor_at = |x: f32| {
+        let near_zero = crossing.is_some_and(|zero| (x as f64 - zero).abs() < CROSSING_WINDOW);
+        if near_zero || output_cancels {
+            2f64.powi(-24)
+        } else {
+            0.0
+        }
+    };
     let chunk: u64 = 1 << 20;
     let total = (1u64 << 32).div_ceil(stride);
     let chunks = total.div_ceil(chunk);
     (0..chunks)
         .into_par_iter()
-        .map(|c| {
+        // Buffers are reused across chunks: allocating them per chunk made page faults most of the time.
+        .map_init(Buffers::default, |buf, c| {
             let lo = c * chunk;
             let hi = ((c + 1) * chunk).min(total);
-            let xs: Vec<f32> = (lo..hi)
-                .map(|i| f32::from_bits((i * stride) as u32))
-                .collect();
-            let xd: Vec<f64> = xs.iter().map(|&v| v as f64).collect();
-            let mut got = vec![0f32; xs.len()];
-            let mut want = vec![0f64; xs.len()];
-            apply(call, &xs, None, &mut got).expect("same lengths");
-            apply(call, &xd, None, &mut want).expect("same lengths");
-            let mut worst = Worst {
-                err: 0.0,
-                x: 0.0,
-                got: 0.0,
-                want: 0.0,
+            buf.xs.clear();
+            buf.xs
+                .extend((lo..hi).map(|i| f32::from_bits((i * stride) as u32)));
+            buf.xd.clear();
+            buf.xd.extend(buf.xs.iter().map(|&v| v as f64));
+            buf.got.resize(buf.xs.len(), 0.0);
+            buf.want.resize(buf.xs.len(), 0.0);
+            let (xs, got, want) = (&buf.xs, &mut buf.got, &mut buf.want);
+            apply(call, xs, None, got).expect("same lengths");
+            apply(call, &buf.xd, None, want).expect("same lengths");
+            let mut out = Outcome {
+                inputs: xs.len() as u64,
+                ..Outcome::default()
             };
-            let mut bad = None;
             for i in 0..xs.len() {
                 let (g, w) = (got[i], want[i]);
                 let rounded = w as f32;
@@ -79,54 +172,37 @@ fn sweep(kernel: KernelId, mode: Mode, stride: u64) -> (Worst, Option<String>) {
                         (g.is_nan() && w.is_nan()) || g.to_bits() == rounded.to_bits() || zero_ok;
                     let near_zero =
                         rounded == 0.0 && w != 0.0 && (g as f64 - w).abs() <= 2f64.powi(-149);
-                    if !same && !near_zero && bad.is_none() {
-                        bad = Some(format!(
+                    if !same && !near_zero && out.bad.is_none() {
+                        out.bad = Some(format!(
                             "{name} {mode:?} at x={:e}: got {g:e}, want {w:e}",
                             xs[i]
                         ));
                     }
                     continue;
                 }
-                let err = (g as f64 - w).abs() / ulp_f32(w).max(floor);
-                if err > worst.err || err.is_nan() {
-                    worst = Worst {
-                        err,
-                        x: xs[i],
-                        got: g,
-                        want: w,
-                    };
+                let err = (g as f64 - w).abs() / ulp_f32(w).max(floor_at(xs[i]));
+                if w.abs() < f32::MIN_POSITIVE as f64 {
+                    out.subnormal.update(err, xs[i], g, w);
+                } else {
+                    out.normal.update(err, xs[i], g, w);
                 }
             }
-            (worst, bad)
+            out
         })
-        .reduce(
-            || {
-                (
-                    Worst {
-                        err: 0.0,
-                        x: 0.0,
-                        got: 0.0,
-                        want: 0.0,
-                    },
-                    None,
-                )
-            },
-            |a, b| {
-                (
-                    if b.0.err > a.0.err || b.0.err.is_nan() {
-                        b.0
-                    } else {
-                        a.0
-                    },
-                    a.1.or(b.1),
-                )
-            },
-        )
+        .reduce(Outcome::default, Outcome::merge)
 }
 
 fn check_all(stride: u64) {
     parallel::set_num_threads(1); // the sweep parallelises over chunks itself
     let mut failures = Vec::new();
+    // FASTACT_SWEEP_LOG=path appends one JSON line per kernel and mode (scripts/gen_accuracy.py reads them).
+    let mut log = std::env::var_os("FASTACT_SWEEP_LOG").map(|path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("the FASTACT_SWEEP_LOG file can be opened")
+    });
     let only: Option<Vec<String>> = std::env::var("FASTACT_SWEEP_KERNELS")
         .ok()
         .map(|v| v.split(',').map(|name| name.trim().to_string()).collect());
@@ -144,18 +220,32 @@ fn check_all(stride: u64) {
         }
         for (mode, bound) in modes {
             let started = std::time::Instant::now();
-            let (worst, bad) = sweep(kernel, mode, stride);
+            let outcome = sweep(kernel, mode, stride);
+            let seconds = started.elapsed().as_secs_f64();
+            let worst = outcome.worst();
             println!(
-                "{:<13} {:<11} max {:>6.3} ULP at x = {:e} (got {:e}, want {:e})  [{:.1} s]",
+                "{:<13} {:<11} max {:>6.3} ULP at x = {:e} (got {:e}, want {:e}); subnormal results {:.3}  [{:.1} s]",
                 info.name,
                 format!("{mode:?}"),
                 worst.err,
                 worst.x,
                 worst.got,
                 worst.want,
-                started.elapsed().as_secs_f64()
+                outcome.subnormal.err,
+                seconds
             );
-            // A result within `bound` ULP of the exact value; rounding to nearest alone costs 0.5.
+            if let Some(file) = log.as_mut() {
+                let line = format!(
+                    r#"{{"kernel": "{}", "mode": "{mode:?}", "inputs": {}, "seconds": {seconds:.1}, "normal": {}, "subnormal": {}, "special_values_ok": {}}}"#,
+                    info.name,
+                    outcome.inputs,
+                    outcome.normal.json(),
+                    outcome.subnormal.json(),
+                    outcome.bad.is_none()
+                );
+                writeln!(file, "{line}").expect("the FASTACT_SWEEP_LOG file is writable");
+            }
+            // A result within `bound` ULP of the correctly rounded one; rounding to nearest alone costs 0.5.
             let within = worst.err <= bound as f64 + 0.5; // false for NaN too
             if !within {
                 failures.push(format!(
@@ -163,7 +253,7 @@ fn check_all(stride: u64) {
                     info.name, worst.err, worst.x
                 ));
             }
-            if let Some(b) = bad {
+            if let Some(b) = outcome.bad {
                 failures.push(b);
             }
         }

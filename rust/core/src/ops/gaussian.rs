@@ -1,11 +1,13 @@
-//! GELU in its exact (normal CDF) and tanh forms. Both promote f32 to f64 (see each kernel for why); at f64
-//! the normal tail takes x² exactly and the tanh form's argument is carried as hi + lo.
+//! GELU in its exact (normal CDF) and tanh forms. f64 takes x² exactly in the normal tail and carries the
+//! tanh form's argument as hi + lo. The exact form's f32 kernel computes in f32 (8 or 16 lanes) with its
+//! own polynomials (`f32_gelu`); the tanh form's f32 kernel computes in f64.
 
 use super::{select, Kernel, Params};
 use crate::math::{
-    normal_cdf_pdf_scaled, sigmoid_tail_scaled, two_prod, two_sum, TAIL_SCALE, TAIL_UNSCALE,
+    exp_split, normal_cdf_pdf_scaled, sigmoid_tail_scaled, two_prod, two_prod_finite, two_sum,
+    TAIL_SCALE, TAIL_UNSCALE,
 };
-use crate::real::Real;
+use crate::real::{horner, horner_split, Int, Real};
 
 /// Beyond |x| = 40 the normal CDF is 0 or 1 in f64 and the density underflows.
 const GAUSS_SATURATED: f64 = 40.0;
@@ -13,11 +15,12 @@ const GAUSS_SATURATED: f64 = 40.0;
 /// x·Phi(x), Phi the standard normal CDF (erfc-based: no 1 + erf cancellation for x << 0).
 pub struct Gelu;
 impl Kernel for Gelu {
-    // f32 in f64: the erfcx series needs f64 anyway (Clenshaw loses 13 ULP in f32), the derivative cancels
-    // near its zero, and the far tail's chain of f32 products reached 4.6 ULP in the exhaustive sweep.
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        if !R::IS_F64 {
+            return f32_gelu::forward(x);
+        }
         // Phi is computed times 2^TAIL_SCALE so that x·Phi(x) rounds once even where Phi is subnormal.
         let xc = x.clamp_nan(R::c(-GAUSS_SATURATED), R::c(GAUSS_SATURATED));
         let y = (xc * normal_cdf_pdf_scaled(xc, TAIL_SCALE).0) * R::c(TAIL_UNSCALE);
@@ -25,9 +28,150 @@ impl Kernel for Gelu {
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        if !R::IS_F64 {
+            return f32_gelu::derivative(x);
+        }
         let xc = x.clamp_nan(R::c(-GAUSS_SATURATED), R::c(GAUSS_SATURATED));
         let (cdf, pdf) = normal_cdf_pdf_scaled(xc, TAIL_SCALE);
         xc.mul_add(pdf, cdf) * R::c(TAIL_UNSCALE)
+    }
+}
+
+/// The exact GELU in f32 arithmetic. With a = |x|:
+/// - central, a < CENTRAL: Phi(x) = 1/2 + x·P(x²), so gelu(x) = x·(1/2 + x·P(x²));
+/// - tail: a·Phi(-a) = e·N(a), e = exp(-a²/2) (a² as hi + lo, the lo folded into exp's reduced argument,
+///   times 2^TAIL_SCALE so that subnormal results round once) and N a polynomial in t = (a - 1)/(a + 1);
+///   gelu(x) = -e·N(a) for x < 0 and x - e·N(a) for x > 0 (gelu(x) - gelu(-x) = x).
+///
+/// The derivative Phi(x) + x·phi(x) is 1/2 + x·Q(x²) in the centre and, in the tail,
+/// -e·g for x < 0 and 1 + e·g for x > 0, g = a/sqrt(2π) - MILLS(a), MILLS(a) = Phi(-a)·exp(a²/2) a second
+/// polynomial in t. Coefficients: scripts/fit_gelu_f32.py.
+mod f32_gelu {
+    use super::*;
+
+    pub const CENTRAL: f64 = 0.75;
+    /// Inputs are clamped to ±TAIL_MAX: there gelu is x or -0.0 in f32 and N's fit ends (a·Phi(-a) is below
+    /// half the smallest subnormal from a = 14.9). It also keeps -a²/2 in exp's narrow range.
+    const TAIL_MAX: f64 = 15.0;
+    const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+
+    /// (Phi(x) - 1/2)/x in s = x², |x| < 0.75: max relative error 2.4e-11.
+    const P: [f64; 6] = [
+        0.398_942_280_391_945_24,
+        -0.066_490_378_857_013_81,
+        0.009_973_531_983_479_306,
+        -0.001_187_138_183_162_461_5,
+        0.000_114_778_777_763_643_29,
+        -8.388_689_461_859_988e-6,
+    ];
+    /// (Phi(x) - 1/2)/x + phi(x) in s = x², |x| < 0.75: max relative error 1.7e-10.
+    const Q: [f64; 6] = [
+        0.797_884_560_666_274_3,
+        -0.265_961_503_079_008_5,
+        0.059_840_989_721_104_11,
+        -0.009_495_966_995_359_609,
+        0.001_145_206_292_306_586,
+        -9.863_761_334_474_676e-5,
+    ];
+    /// a·Phi(-a)·exp(a²/2) in t = (a - 1)/(a + 1), a in [0.75, 15]: max relative error 6.9e-9.
+    const N: [f64; 12] = [
+        0.261_578_293_658_360_44,
+        0.248_428_616_157_482_85,
+        -0.052_599_782_314_402_65,
+        -0.057_453_136_094_028_04,
+        -0.019_326_088_101_273_398,
+        0.002_689_988_774_550_681,
+        0.007_275_636_952_667_362,
+        0.021_609_222_330_399_82,
+        -0.043_150_329_801_016_574,
+        0.070_278_012_613_612_38,
+        -0.054_958_199_328_837_46,
+        0.014_565_893_755_823_265,
+    ];
+    /// Phi(-a)·exp(a²/2) = N(a)/a in the same t: max relative error 7.4e-9.
+    const MILLS: [f64; 12] = [
+        0.261_578_291_006_639_6,
+        -0.274_728_029_357_125_6,
+        -0.026_298_829_289_745_397,
+        0.021_450_853_336_796_066,
+        0.016_520_026_199_236_936,
+        0.005_911_026_974_695_242,
+        0.001_802_239_114_618_014_3,
+        -0.011_465_481_092_943_436,
+        0.018_822_677_506_675_083,
+        -0.024_494_613_285_552_296,
+        0.012_711_458_252_338_466,
+        -0.001_808_461_997_332_008_1,
+    ];
+
+    /// x clamped, a = |x|, t, exp(-x²/2)·2^TAIL_SCALE as scale·(1 + m), x² rounded.
+    struct Parts<R> {
+        xc: R,
+        a: R,
+        t: R,
+        scale: R,
+        m: R,
+        h: R,
+    }
+
+    #[inline(always)]
+    fn parts<R: Real>(x: R) -> Parts<R> {
+        // NaN passes the clamp. Below CENTRAL the tail is computed but not used (t >= -1 stays finite).
+        let xc = x.clamp_nan(R::c(-TAIL_MAX), R::c(TAIL_MAX));
+        let a = xc.abs();
+        let t = (a - R::c(1.0)) / (a + R::c(1.0));
+        let (h, l) = two_prod_finite(xc, xc);
+        let half = R::c(-0.5);
+        let (m, k) = exp_split(h * half, l * half);
+        let scale = R::pow2i(k.wrapping_add(R::Bits::from_i32(TAIL_SCALE)));
+        Parts {
+            xc,
+            a,
+            t,
+            scale,
+            m,
+            h,
+        }
+    }
+
+    #[inline(always)]
+    pub fn forward<R: Real>(x: R) -> R {
+        let Parts {
+            xc,
+            a,
+            t,
+            scale,
+            m,
+            h,
+        } = parts(x);
+        let n = horner(t, &N);
+        // e·N = 2^k·(N + m·N): rounds once before the (exact or final) scalings.
+        let tail = (m.mul_add(n, n) * scale) * R::c(TAIL_UNSCALE);
+        let tail = select(xc < R::c(0.0), -tail, xc - tail);
+        // x·(1/2 + x·P): keeps gelu(-0.0) = -0.0, and is as accurate as x/2 + x²·P here.
+        let central = xc * xc.mul_add(horner(h, &P), R::c(0.5));
+        let y = select(a < R::c(CENTRAL), central, tail);
+        select(x > R::c(TAIL_MAX), x, y)
+    }
+
+    #[inline(always)]
+    pub fn derivative<R: Real>(x: R) -> R {
+        let Parts {
+            xc,
+            a,
+            t,
+            scale,
+            m,
+            h,
+        } = parts(x);
+        // a·phi(a) - Phi(-a) = e·g, g = a/sqrt(2π) - Phi(-a)·exp(a²/2): no division, and the polynomial's
+        // error shrinks with Phi(-a)·exp(a²/2)/g where t's rounding would hurt (large a).
+        let (mills_hi, mills_rest) = horner_split(t, &MILLS);
+        let g = R::c(INV_SQRT_2PI).mul_add(a, -mills_hi) - mills_rest;
+        let d = (m.mul_add(g, g) * scale) * R::c(TAIL_UNSCALE);
+        let tail = select(xc < R::c(0.0), -d, R::c(1.0) + d);
+        let central = xc.mul_add(horner(h, &Q), R::c(0.5));
+        select(a < R::c(CENTRAL), central, tail)
     }
 }
 
