@@ -102,6 +102,30 @@ ALT_PARAMS: dict[str, list[dict[str, float]]] = {
 }
 
 
+def _sampled_params() -> dict[str, list[dict[str, float]]]:
+    """Seeded random parameter draws on top of ALT_PARAMS (issue: accuracy holds for sampled parameters),
+    rounded to 4 significant digits so that test ids stay readable."""
+    rng = np.random.default_rng(20261125)
+
+    def log_uniform(lo: float, hi: float) -> float:
+        return float(f"{math.exp(rng.uniform(math.log(lo), math.log(hi))):.4g}")
+
+    def uniform(lo: float, hi: float) -> float:
+        return float(f"{rng.uniform(lo, hi):.4g}")
+
+    return {
+        "identity": [{"slope": uniform(-4.0, 4.0)}],
+        "leaky_relu": [{"negative_slope": uniform(-1.0, 1.0)} for _ in range(2)],
+        "softplus": [{"beta": sign * log_uniform(0.05, 20.0), "threshold": uniform(1.0, 30.0)} for sign in (1, 1, -1)],
+        "elu": [{"alpha": log_uniform(0.05, 5.0)} for _ in range(2)],
+        "celu": [{"alpha": log_uniform(0.05, 5.0)} for _ in range(2)],
+        "softshrink": [{"lambd": log_uniform(0.01, 10.0)}],
+    }
+
+
+SAMPLED_PARAMS = _sampled_params()
+
+
 @dataclass(frozen=True)
 class Case:
     """One activation with one kernel and one parameter set."""
@@ -124,6 +148,12 @@ class Case:
         """The numeric parameters, positionally, as the NumPy kernels take them."""
         kw = self.kwargs
         return tuple(float(kw[p.name]) for p in self.spec.numeric_params)
+
+    def kparams_as(self, dtype: Any) -> tuple[float, ...]:
+        """The numeric parameters rounded to ``dtype``: the kernels use them in the input's precision (as
+        PyTorch casts a scalar argument to the tensor's dtype), so softplus(x, beta=3.042) on float32 input
+        computes with float32(3.042)."""
+        return tuple(float(np.asarray(v, dtype=dtype)) for v in self.kparams)
 
     @property
     def id(self) -> str:
@@ -151,16 +181,19 @@ class Case:
             return lambda x, **kw: fn(x, **kwargs, **kw)
         return lambda x, grad_out=None, **kw: fn(x, grad_out, **kwargs, **kw)
 
-    def kernel_fn(self, mode: str) -> Callable[[np.ndarray], np.ndarray]:
-        """The pure-NumPy kernel (the oracle), with this case's parameters."""
+    def kernel_fn(self, mode: str, params_as: Any = np.float64) -> Callable[[np.ndarray], np.ndarray]:
+        """The pure-NumPy kernel (the oracle), with this case's parameters rounded to ``params_as``."""
         fn = _kernels_numpy.KERNELS[self.kernel][MODE_INDEX[mode]]
         assert fn is not None
-        kp = self.kparams
+        kp = self.kparams_as(params_as)
         return lambda x: fn(x, *kp)
 
-    def reference64(self, mode: str, x: np.ndarray) -> np.ndarray:
-        """The NumPy kernel on float64 input."""
-        return self.kernel_fn(mode)(np.asarray(x, dtype=np.float64))
+    def reference64(self, mode: str, x: np.ndarray, params_as: Any = None) -> np.ndarray:
+        """The NumPy kernel on float64 input, with the parameters the kernel sees for input of dtype
+        ``params_as`` (default: x's dtype)."""
+        x = np.asarray(x)
+        params_as = x.dtype if params_as is None and x.dtype.kind == "f" else (params_as or np.float64)
+        return self.kernel_fn(mode, params_as)(np.asarray(x, dtype=np.float64))
 
     def kinks(self) -> list[float]:
         """Where f or f' is not smooth (0 is always included: it is harmless to avoid)."""
@@ -194,7 +227,7 @@ def _make_cases() -> tuple[list[Case], list[Case]]:
         )
         for kernel, kw in variants:
             defaults.append(Case(spec, kernel, tuple(kw.items())))
-        for alt in ALT_PARAMS.get(spec.name, []):
+        for alt in ALT_PARAMS.get(spec.name, []) + SAMPLED_PARAMS.get(spec.name, []):
             alts.append(Case(spec, spec.kernels[0], tuple({**params, **alt}.items()), default=False))
     return defaults, alts
 

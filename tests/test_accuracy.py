@@ -47,7 +47,7 @@ pytestmark = needs_bounds
 @functools.lru_cache(maxsize=8)
 def _reference32(case: Case, mode: str) -> np.ndarray:
     """The float64 oracle on the float32 points (for from_output: the points are taken as y values)."""
-    return case.reference64(mode, float32_points())
+    return case.reference64(mode, float32_points())  # parameters rounded to float32, as the kernels use them
 
 
 @functools.cache

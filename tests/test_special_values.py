@@ -9,6 +9,7 @@ conventions fix it, i.e. for the forward functions). At the kinks the convention
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import fastact
 import numpy as np
@@ -71,13 +72,28 @@ def test_special_inputs_bitwise(case: Case, mode: str) -> None:
     for dtype in DTYPES:
         x = specials(dtype)
         expected = ref(x)
+        # A finite non-zero result (softplus(0) = log(2)/beta) is an ordinary value: the native kernel and
+        # the reference may round it differently, so it is held to the ULP bound, not compared bit for bit.
+        ordinary = np.isfinite(expected) & (expected != 0)
+        if ordinary.any() and BOUNDS is not None:
+            ok = within_bound(case, mode, x[ordinary], fn(x[ordinary]), case.reference64(mode, x[ordinary]),
+                              dtype, bound(case.kernel, mode, dtype))
+            if not ok.all():
+                errors.append(f"{case.id} {mode} {np.dtype(dtype)}: finite results at specials beyond the bound")
+        expected = np.where(ordinary, 0.0, expected).astype(dtype)
         norm = (lambda a: a) if signed else _unsigned_zeros
+
+        def special(v: np.ndarray, ordinary: np.ndarray = ordinary, norm: Callable = norm) -> np.ndarray:
+            return norm(np.where(ordinary, 0.0, v).astype(v.dtype))
+
         label = f"{case.id} {mode} {np.dtype(dtype)} at x={x.tolist()}"
         try:
-            assert_bitwise_equal(norm(fn(x)), norm(expected), label)
-            for v, e in zip(x, expected):
-                assert_bitwise_equal(norm(np.asarray(fn(v))), norm(np.asarray(e)), f"{label}: scalar {v!r}")
-            assert_bitwise_equal(norm(fn(np.tile(x, 37))), norm(np.tile(expected, 37)), f"{label}, repeated")
+            assert_bitwise_equal(special(fn(x)), norm(expected), label)
+            for v, e, o in zip(x, expected, ordinary):
+                assert_bitwise_equal(special(np.asarray(fn(v)), np.asarray(o)), norm(np.asarray(e)),
+                                     f"{label}: scalar {v!r}")
+            assert_bitwise_equal(special(fn(np.tile(x, 37)), np.tile(ordinary, 37)), norm(np.tile(expected, 37)),
+                                 f"{label}, repeated")
         except AssertionError as exc:  # report both dtypes
             errors.append(str(exc))
     if errors:

@@ -62,7 +62,8 @@ _erfc = np.frompyfunc(math.erfc, 1, 1)
 
 
 def _kernel(fn: Callable) -> Callable:
-    """Wrap a float64 implementation: dtype check, float64 upcast, errstate, rounding to the input dtype."""
+    """Wrap a float64 implementation: dtype check, float64 upcast, parameters rounded to the input dtype,
+    errstate, rounding of the result to the input dtype."""
 
     @functools.wraps(fn)
     def kernel(x, *params):
@@ -72,7 +73,9 @@ def _kernel(fn: Callable) -> Callable:
             raise TypeError(f"{fn.__name__}: expected a float32 or float64 array, got dtype {dtype}")
         with np.errstate(all="ignore"):
             xd = x.astype(np.float64)  # always a copy: nothing returned can alias the input
-            out = np.asarray(fn(xd, *(float(p) for p in params)), dtype=np.float64)
+            # Parameters in the input's precision, as the native kernels (and PyTorch) use them.
+            params = tuple(float(np.asarray(p, dtype=dtype)) for p in params)
+            out = np.asarray(fn(xd, *params), dtype=np.float64)
             if out.shape != x.shape:  # a kernel returned a broadcast constant
                 out = np.broadcast_to(out, x.shape).copy()
             return out.astype(dtype, copy=False)
@@ -398,8 +401,12 @@ def softplus_grad(x, beta, threshold):
 
 @_kernel
 def softplus_grad_from_output(y, beta, threshold):
-    by = beta * y
-    return np.where(by > threshold, 1.0, -np.expm1(-by))
+    # -expm1(-(b + b_lo)) = -expm1(-b) + exp(-b) * b_lo, with beta*y = b + b_lo exactly: a rounded beta*y
+    # would cost |beta*y| ULP where exp(-beta*y) is large.
+    b, b_lo = _two_prod(y, beta)
+    em1 = np.expm1(-b)
+    corrected = np.where(np.isfinite(em1), (em1 + 1.0) * b_lo - em1, -em1)
+    return np.where(b > threshold, 1.0, corrected)
 
 
 @_kernel

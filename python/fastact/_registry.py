@@ -148,7 +148,9 @@ def _compute(
     fn = _kernels_numpy.KERNELS[name][mode]
     if fn is None:
         raise ValueError(f"{name}'s derivative is not a function of its output; use {name}_grad(x, ...)")
-    params = (p0, p1)[: _kernels_numpy.NPARAMS[name]]
+    # In the input's precision (the kernel would round them itself, but below it sees float64 x).
+    with np.errstate(over="ignore"):  # a float64 parameter beyond float32's range becomes ±inf, as natively
+        params = tuple(float(np.asarray(p, dtype=x.dtype)) for p in (p0, p1)[: _kernels_numpy.NPARAMS[name]])
     if g is None:
         value = fn(x, *params)
     else:

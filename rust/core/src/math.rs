@@ -91,7 +91,10 @@ pub fn exp_parts_scaled<R: Real>(hi: R, lo: R, extra: i32) -> R {
     } else {
         (-150.0, 89.0)
     };
-    let (p, k) = exp_reduced(hi.clamp_nan(R::c(lo_clamp), R::c(hi_clamp)), lo);
+    let xc = hi.clamp_nan(R::c(lo_clamp), R::c(hi_clamp));
+    // A clamped hi has saturated the result; its lo (up to half an ULP of a huge hi) must not count.
+    let lo = if xc == hi { lo } else { R::c(0.0) };
+    let (p, k) = exp_reduced(xc, lo);
     // Two steps: 2^k itself may be out of range where the result is not.
     let k = k.wrapping_add(R::Bits::from_i32(extra));
     let k1 = k >> 1;

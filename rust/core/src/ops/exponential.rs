@@ -4,13 +4,15 @@
 
 use super::{select, Kernel, Params};
 use crate::math::{
-    exp, exp_scaled, expm1, log1p, sigmoid, sigmoid_pair, sigmoid_tail_scaled, two_prod,
-    TAIL_SCALE, TAIL_UNSCALE,
+    exp, exp_parts_scaled, exp_scaled, expm1, log1p, sigmoid, sigmoid_pair, sigmoid_tail_scaled,
+    two_prod, TAIL_SCALE, TAIL_UNSCALE,
 };
 use crate::real::Real;
 
 /// Beyond |x| = 2000 every function of this family has saturated in f64 (exp(-2000) = 0).
 const SATURATED: f64 = 2000.0;
+/// Below -FAR_TAIL, log1p(e^z) = e^z to 2^-60 relative.
+const FAR_TAIL: f64 = 42.0;
 
 /// 1/(1 + exp(-x)).
 pub struct Sigmoid;
@@ -87,9 +89,14 @@ impl Kernel for Softplus {
         let (z, z_lo) = two_prod(beta, x);
         let zero = R::c(0.0);
         let z_lo_toward_zero = select(z > zero, -z_lo, z_lo);
-        let e = exp(-z.abs());
-        let e = e.mul_add(z_lo_toward_zero, e);
+        // e^-|z| times 2^TAIL_SCALE: where it is subnormal (z < -87 in f32) so would be log1p(e) and, for
+        // beta < 1, even the normal result e/beta would lose its low bits.
+        let e_scaled = exp_parts_scaled(-z.abs(), z_lo_toward_zero, TAIL_SCALE);
+        let e = e_scaled * R::c(TAIL_UNSCALE);
         let soft = (select(z > zero, z, zero) + log1p(e)) / beta;
+        // Far below 0, log1p(e) = e to 2^-60: e/beta from the scaled e, rounded once.
+        let far = (e_scaled / beta) * R::c(TAIL_UNSCALE);
+        let soft = select(z < R::c(-FAR_TAIL), far, soft);
         select(z > threshold, x, soft)
     }
     #[inline(always)]
@@ -101,8 +108,16 @@ impl Kernel for Softplus {
     }
     #[inline(always)]
     fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
-        let z = p[0] * y;
-        select(z > p[1], R::c(1.0), -expm1(-z))
+        // -expm1(-(z + lo)) = -expm1(-z) + e^-z·lo with beta·y = z + lo exactly (a rounded z would cost
+        // |z| ULP where e^-z is large).
+        let (z, z_lo) = two_prod(p[0], y);
+        let em1 = expm1(-z);
+        let corrected = select(
+            em1.is_infinite(),
+            -em1,
+            (em1 + R::c(1.0)).mul_add(z_lo, -em1),
+        );
+        select(z > p[1], R::c(1.0), corrected)
     }
 }
 
@@ -175,7 +190,15 @@ impl Kernel for Celu {
             e,
             (e + R::c(1.0)).mul_add(t_lo, e),
         );
-        select(x > R::c(0.0), x, p[0] * corrected)
+        // For |t| below a quarter ULP of 1, alpha·expm1(t) = x·(1 + t/2 + ...) rounds to x; computing it
+        // would round t twice where t is subnormal.
+        let tiny = if R::IS_F64 {
+            2f64.powi(-55)
+        } else {
+            2f64.powi(-26)
+        };
+        let negative = select(t.abs() < R::c(tiny), x, p[0] * corrected);
+        select(x > R::c(0.0), x, negative)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, p: Params<R>) -> R {
@@ -186,7 +209,9 @@ impl Kernel for Celu {
     }
     #[inline(always)]
     fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
-        select(y <= R::c(0.0), y / p[0] + R::c(1.0), R::c(1.0))
+        // (y + alpha)/alpha, not y/alpha + 1: as y -> -alpha the sum is exact (Sterbenz), so only the
+        // division rounds.
+        select(y <= R::c(0.0), (y + p[0]) / p[0], R::c(1.0))
     }
 }
 
