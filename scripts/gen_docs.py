@@ -84,8 +84,13 @@ def num_threads(n: int) -> contextlib.AbstractContextManager[None]: ...
 '''
 
 
-#: (first argument's type, out's type, result type) of the three overloads every function gets.
-_OVERLOAD_TYPES = (("_F32", "_F32", "_F32"), ("_F64", "_F64", "_F64"), ("npt.ArrayLike", "_Array", "Any"))
+#: (first argument's type, out's type, dtype's type, result type) of the three overloads every function
+#: gets: with dtype= the result's dtype is the one asked for, so only the array-like overload takes it.
+_OVERLOAD_TYPES = (
+    ("_F32", "_F32", "None", "_F32"),
+    ("_F64", "_F64", "None", "_F64"),
+    ("npt.ArrayLike", "_Array", "npt.DTypeLike", "Any"),
+)
 
 
 def _stub_args(fn: Any, annotate: Any) -> tuple[list[str], bool]:
@@ -99,7 +104,7 @@ def _stub_args(fn: Any, annotate: Any) -> tuple[list[str], bool]:
         if par.kind is par.KEYWORD_ONLY and not keyword_only:
             args.append("*")
             keyword_only = True
-        if par.name != "out":
+        if par.name not in ("out", "dtype"):
             args.append(annotate(par))
     return args, "out" in parameters
 
@@ -107,15 +112,15 @@ def _stub_args(fn: Any, annotate: Any) -> tuple[list[str], bool]:
 def _overloads(name: str, args: list[str], has_out: bool) -> list[str]:
     """The float32, float64 and array-like overloads of one function."""
     first, out = args[0], []
-    for typ, out_typ, result in _OVERLOAD_TYPES:
+    for typ, out_typ, dtype_typ, result in _OVERLOAD_TYPES:
         typed = ", ".join(args).replace(first, f"{first}: {typ}", 1)
-        out.append("@overload")
-        if not has_out:  # prelu_grad: (grad_x, grad_weight)
-            out.append(f"def {name}({typed}) -> tuple[{result}, {result}]: ...")
-            continue
         if "*" not in args:
             typed += ", *"
-        out.append(f"def {name}({typed}, out: {out_typ} | None = None) -> {result}: ...")
+        out.append("@overload")
+        if not has_out:  # prelu_grad: (grad_x, grad_weight)
+            out.append(f"def {name}({typed}, dtype: {dtype_typ} = None) -> tuple[{result}, {result}]: ...")
+            continue
+        out.append(f"def {name}({typed}, out: {out_typ} | None = None, dtype: {dtype_typ} = None) -> {result}: ...")
     return out
 
 

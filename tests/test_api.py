@@ -6,6 +6,7 @@ import inspect
 import itertools
 import math
 import os
+from typing import Any
 
 import fastact
 import numpy as np
@@ -18,6 +19,7 @@ from conftest import (
     MODE_SUFFIX,
     MODES,
     NATIVE_TABLE,
+    REQUIRED_PARAMS,
     Case,
     assert_bitwise_equal,
     bound,
@@ -117,12 +119,14 @@ def test_signature_and_docstring(public: str, canonical: str, mode: str) -> None
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())
     first = "y" if mode == "from_output" else "x"
-    expected_names = [first] + (["grad_out"] if mode != "forward" else []) + [p.name for p in spec.params] + ["out"]
+    expected_names = ([first] + (["grad_out"] if mode != "forward" else []) + [p.name for p in spec.params]
+                      + ["out", "dtype"])
     assert [p.name for p in params] == expected_names, (public, str(sig))
     by_name = sig.parameters
     assert by_name[first].default is inspect.Parameter.empty
     assert by_name[first].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
     assert by_name["out"].default is None and by_name["out"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert by_name["dtype"].default is None and by_name["dtype"].kind is inspect.Parameter.KEYWORD_ONLY
     if mode != "forward":
         assert by_name["grad_out"].default is None
         assert by_name["grad_out"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
@@ -703,3 +707,63 @@ def test_public_agrees_with_reference(case: Case, mode: str) -> None:
         limit = bound(case.kernel, mode, dtype) * (2 if dtype == np.float64 else 1)
         ok = (ulp_error(got, ref, dtype) <= limit) | cancellation_ok(case, mode, x, got, ref, dtype, limit)
         assert ok.all(), f"{case.id} {mode} {np.dtype(dtype)}: " + describe_failures(x, got, ref, ok, dtype)
+
+
+# --------------------------------------------------------------------------------------------------------
+# dtype= (as NumPy ufuncs): compute and return in the dtype asked for
+# --------------------------------------------------------------------------------------------------------
+
+def _call_args(name: str, x: np.ndarray) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Positional arguments (x, then grad_out / weight / pieces where the signature needs them) and
+    the required keyword parameters of the public function `name`, for an input x of shape (4, 6)."""
+    fn = getattr(fastact, name)
+    args: list[Any] = [x]
+    kwargs: dict[str, Any] = {}
+    for par in list(inspect.signature(fn).parameters.values())[1:]:
+        if par.default is not par.empty:
+            continue
+        if par.name == "grad_out":
+            shape = (4,) if name == "logsumexp_grad" else (4, 3) if name.startswith("glu") else \
+                (4, 3) if name.startswith("maxout") else x.shape
+            args.append(np.linspace(-1.0, 1.0, int(np.prod(shape))).reshape(shape))
+        elif par.name == "weight":
+            args.append(np.array([0.25]))
+        elif par.name == "pieces":
+            args.append(2)
+        else:
+            kwargs[par.name] = REQUIRED_PARAMS.get(name.split("_grad")[0], {}).get(par.name, 0.5)
+    return tuple(args), kwargs
+
+
+_ALL_PUBLIC = sorted(n for n in fastact.__all__ if callable(getattr(fastact, n))
+                     and "dtype" in inspect.signature(getattr(fastact, n)).parameters)
+
+
+def test_every_array_function_takes_dtype() -> None:
+    missing = [n for n in fastact.__all__ if n not in _ALL_PUBLIC and callable(getattr(fastact, n))
+               and "x" in inspect.signature(getattr(fastact, n)).parameters]
+    assert not missing, f"functions without dtype=: {missing}"
+    assert len(_ALL_PUBLIC) > 60
+
+
+@pytest.mark.parametrize("name", _ALL_PUBLIC)
+def test_dtype_computes_and_returns_in_that_dtype(name: str) -> None:
+    fn = getattr(fastact, name)
+    x64 = np.linspace(-3.0, 3.0, 24).reshape(4, 6)
+    args, kwargs = _call_args(name, x64)
+    first = (lambda r: r[0]) if name == "prelu_grad" else (lambda r: r)
+    for dtype in (np.float32, np.float64, np.float16):
+        got = first(fn(*args, **kwargs, dtype=dtype))
+        assert got.dtype == np.dtype(dtype), (name, dtype)
+        # the same as casting the inputs first, bit for bit
+        cast = tuple(a.astype(dtype) if isinstance(a, np.ndarray) else a for a in args)
+        assert_bitwise_equal(got, first(fn(*cast, **kwargs)), f"{name}(dtype={np.dtype(dtype)})")
+    # integers in, float32 asked for
+    ints = tuple(np.rint(a * 2).astype(np.int32) if isinstance(a, np.ndarray) and a is args[0] else a for a in args)
+    assert first(fn(*ints, **kwargs, dtype="float32")).dtype == np.float32
+    for bad in ("int32", np.complex64, "not-a-dtype", np.bool_):
+        with pytest.raises(TypeError, match="dtype"):
+            fn(*args, **kwargs, dtype=bad)
+    if name != "prelu_grad":  # out must have the dtype asked for
+        with pytest.raises(TypeError, match="out has dtype float64"):
+            fn(*args, **kwargs, dtype=np.float32, out=np.empty_like(np.asarray(fn(*args, **kwargs))))

@@ -25,6 +25,14 @@ def test_readme_catalogue_table_is_current():
     assert gen.render(readme) == readme, "README.md is stale: run python scripts/gen_docs.py"
 
 
+def test_accuracy_table_is_current():
+    spec = importlib.util.spec_from_file_location("gen_accuracy", ROOT / "scripts" / "gen_accuracy.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    assert gen.render() == (ROOT / "docs" / "accuracy.md").read_text(), (
+        "docs/accuracy.md is stale: run python scripts/gen_accuracy.py")
+
+
 def test_stubs_are_current():
     for path, text in _gen_docs().stubs().items():
         assert path.read_text() == text, f"{path.name} is stale: run python scripts/gen_docs.py"
@@ -46,10 +54,12 @@ x = np.zeros(3, dtype=np.float32)
 y: np.ndarray = fastact.gelu(x, approximate="tanh")
 z = fastact.sigmoid_grad(x, grad_out=x)
 w = fastact.threshold_grad(x, threshold=0.5, value=1.0)
+u = fastact.gelu([1, 2, 3], dtype=np.float32)
+p = fastact.softmax(x, dtype="float64")
 entry = fastact.get("silu")
 with fastact.num_threads(1):
     v = fastact.softplus(x, beta=2.0, out=y)
-print(entry.formula, fastact.simd_level(), y, z, w, v)
+print(entry.formula, fastact.simd_level(), y, z, w, v, u, p)
 """
 
 

@@ -37,10 +37,14 @@ _FORWARD, _GRAD, _FROM_OUTPUT = 0, 1, 2
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _float_input(value: Any, name: str) -> tuple[np.ndarray, np.dtype, np.dtype]:
-    """(array in its compute dtype, compute dtype, result dtype), as the elementwise functions do."""
+def _float_input(value: Any, name: str, dtype: Any, function: str) -> tuple[np.ndarray, np.dtype, np.dtype]:
+    """(array in its compute dtype, compute dtype, result dtype), as the elementwise functions do; ``dtype``
+    (a dtype= argument, or None) overrides the input's."""
     xa = _registry._as_input(value, name)
-    compute, result = _registry._compute_dtypes(xa.dtype)
+    compute, result = _registry._compute_dtypes(xa.dtype)  # also rejects complex, object and strings
+    if dtype is not None:
+        compute, result = _registry.requested_dtypes(dtype, function)
+        xa = _registry.cast_to(xa, result)
     return np.require(xa, dtype=compute.newbyteorder("="), requirements="A"), compute, result
 
 
@@ -56,10 +60,14 @@ def _axis(axis: Any, ndim: int, function: str) -> int:
     return index % ndim
 
 
-def _like(a: np.ndarray, b: Any, name: str, function: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """`b` as an array of `a`'s compute dtype and `shape` (default: a's); no broadcasting."""
+def _like(a: np.ndarray, b: Any, name: str, function: str, shape: tuple[int, ...] | None = None,
+          cast: np.dtype | None = None) -> np.ndarray:
+    """`b` as an array of `a`'s compute dtype and `shape` (default: a's); no broadcasting. With `cast` (the
+    dtype= asked for), rounded to it first, as the input was."""
     ba = _registry._as_input(b, name)
     _registry._compute_dtypes(ba.dtype)  # rejects complex, object, strings
+    if cast is not None:
+        ba = _registry.cast_to(ba, cast)
     want = a.shape if shape is None else shape
     if ba.shape != want:
         raise ValueError(
@@ -193,9 +201,9 @@ def _reference64(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: 
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bool, out: Any,
+def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bool, out: Any, dtype: Any,
               function: str, native: bool) -> Any:
-    xc, compute, result = _float_input(x, "x" if mode != _FROM_OUTPUT else "y")
+    xc, compute, result = _float_input(x, "x" if mode != _FROM_OUTPUT else "y", dtype, function)
     ax = _axis(axis, xc.ndim, function)
     reduced = xc.shape[:ax] + xc.shape[ax + 1:]
     kept = xc.shape[:ax] + (1,) + xc.shape[ax + 1:]
@@ -205,7 +213,7 @@ def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bo
         if grad_out is None:
             raise TypeError(f"{function}() needs grad_out (the Jacobian of {op} is not diagonal)")
         g_shape = (kept if keepdims else reduced) if lse else xc.shape
-        gc = _like(xc, grad_out, "grad_out", function, g_shape)
+        gc = _like(xc, grad_out, "grad_out", function, g_shape, result if dtype is not None else None)
         if lse:
             gc = gc.reshape(reduced)
     if lse and mode == _FORWARD:
@@ -231,22 +239,25 @@ def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bo
 def _make_row_functions(op: str, native: bool) -> dict[str, Callable[..., Any]]:
     functions: dict[str, Callable[..., Any]] = {}
     if op == "logsumexp":
-        def forward(x: Any, axis: int = -1, *, keepdims: bool = False, out: Any = None) -> Any:
-            return _row_call(op, _FORWARD, x, None, axis, keepdims, out, op, native)
+        def forward(x: Any, axis: int = -1, *, keepdims: bool = False, out: Any = None, dtype: Any = None) -> Any:
+            return _row_call(op, _FORWARD, x, None, axis, keepdims, out, dtype, op, native)
 
-        def grad(x: Any, grad_out: Any, axis: int = -1, *, keepdims: bool = False, out: Any = None) -> Any:
-            return _row_call(op, _GRAD, x, grad_out, axis, keepdims, out, f"{op}_grad", native)
+        def grad(x: Any, grad_out: Any, axis: int = -1, *, keepdims: bool = False, out: Any = None,
+                 dtype: Any = None) -> Any:
+            return _row_call(op, _GRAD, x, grad_out, axis, keepdims, out, dtype, f"{op}_grad", native)
 
         functions[op], functions[f"{op}_grad"] = forward, grad
     else:
-        def forward(x: Any, axis: int = -1, *, out: Any = None) -> Any:  # type: ignore[misc]
-            return _row_call(op, _FORWARD, x, None, axis, False, out, op, native)
+        def forward(x: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:  # type: ignore[misc]
+            return _row_call(op, _FORWARD, x, None, axis, False, out, dtype, op, native)
 
-        def grad(x: Any, grad_out: Any, axis: int = -1, *, out: Any = None) -> Any:  # type: ignore[misc]
-            return _row_call(op, _GRAD, x, grad_out, axis, False, out, f"{op}_grad", native)
+        def grad(  # type: ignore[misc]
+            x: Any, grad_out: Any, axis: int = -1, *, out: Any = None, dtype: Any = None
+        ) -> Any:
+            return _row_call(op, _GRAD, x, grad_out, axis, False, out, dtype, f"{op}_grad", native)
 
-        def from_output(y: Any, grad_out: Any, axis: int = -1, *, out: Any = None) -> Any:
-            return _row_call(op, _FROM_OUTPUT, y, grad_out, axis, False, out, f"{op}_grad_from_output", native)
+        def from_output(y: Any, grad_out: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
+            return _row_call(op, _FROM_OUTPUT, y, grad_out, axis, False, out, dtype, f"{op}_grad_from_output", native)
 
         functions[op], functions[f"{op}_grad"] = forward, grad
         functions[f"{op}_grad_from_output"] = from_output
@@ -286,8 +297,8 @@ def _halves(xc: np.ndarray, axis: Any, function: str) -> tuple[int, np.ndarray, 
 
 
 def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
-    def glu(x: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None) -> Any:
-        xc, compute, result = _float_input(x, "x")
+    def glu(x: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None, dtype: Any = None) -> Any:
+        xc, compute, result = _float_input(x, "x", dtype, "glu")
         gate_fn = _gate(gate, "glu", False, native)
         ax, a, b = _halves(xc, axis, "glu")
         _registry.check_out(out, a.shape, result, "glu")
@@ -297,12 +308,13 @@ def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
             np.multiply(value, a, out=value)
         return _finish(value, out, result)
 
-    def glu_grad(x: Any, grad_out: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None) -> Any:
-        xc, compute, result = _float_input(x, "x")
+    def glu_grad(x: Any, grad_out: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None,
+                 dtype: Any = None) -> Any:
+        xc, compute, result = _float_input(x, "x", dtype, "glu_grad")
         gate_fn = _gate(gate, "glu_grad", False, native)
         gate_grad = _gate(gate, "glu_grad", True, native)
         ax, a, b = _halves(xc, axis, "glu_grad")
-        gc = _like(xc, grad_out, "grad_out", "glu_grad", a.shape)
+        gc = _like(xc, grad_out, "grad_out", "glu_grad", a.shape, result if dtype is not None else None)
         _registry.check_out(out, xc.shape, result, "glu_grad")
         value = np.empty(xc.shape, compute)
         grad_a, grad_b = np.split(value, 2, axis=ax)
@@ -335,8 +347,8 @@ def _grouped(xc: np.ndarray, ax: int, k: int) -> np.ndarray:
 
 
 def _make_maxout() -> dict[str, Callable[..., Any]]:
-    def maxout(x: Any, pieces: int, axis: int = -1, *, out: Any = None) -> Any:
-        xc, _, result = _float_input(x, "x")
+    def maxout(x: Any, pieces: int, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
+        xc, _, result = _float_input(x, "x", dtype, "maxout")
         ax = _axis(axis, xc.ndim, "maxout")
         k = _pieces(pieces, xc.shape[ax], ax, "maxout")
         shape = xc.shape[:ax] + (xc.shape[ax] // k,) + xc.shape[ax + 1:]
@@ -345,12 +357,13 @@ def _make_maxout() -> dict[str, Callable[..., Any]]:
         value = np.max(groups, axis=ax + 1) if groups.size else np.empty(shape, xc.dtype)
         return _finish(value, out, result)
 
-    def maxout_grad(x: Any, grad_out: Any, pieces: int, axis: int = -1, *, out: Any = None) -> Any:
-        xc, compute, result = _float_input(x, "x")
+    def maxout_grad(x: Any, grad_out: Any, pieces: int, axis: int = -1, *, out: Any = None,
+                    dtype: Any = None) -> Any:
+        xc, compute, result = _float_input(x, "x", dtype, "maxout_grad")
         ax = _axis(axis, xc.ndim, "maxout_grad")
         k = _pieces(pieces, xc.shape[ax], ax, "maxout_grad")
         shape = xc.shape[:ax] + (xc.shape[ax] // k,) + xc.shape[ax + 1:]
-        gc = _like(xc, grad_out, "grad_out", "maxout_grad", shape)
+        gc = _like(xc, grad_out, "grad_out", "maxout_grad", shape, result if dtype is not None else None)
         _registry.check_out(out, xc.shape, result, "maxout_grad")
         groups = _grouped(xc, ax, k)
         value = np.zeros(groups.shape, compute)
@@ -363,12 +376,14 @@ def _make_maxout() -> dict[str, Callable[..., Any]]:
     return {"maxout": maxout, "maxout_grad": maxout_grad}
 
 
-def _weight(xc: np.ndarray, weight: Any, axis: Any, function: str) -> tuple[int, np.ndarray]:
+def _weight(xc: np.ndarray, weight: Any, axis: Any, function: str, cast: np.dtype | None) -> tuple[int, np.ndarray]:
     if xc.ndim == 0:
         raise np.exceptions.AxisError(f"{function}() needs an array with at least one axis, got a 0-d input")
     ax = _axis(axis, xc.ndim, function)
     w = np.asarray(weight)
     _registry._compute_dtypes(w.dtype)
+    if cast is not None:  # dtype= given: rounded to it first, as the input was
+        w = _registry.cast_to(w, cast)
     w = w.astype(xc.dtype).reshape(-1) if w.ndim <= 1 else w
     if w.ndim != 1 or w.size not in (1, xc.shape[ax]):
         raise ValueError(
@@ -397,9 +412,9 @@ def _prelu_native(mode: int, xc: np.ndarray, gc: np.ndarray | None, w: np.ndarra
 def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
     use_native = native and _registry.NATIVE is not None
 
-    def prelu(x: Any, weight: Any, axis: int = 1, *, out: Any = None) -> Any:
-        xc, compute, result = _float_input(x, "x")
-        ax, w = _weight(xc, weight, axis, "prelu")
+    def prelu(x: Any, weight: Any, axis: int = 1, *, out: Any = None, dtype: Any = None) -> Any:
+        xc, compute, result = _float_input(x, "x", dtype, "prelu")
+        ax, w = _weight(xc, weight, axis, "prelu", result if dtype is not None else None)
         _registry.check_out(out, xc.shape, result, "prelu")
         if use_native and xc.size:
             target = _direct_out(out, compute, (xc,))
@@ -410,10 +425,10 @@ def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
             value = np.where(xc > 0, xc, w * xc).astype(xc.dtype)
         return _finish(value, out, result)
 
-    def prelu_grad(x: Any, grad_out: Any, weight: Any, axis: int = 1) -> tuple[Any, Any]:
-        xc, compute, result = _float_input(x, "x")
-        ax, w = _weight(xc, weight, axis, "prelu_grad")
-        gc = _like(xc, grad_out, "grad_out", "prelu_grad")
+    def prelu_grad(x: Any, grad_out: Any, weight: Any, axis: int = 1, *, dtype: Any = None) -> tuple[Any, Any]:
+        xc, compute, result = _float_input(x, "x", dtype, "prelu_grad")
+        ax, w = _weight(xc, weight, axis, "prelu_grad", result if dtype is not None else None)
+        gc = _like(xc, grad_out, "grad_out", "prelu_grad", None, result if dtype is not None else None)
         positive = xc > 0
         grad_x = np.empty(xc.shape, compute)
         with np.errstate(invalid="ignore", over="ignore"):
@@ -461,6 +476,8 @@ def _docstring(spec: AxisActivation, suffix: str) -> str:
         lines.append("    grad_out: the gradient of the loss with respect to the output (same shape; "
                      "for logsumexp, its output's shape). Required: the Jacobian is not diagonal.")
     lines += [f"    {name}: {doc}" for name, doc in spec.param_docs]
+    lines.append("    dtype: compute and return in this dtype, like a NumPy ufunc's dtype= (float16, float32, "
+                 "float64, or bfloat16 with ml_dtypes; the input is cast first).")
     defaults = ", ".join(f"{k}={v!r}" for k, v in spec.params if v is not None)
     if defaults:
         lines.append(f"Defaults: {defaults}")

@@ -77,6 +77,27 @@ def _compute_dtypes(dtype: np.dtype) -> tuple[np.dtype, np.dtype]:
     raise TypeError(f"fastact does not support arrays of dtype {dtype}; supported: {_SUPPORTED}")
 
 
+_DTYPE_CHOICES = "float16, float32, float64 (bfloat16 with ml_dtypes)"
+
+
+def requested_dtypes(dtype: Any, function: str) -> tuple[np.dtype, np.dtype]:
+    """(dtype the kernels compute in, result dtype) for a ``dtype=`` argument, which must name a floating
+    type fastact computes in (as NumPy ufuncs' ``dtype=``: compute and return in it)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{function}(): dtype={dtype!r} is not a NumPy dtype; choose one of {_DTYPE_CHOICES}") from None
+    if (dt.kind == "f" and dt.itemsize in (2, 4, 8)) or dt.name == "bfloat16":
+        return _compute_dtypes(dt.newbyteorder("="))
+    raise TypeError(f"{function}(): dtype={dt} is not supported; choose one of {_DTYPE_CHOICES}")
+
+
+def cast_to(a: np.ndarray, result: np.dtype) -> np.ndarray:
+    """An input in a dtype= argument's type first (float16 and bfloat16 then compute in float32): as a
+    NumPy ufunc with dtype=float16 rounds its inputs to float16."""
+    return a if a.dtype == result or result.itemsize >= 4 else a.astype(result)
+
+
 def _as_input(value: Any, name: str) -> np.ndarray:
     if isinstance(value, np.ndarray):
         return value
@@ -106,12 +127,16 @@ def check_out(out: Any, shape: tuple[int, ...], result: np.dtype, function: str 
 
 
 def slow_path(
-    kernel: int, mode: int, x: Any, grad_out: Any, out: Any, p0: float, p1: float, native: bool = True
+    kernel: int, mode: int, x: Any, grad_out: Any, out: Any, p0: float, p1: float, native: bool = True,
+    dtype: Any = None, function: str = "",
 ) -> Any:
     """Normalise the inputs, validate ``out`` and compute with the native kernels (``native`` and loaded)
-    or the NumPy reference kernels."""
+    or the NumPy reference kernels; with ``dtype``, in that dtype (the input is cast to it first)."""
     xa = _as_input(x, "x")
-    compute, result = _compute_dtypes(xa.dtype)
+    compute, result = _compute_dtypes(xa.dtype)  # also rejects complex, object and string inputs
+    if dtype is not None:
+        compute, result = requested_dtypes(dtype, function or KERNEL_NAMES[kernel] + _MODE_SUFFIX[mode])
+        xa = cast_to(xa, result)
     ga = None
     if grad_out is not None:
         ga = _as_input(grad_out, "grad_out")
@@ -121,7 +146,9 @@ def slow_path(
                 "broadcast: pass arrays of the same shape"
             )
         _compute_dtypes(ga.dtype)  # rejects complex, object, strings
-    check_out(out, xa.shape, result)
+        if dtype is not None:
+            ga = cast_to(ga, result)
+    check_out(out, xa.shape, result, function)
     xc = np.require(xa, dtype=compute.newbyteorder("="), requirements="A")
     gc = None if ga is None else np.require(ga, dtype=compute.newbyteorder("="), requirements="A")
     direct = out is not None and out.dtype == compute and out.flags.aligned and out.dtype.isnative
@@ -209,7 +236,7 @@ def _signature(spec: Activation, mode: int) -> str:
     parts += params
     if "*" not in parts:
         parts.append("*")
-    parts.append("out=None")
+    parts += ["out=None", "dtype=None"]
     return ", ".join(parts)
 
 
@@ -234,10 +261,12 @@ def _generate(spec: Activation, mode: int, backend: str) -> Callable[..., Any]:
     grad_out = "None" if mode == FORWARD else "grad_out"
     args = f"kernel, {mode}, {first}, {grad_out}, out, {numeric[0]}, {numeric[1]}"
     if backend == "native":
-        lines.append(f"    r = _apply({args})")
-        lines.append(f"    return _slow({args}) if r is None else r")
+        lines.append("    if dtype is None:")
+        lines.append(f"        r = _apply({args})")
+        lines.append("        if r is not None: return r")
+        lines.append(f"    return _slow({args}, True, dtype, {fname!r})")
     else:
-        lines.append(f"    return _slow({args}, False)")
+        lines.append(f"    return _slow({args}, False, dtype, {fname!r})")
     namespace: dict[str, Any] = {
         "_INF": math.inf,
         "_apply": NATIVE.apply if NATIVE is not None else None,
@@ -269,6 +298,15 @@ def _accuracy(spec: Activation) -> str:
     return "Accuracy (native kernels, tested): " + "; ".join(rows) + "."
 
 
+DOC_OUT = ("out : numpy.ndarray, optional\n    Where to write the result: same shape and dtype as the result, "
+           "writeable; may be the input itself.")
+DOC_DTYPE = ("dtype : dtype, optional\n    Compute and return in this dtype, like a NumPy ufunc's dtype=: "
+             f"one of {_DTYPE_CHOICES}; the input is cast to it first (float16 and bfloat16 compute in float32 and "
+             "round once). Anything else raises TypeError.")
+DOC_RETURNS = ("numpy.ndarray\n    Same shape as the input; float32 stays float32, float64 stays float64, "
+               "integers follow NumPy's float ufuncs (or the dtype= given). A 0-d input gives a NumPy scalar.")
+
+
 def _docstring(spec: Activation, mode: int) -> str:
     head = {
         FORWARD: spec.summary,
@@ -289,10 +327,9 @@ def _docstring(spec: Activation, mode: int) -> str:
         default = "required" if p.default is None else f"default {p.default!r}"
         kind = "str" if isinstance(p, Choice) else "float"
         out.append(f"{p.name} : {kind}, {default}\n    {p.doc}")
-    out.append("out : numpy.ndarray, optional\n    Where to write the result: same shape and dtype as the result, "
-               "writeable; may be the input itself.")
-    out += ["", "Returns", "-------", "numpy.ndarray\n    Same shape as the input; float32 stays float32, float64 "
-            "stays float64, integers follow NumPy's float ufuncs. A 0-d input gives a NumPy scalar."]
+    out.append(DOC_OUT)
+    out.append(DOC_DTYPE)
+    out += ["", "Returns", "-------", DOC_RETURNS]
     out += ["", "Notes", "-----", spec.conventions, _accuracy(spec)]
     if spec.cancellation:
         out.append(spec.cancellation)
