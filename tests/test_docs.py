@@ -33,6 +33,11 @@ def test_accuracy_table_is_current():
         "docs/accuracy.md is stale: run python scripts/gen_accuracy.py")
 
 
+def test_bad_input_table_is_current():
+    assert _gen_docs().bad_input_doc() == (ROOT / "docs" / "bad-input.md").read_text(), (
+        "docs/bad-input.md is stale: run python scripts/gen_docs.py")
+
+
 def test_stubs_are_current():
     for path, text in _gen_docs().stubs().items():
         assert path.read_text() == text, f"{path.name} is stale: run python scripts/gen_docs.py"
