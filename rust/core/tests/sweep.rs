@@ -123,6 +123,10 @@ impl Outcome {
 fn sweep(kernel: KernelId, mode: Mode, stride: u64) -> Outcome {
     let name = kernel.info().name;
     let call = Call::new(kernel, mode, kernel.info().sample_params).expect("mode exists");
+    // The f32 kernel computes with the parameters rounded to f32 (the convention, as PyTorch's): so does
+    // the f64 reference, or leaky_relu's 0.01 alone would cost it 0.3 ULP.
+    let rounded = kernel.info().sample_params.map(|p| p as f32 as f64);
+    let reference = Call::new(kernel, mode, rounded).expect("mode exists");
     let crossing = match mode {
         Mode::Derivative => DERIVATIVE_ZERO_CROSSING
             .iter()
@@ -157,7 +161,7 @@ fn sweep(kernel: KernelId, mode: Mode, stride: u64) -> Outcome {
             buf.want.resize(buf.xs.len(), 0.0);
             let (xs, got, want) = (&buf.xs, &mut buf.got, &mut buf.want);
             apply(call, xs, None, got).expect("same lengths");
-            apply(call, &buf.xd, None, want).expect("same lengths");
+            apply(reference, &buf.xd, None, want).expect("same lengths");
             let mut out = Outcome {
                 inputs: xs.len() as u64,
                 ..Outcome::default()
@@ -261,9 +265,88 @@ fn check_all(stride: u64) {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The published exhaustive maxima (docs/accuracy/float32-exhaustive.jsonl, written by
+/// scripts/gen_accuracy.py): (kernel, mode) -> (normal, subnormal) ULP.
+fn published() -> Vec<(String, String, f64, f64)> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/accuracy/float32-exhaustive.jsonl"
+    );
+    let text =
+        std::fs::read_to_string(path).expect("docs/accuracy/float32-exhaustive.jsonl exists");
+    // Our own one-line records: read the fields by their keys.
+    let field = |line: &str, key: &str| -> String {
+        let start = line
+            .find(key)
+            .map(|i| i + key.len())
+            .expect("a field of the record");
+        let rest = line[start..].trim_start_matches([' ', '"']);
+        rest.chars()
+            .take_while(|c| !matches!(c, '"' | ',' | '}'))
+            .collect()
+    };
+    text.lines()
+        .filter(|line| !line.contains("\"meta\""))
+        .map(|line| {
+            let normal = &line[line.find("\"normal\"").expect("normal")..];
+            let subnormal = &line[line.find("\"subnormal\"").expect("subnormal")..];
+            (
+                field(line, "\"kernel\":"),
+                field(line, "\"mode\":"),
+                field(normal, "\"ulp\":").parse().expect("a number"),
+                field(subnormal, "\"ulp\":").parse().expect("a number"),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn dense_sweep_of_float32_within_the_table_bounds() {
     check_all(997);
+}
+
+/// Every dense-sweep input is one of the exhaustive run's, with the same oracle: no kernel may now be worse
+/// than the published maxima.
+#[test]
+fn dense_sweep_no_worse_than_the_published_exhaustive_maxima() {
+    parallel::set_num_threads(1);
+    let published = published();
+    let mut failures = Vec::new();
+    for &kernel in KernelId::ALL {
+        let info = kernel.info();
+        let mut modes = vec![Mode::Forward, Mode::Derivative];
+        if info.from_output {
+            modes.push(Mode::FromOutput);
+        }
+        for mode in modes {
+            let mode_name = format!("{mode:?}");
+            let Some(&(_, _, normal, subnormal)) = published
+                .iter()
+                .find(|(k, m, _, _)| k == info.name && *m == mode_name)
+            else {
+                failures.push(format!(
+                    "{} {mode_name}: no published record (python scripts/gen_accuracy.py --float32-exhaustive --kernels {})",
+                    info.name, info.name
+                ));
+                continue;
+            };
+            let outcome = sweep(kernel, mode, 997);
+            for (kind, got, limit) in [
+                ("normal", outcome.normal, normal),
+                ("subnormal", outcome.subnormal, subnormal),
+            ] {
+                // NaN errors fail too.
+                let within = got.err <= limit * (1.0 + 1e-12) + 1e-12;
+                if !within {
+                    failures.push(format!(
+                        "{} {mode_name} ({kind} results): {:.4} ULP at x = {:e} > published {limit}",
+                        info.name, got.err, got.x
+                    ));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
