@@ -156,8 +156,30 @@ def measure() -> None:
         for mode in case.modes:
             x, errors = float32_errors(case, mode)
             out["float32_parameters"][f"{case.id}/{mode}"] = _worst(errors, x)
+    out["axis"] = {f"{op}/{dtype}": _worst_axis(op, dtype) for op in ("softmax", "log_softmax", "softmin",
+                                                                       "logsumexp")
+                   for dtype in ("float32", "float64")}
     DATA.mkdir(parents=True, exist_ok=True)
     MEASURED.write_text(json.dumps(out, indent=1) + "\n")
+
+
+def axis_errors(op: str, dtype: str) -> Any:
+    """ULP errors of fastact's `op` along the last axis against mpmath (tests/test_axis.py's rows: normal
+    logits at scales 1, 30, 300 and 1e4)."""
+    import fastact
+    import numpy as np
+
+    _conftest()
+    import test_axis
+
+    return np.concatenate([_conftest().ulp_error(getattr(fastact, op)(x), test_axis.mp_rows(x, op), dtype).ravel()
+                           for x in test_axis.axis_rows(dtype)])
+
+
+def _worst_axis(op: str, dtype: str) -> dict[str, float]:
+    import numpy as np
+
+    return {"ulp": round(float(np.nanmax(axis_errors(op, dtype))), 4)}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -258,6 +280,18 @@ def render() -> str:
                 rec["subnormal"]["x"]) == 0 else _cell(rec["subnormal"]))
         if any(c != "—" for c in cells):
             lines.append(f"| `{label}` | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Along an axis (softmax family)",
+        "",
+        "Against mpmath at 50 digits, rows of 97 normal logits at scales 1, 30, 300 and 10^4 (`tests/test_axis.py`):",
+        "",
+        "| function | float32 | float64 |",
+        "|---|---:|---:|",
+    ]
+    for op in ("softmax", "log_softmax", "softmin", "logsumexp"):
+        cells = [f"{float(measured['axis'][f'{op}/{dt}']['ulp']):.2f}" for dt in ("float32", "float64")]
+        lines.append(f"| `{op}` | " + " | ".join(cells) + " |")
     lines += [
         "",
         "## Non-default parameters",
