@@ -433,7 +433,11 @@ pub unsafe fn apply_lanes<T: Elem>(
     y: LaneView<'_, *mut T>,
 ) {
     let lanes: usize = outer_shape.iter().product();
-    if lanes == 0 {
+    // Lanes of length 0 have nothing to read or write, except logsumexp's per-lane result (-inf). NumPy
+    // gives empty arrays zero strides, which must not be taken for the per-lane (step 0) convention:
+    // that wrote one element past an empty output (found by valgrind).
+    let per_lane_out = op == RowOp::LogSumExp && mode == RowMode::Forward;
+    if lanes == 0 || (n == 0 && !per_lane_out) {
         return;
     }
     let f = lane_fn::<T>(op, mode, simd::active());

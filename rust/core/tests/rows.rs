@@ -58,6 +58,64 @@ fn run(op: RowOp, x: &[f64], rows: usize, cols: usize, axis: usize) -> Vec<f64> 
     y
 }
 
+/// Empty lanes (n = 0) with the zero strides NumPy gives empty arrays: nothing is written, except
+/// logsumexp's per-lane -inf. `y` has one element more than the call may touch, holding a sentinel.
+#[test]
+fn empty_lanes_write_nothing() {
+    let x = [0.0f64; 1];
+    let g = [1.0f64; 4];
+    for op in [
+        RowOp::Softmax,
+        RowOp::LogSoftmax,
+        RowOp::Softmin,
+        RowOp::LogSumExp,
+    ] {
+        for mode in [RowMode::Forward, RowMode::Derivative, RowMode::FromOutput] {
+            if op == RowOp::LogSumExp && mode == RowMode::FromOutput {
+                continue;
+            }
+            let per_lane = op == RowOp::LogSumExp && mode == RowMode::Forward;
+            let mut y = [7.0f64; 4];
+            let zero = [0isize];
+            let one = [1isize];
+            let gv = (mode != RowMode::Forward).then(|| LaneView {
+                ptr: g.as_ptr(),
+                outer: if op == RowOp::LogSumExp { &one } else { &zero },
+                step: 0,
+            });
+            // SAFETY: with n = 0 only logsumexp's forward writes, one element per lane (3 lanes, y[0..3]
+            // through the per-lane stride 1); every other call touches nothing.
+            unsafe {
+                apply_lanes::<f64>(
+                    op,
+                    mode,
+                    &[3],
+                    0,
+                    LaneView {
+                        ptr: x.as_ptr(),
+                        outer: &zero,
+                        step: 0,
+                    },
+                    gv,
+                    LaneView {
+                        ptr: y.as_mut_ptr(),
+                        outer: if per_lane { &one } else { &zero },
+                        step: 0,
+                    },
+                )
+            };
+            if per_lane {
+                assert_eq!(
+                    y,
+                    [f64::NEG_INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY, 7.0]
+                );
+            } else {
+                assert_eq!(y, [7.0; 4], "{op:?} {mode:?} wrote into an empty output");
+            }
+        }
+    }
+}
+
 #[test]
 fn contiguous_and_strided_lanes_match_the_formula() {
     let (rows, cols) = (37, 53);
