@@ -241,3 +241,134 @@ fn zero_sized_and_single_element_calls() {
     let mut short = [0f32; 2];
     assert!(apply(call, &[1.0f32; 3], None, &mut short).is_err());
 }
+
+/// Randomised layouts (the memory-safety check of the strided driver; `cargo test` builds with overflow
+/// checks and debug assertions): for every ISA level and kernel, 2-D and 3-D shapes with odd lengths and
+/// vector tails, offsets, negative and non-unit strides for x, grad_out and y, compared bit for bit with the
+/// contiguous call. Every view lies inside a buffer with guard elements around it, which must stay intact.
+#[test]
+fn randomised_layouts_match_the_contiguous_call() {
+    const GUARD: f32 = -12345.0;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |m: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % m
+    };
+    let initial = simd::active();
+    for isa in all_levels() {
+        simd::set_active(isa);
+        for &kernel in KernelId::ALL {
+            for mode in modes(kernel) {
+                let call =
+                    Call::new(kernel, mode, kernel.info().sample_params).expect("mode exists");
+                for _ in 0..20 {
+                    let ndim = 1 + next(3) as usize;
+                    let shape: Vec<usize> = (0..ndim).map(|_| next(23) as usize).collect();
+                    let n: usize = shape.iter().product();
+                    // Element strides: a permuted, possibly reversed, possibly spaced-out layout.
+                    let layout = |next: &mut dyn FnMut(u64) -> u64| -> (Vec<isize>, isize, usize) {
+                        let mut strides = vec![0isize; ndim];
+                        let mut span = 1isize;
+                        let mut order: Vec<usize> = (0..ndim).collect();
+                        for i in (1..ndim).rev() {
+                            order.swap(i, next(i as u64 + 1) as usize);
+                        }
+                        for &d in &order {
+                            let step = 1 + next(3) as isize;
+                            strides[d] = span * step;
+                            span *= step * shape[d].max(1) as isize;
+                        }
+                        let mut offset = 0isize;
+                        for d in 0..ndim {
+                            if next(2) == 0 && shape[d] > 0 {
+                                offset += strides[d] * (shape[d] as isize - 1);
+                                strides[d] = -strides[d];
+                            }
+                        }
+                        (strides, offset, span as usize)
+                    };
+                    let (xs, xo, xspan) = layout(&mut next);
+                    let (gs, go, gspan) = layout(&mut next);
+                    let (ys, yo, yspan) = layout(&mut next);
+                    let pad = 8usize;
+                    let xbuf: Vec<f32> = (0..xspan + 2 * pad)
+                        .map(|i| ((i as f32) * 0.731).sin() * 12.0)
+                        .collect();
+                    let gbuf: Vec<f32> = (0..gspan + 2 * pad)
+                        .map(|i| ((i as f32) * 0.377).cos())
+                        .collect();
+                    let mut ybuf = vec![GUARD; yspan + 2 * pad];
+                    let with_g = mode != Mode::Forward && next(2) == 0;
+                    let x = View {
+                        ptr: xbuf.as_ptr().wrapping_offset(pad as isize + xo),
+                        strides: &xs,
+                    };
+                    let g = with_g.then(|| View {
+                        ptr: gbuf.as_ptr().wrapping_offset(pad as isize + go),
+                        strides: &gs,
+                    });
+                    let y = ViewMut {
+                        ptr: ybuf.as_mut_ptr().wrapping_offset(pad as isize + yo),
+                        strides: &ys,
+                    };
+                    // SAFETY: every in-shape offset of each view lies in [pad, pad + span) of its buffer
+                    // (strides built from the shape, reversed axes shifted by the offset); y is disjoint.
+                    unsafe { apply_strided(call, &shape, x, g, y) };
+                    // Gather the same elements contiguously and compare.
+                    let mut idx = vec![0usize; ndim];
+                    let (mut cx, mut cg, mut cy) = (Vec::new(), Vec::new(), Vec::new());
+                    for _ in 0..n {
+                        let off = |s: &[isize], o: isize| {
+                            (pad as isize
+                                + o
+                                + idx
+                                    .iter()
+                                    .zip(s)
+                                    .map(|(&i, &st)| i as isize * st)
+                                    .sum::<isize>()) as usize
+                        };
+                        cx.push(xbuf[off(&xs, xo)]);
+                        cg.push(gbuf[off(&gs, go)]);
+                        cy.push(ybuf[off(&ys, yo)]);
+                        for d in (0..ndim).rev() {
+                            idx[d] += 1;
+                            if idx[d] < shape[d] {
+                                break;
+                            }
+                            idx[d] = 0;
+                        }
+                    }
+                    let expect = run(call, &cx, with_g.then_some(cg.as_slice()));
+                    let same = cy
+                        .iter()
+                        .zip(&expect)
+                        .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+                    assert!(
+                        same,
+                        "{:?} {mode:?} {isa:?} shape {shape:?}",
+                        kernel.info().name
+                    );
+                    let written = ybuf
+                        .iter()
+                        .filter(|&&v| v.to_bits() != GUARD.to_bits())
+                        .count();
+                    assert!(
+                        written <= n,
+                        "{:?}: {written} elements written for {n}",
+                        kernel.info().name
+                    );
+                    assert!(
+                        ybuf[..pad]
+                            .iter()
+                            .chain(&ybuf[pad + yspan..])
+                            .all(|&v| v == GUARD),
+                        "guard overwritten"
+                    );
+                }
+            }
+        }
+    }
+    simd::set_active(initial);
+}
