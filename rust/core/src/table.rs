@@ -25,8 +25,8 @@ macro_rules! for_each_kernel {
             elu         => Elu,         params 1 [1.0, 0.0], cost 8,  ulp (2, 2, 4, 4);
             celu        => Celu,        params 1 [1.0, 0.0], cost 12,  ulp (3, 2, 4, 4);
             selu        => Selu,        params 0 [0.0, 0.0], cost 8,  ulp (3, 2, 4, 4);
-            gelu        => Gelu,        params 0 [0.0, 0.0], cost 30, ulp (3, 3, 16, 16);
-            gelu_tanh   => GeluTanh,    params 0 [0.0, 0.0], cost 52, ulp (3, 1, 4, 8);
+            gelu        => Gelu,        params 0 [0.0, 0.0], cost 18, ulp (3, 3, 16, 16);
+            gelu_tanh   => GeluTanh,    params 0 [0.0, 0.0], cost 54, ulp (3, 1, 4, 8);
             relu6       => Relu6,       params 0 [0.0, 0.0], cost 1,  ulp (0, 0, 0, 0);
             log_sigmoid => LogSigmoid,  params 0 [0.0, 0.0], cost 25, ulp (2, 3, 4, 4);
             hard_sigmoid => HardSigmoid, params 0 [0.0, 0.0], cost 1, ulp (1, 0, 1, 0);
