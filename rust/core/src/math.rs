@@ -421,9 +421,6 @@ pub fn two_sum<R: Real>(a: R, b: R) -> (R, R) {
     (s, (a - (s - bb)) + (b - bb))
 }
 
-/// Chebyshev truncation for f32: the dropped terms sum to 3e-10, 4e-9 of erfcx at its smallest (z = 8).
-const ERFCX_CHEB_F32: [f64; 12] = prefix::<12, 25>(&ERFCX_CHEB);
-
 /// Clenshaw's recurrence for the Chebyshev series `c` at s.
 #[inline(always)]
 fn clenshaw<R: Real, const N: usize>(s: R, c: &[f64; N]) -> R {
@@ -444,17 +441,8 @@ fn clenshaw<R: Real, const N: usize>(s: R, c: &[f64; N]) -> R {
 /// Max error: 8 ULP (f64); valid range: z >= 0, +inf -> 0, NaN -> NaN.
 #[inline(always)]
 pub fn erfcx_nonneg<R: Real>(z: R) -> R {
-    if R::PRECISE {
-        erfcx_series::<R, 25, 21>(z, &ERFCX_CHEB, &ERFCX_ASYMPTOTIC)
-    } else {
-        // Clenshaw's recurrence loses ~N·ε·|Σc|/erfcx in f32 (13 ULP measured): run the short f32
-        // series in f64 instead; it is still 12 terms, not 25.
-        R::c(erfcx_series::<f64, 12, 8>(
-            z.to_f64(),
-            &ERFCX_CHEB_F32,
-            &prefix::<8, 21>(&ERFCX_ASYMPTOTIC),
-        ))
-    }
+    // Only the f64 GELU uses this (float32 GELU has its own polynomials, ops/gaussian.rs).
+    erfcx_series::<R, 25, 21>(z, &ERFCX_CHEB, &ERFCX_ASYMPTOTIC)
 }
 
 #[inline(always)]
