@@ -143,7 +143,7 @@ fn sweep(kernel: KernelId, mode: Mode, stride: u64) -> Outcome {
             0.0
         }
     };
-    let chunk: u64 = 1 << 20;
+    let chunk: u64 = 1 << 14;
     let total = (1u64 << 32).div_ceil(stride);
     let chunks = total.div_ceil(chunk);
     (0..chunks)
