@@ -1,7 +1,7 @@
 """The accuracy table: docs/accuracy.md, generated from measurements kept next to it in docs/accuracy/.
 
     python scripts/gen_accuracy.py --float32-exhaustive   # all 2^32 float32 inputs, every kernel and mode
-                                                          # (the Rust sweep; about 35 minutes on 2 cores)
+                                                          # (the Rust sweep; about 25 minutes on 2 cores)
     python scripts/gen_accuracy.py --float32-exhaustive --kernels softplus,celu   # re-run some, merge in
     python scripts/gen_accuracy.py --measure              # float64 against mpmath, non-default parameters
     python scripts/gen_accuracy.py                        # render docs/accuracy.md from the measurements
