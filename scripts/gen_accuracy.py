@@ -27,7 +27,6 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import subprocess
 import sys
 from typing import Any
@@ -47,13 +46,10 @@ MODES = {"Forward": "forward", "Derivative": "grad", "FromOutput": "from_output"
 
 
 def _cpu() -> str:
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    sys.path.insert(0, str(ROOT / "python"))
+    from fastact._bench import _cpu_model  # the benchmark reports name the CPU the same way
+
+    return _cpu_model()
 
 
 def _commit() -> str:
