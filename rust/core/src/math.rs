@@ -107,9 +107,7 @@ pub fn exp_parts_scaled<R: Real>(hi: R, lo: R, extra: i32) -> R {
 /// 2^-26 relative to 1 + m (f32), 2^-55 (f64).
 #[inline(always)]
 pub fn exp_split<R: Real>(hi: R, lo: R) -> (R, R::Bits) {
-    let (kf, k) = (hi * R::c(LOG2E)).round_int();
-    let (ln2_hi, ln2_lo) = ln2_parts::<R>();
-    let r = (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, hi)) + lo;
+    let (r, k) = reduce_ln2(hi, lo);
     let q = if R::PRECISE {
         horner(r, &EXPM1_TAYLOR)
     } else {
@@ -118,12 +116,18 @@ pub fn exp_split<R: Real>(hi: R, lo: R) -> (R, R::Bits) {
     (r * q, k)
 }
 
+/// (r, k) with hi + lo = k·ln 2 + r, |r| <= ln 2 / 2 (Cody and Waite), with lo added to r.
+#[inline(always)]
+fn reduce_ln2<R: Real>(hi: R, lo: R) -> (R, R::Bits) {
+    let (kf, k) = (hi * R::c(LOG2E)).round_int();
+    let (ln2_hi, ln2_lo) = ln2_parts::<R>();
+    ((-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, hi)) + lo, k)
+}
+
 /// (e^r, k) with hi + lo = k·ln 2 + r, |r| <= ln 2 / 2.
 #[inline(always)]
 fn exp_reduced<R: Real>(hi: R, lo: R) -> (R, R::Bits) {
-    let (kf, k) = (hi * R::c(LOG2E)).round_int();
-    let (ln2_hi, ln2_lo) = ln2_parts::<R>();
-    let r = (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, hi)) + lo;
+    let (r, k) = reduce_ln2(hi, lo);
     let p = if R::PRECISE {
         horner(r, &EXP_TAYLOR)
     } else {
