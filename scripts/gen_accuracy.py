@@ -53,7 +53,10 @@ def _cpu() -> str:
 
 
 def _commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    """The commit measured; "-dirty" when the working tree had uncommitted changes (kernels measured before
+    the commit that records them: that commit's message says so)."""
+    out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], cwd=ROOT, capture_output=True,
+                         text=True)
     return out.stdout.strip() or "unknown"
 
 

@@ -276,7 +276,7 @@ CATALOGUE: tuple[Activation, ...] = (
         properties=("piecewise-quadratic", "continuous", "non-monotonic", "bounded below", "unbounded above"),
         conventions="hard_swish(x) = -0.0 for x <= -3 (x * 0), x for x >= 3; hard_swish(-inf) = -0.0, "
         "hard_swish(+inf) = +inf, hard_swish(±0.0) = ±0.0, NaN -> NaN. Derivative (PyTorch's tests): "
-        "0 if x < -3, else x/3 + 1/2 if x <= 3, else 1, so hard_swish'(-3) = -0.5, hard_swish'(3) = 1.5 and "
+        "0 if x <= -3, else x/3 + 1/2 if x < 3, else 1, so hard_swish'(-3) = 0, hard_swish'(3) = 1 and "
         "hard_swish'(NaN) = 1.",
         cancellation="x/3 + 1/2 cancels near x = -1.5; written as (x + 1.5)/3 the derivative is exact to "
         "1 ULP there.",

@@ -338,7 +338,8 @@ def hard_swish(x):
 def hard_swish_grad(x):
     s, se = _two_sum(x, 1.5)
     inner = _div_dd(s, se, 3.0)  # x/3 + 1/2 written as (x + 1.5)/3: no cancellation near x = -1.5
-    return np.where(x < -3.0, 0.0, np.where(x <= 3.0, inner, 1.0))
+    # PyTorch's kinks: 0 at x = -3, 1 at x = 3 (and NaN -> 1, its result too).
+    return np.where(x <= -3.0, 0.0, np.where(x < 3.0, inner, 1.0))
 
 
 @_kernel

@@ -46,6 +46,19 @@ const fn inverse_factorials<const N: usize>(first: u32) -> [f64; N] {
 /// 1/n! for n = 0..=13: e^r on |r| <= ln2/2, truncation < 5e-18.
 const EXP_TAYLOR: [f64; 14] = inverse_factorials(0);
 
+/// e^r on |r| <= ln2/2 for float32: 1 + r + r²·q(r) with q of degree 4 fitted for minimax relative error
+/// (scripts/fit_exp.py), 3.1e-9 = 2^-28.3 relative: one FMA fewer than the degree-7 Taylor polynomial
+/// with a smaller truncation error.
+const EXP_MINIMAX_F32: [f64; 7] = [
+    1.0,
+    1.0,
+    0.499999934320991,
+    0.16666520398846812,
+    0.041668390789671314,
+    0.00836874512709951,
+    0.0013814539879032812,
+];
+
 /// 1/(n+1)! for n = 0..=13: (e^r - 1)/r, so that e^r - 1 keeps full relative accuracy near 0.
 const EXPM1_TAYLOR: [f64; 14] = inverse_factorials(1);
 
@@ -93,47 +106,57 @@ pub fn exp_parts_scaled<R: Real>(hi: R, lo: R, extra: i32) -> R {
     };
     let xc = hi.clamp_nan(R::c(lo_clamp), R::c(hi_clamp));
     // A clamped hi has saturated the result; its lo (up to half an ULP of a huge hi) must not count.
-    let lo = if xc == hi { lo } else { R::c(0.0) };
-    let (p, k) = exp_reduced(xc, lo);
-    // Two steps: 2^k itself may be out of range where the result is not.
-    let k = k.wrapping_add(R::Bits::from_i32(extra));
-    let k1 = k >> 1;
-    let k2 = k.wrapping_sub(k1);
-    p * R::pow2i(k1) * R::pow2i(k2)
+    // (-0.0 rather than 0.0, so that a constant lo = -0.0 folds the select and the addition away.)
+    let lo = if xc == hi { lo } else { R::c(-0.0) };
+    let (r, bits) = reduce_ln2(xc, lo, 2 * R::BIAS + extra);
+    let p = if R::PRECISE {
+        horner(r, &EXP_TAYLOR)
+    } else {
+        horner(r, &EXP_MINIMAX_F32)
+    };
+    // Two steps, 2^floor(K/2)·2^ceil(K/2) for K = k + extra: 2^K itself may be out of range where the
+    // result is not (subnormal results, or e^x just below the overflow threshold).
+    let half = bits >> 1;
+    p * pow2_field::<R>(half) * pow2_field::<R>(bits.wrapping_sub(half))
 }
 
-/// e^(hi + lo) as 2^k·(1 + m) with m = e^r - 1, for callers that keep hi in [-120, 80] and form a product
-/// v·e^(hi + lo) as fma(m, v, v)·2^k: that rounds once where v·(1 + m) would round twice. Max error of m:
-/// 2^-26 relative to 1 + m (f32), 2^-55 (f64).
+/// e^(hi + lo)·2^extra as (m, s) with e^(hi + lo) = (1 + m)·s·2^-extra, m = e^r - 1 and s a power of two, for
+/// callers that keep hi + extra·ln 2 in the normal range and form a product v·e^(hi + lo) as fma(m, v, v)·s:
+/// that rounds once where v·(1 + m) would round twice. Max error of m: 2^-26 relative to 1 + m (f32),
+/// 2^-55 (f64).
 #[inline(always)]
-pub fn exp_split<R: Real>(hi: R, lo: R) -> (R, R::Bits) {
-    let (r, k) = reduce_ln2(hi, lo);
+pub fn exp_split<R: Real>(hi: R, lo: R, extra: i32) -> (R, R) {
+    let (r, bits) = reduce_ln2(hi, lo, R::BIAS + extra);
     let q = if R::PRECISE {
         horner(r, &EXPM1_TAYLOR)
     } else {
         horner(r, &prefix::<7, 14>(&EXPM1_TAYLOR))
     };
-    (r * q, k)
+    (r * q, pow2_field::<R>(bits))
 }
 
-/// (r, k) with hi + lo = k·ln 2 + r, |r| <= ln 2 / 2 (Cody and Waite), with lo added to r.
+/// Cody and Waite's reduction hi + lo = k·ln 2 + r, |r| <= ln 2 / 2 (lo is added to r). Returns r and the
+/// bits of the float ROUND_MAGIC + offset + k, in which the magic addition rounded k. ROUND_MAGIC's bits end
+/// in more zeros than a float has exponent bits, so those bits shifted up into the exponent field
+/// (`pow2_field`) give 2^(offset + k - BIAS): with offset = BIAS + extra a scale factor 2^(k + extra) costs one
+/// shift instead of a subtraction, an addition and a shift.
 #[inline(always)]
-fn reduce_ln2<R: Real>(hi: R, lo: R) -> (R, R::Bits) {
-    let (kf, k) = (hi * R::c(LOG2E)).round_int();
+fn reduce_ln2<R: Real>(hi: R, lo: R, offset: i32) -> (R, R::Bits) {
+    let magic = R::ROUND_MAGIC + R::c(f64::from(offset));
+    let shifted = hi.mul_add(R::c(LOG2E), magic);
+    let kf = shifted - magic;
     let (ln2_hi, ln2_lo) = ln2_parts::<R>();
-    ((-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, hi)) + lo, k)
+    (
+        (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, hi)) + lo,
+        shifted.to_bits(),
+    )
 }
 
-/// (e^r, k) with hi + lo = k·ln 2 + r, |r| <= ln 2 / 2.
+/// The float whose exponent field is the low exponent bits of `field` and whose mantissa is 0: 2^(field -
+/// BIAS) for field in [1, 2·BIAS].
 #[inline(always)]
-fn exp_reduced<R: Real>(hi: R, lo: R) -> (R, R::Bits) {
-    let (r, k) = reduce_ln2(hi, lo);
-    let p = if R::PRECISE {
-        horner(r, &EXP_TAYLOR)
-    } else {
-        horner(r, &prefix::<8, 14>(&EXP_TAYLOR))
-    };
-    (p, k)
+fn pow2_field<R: Real>(field: R::Bits) -> R {
+    R::from_bits(field << R::MANT)
 }
 
 /// e^x - 1. Max error: 1 ULP; valid range: all inputs; -0.0 kept, NaN -> NaN.
@@ -148,16 +171,14 @@ pub fn expm1<R: Real>(x: R) -> R {
         (-20.0, 88.73)
     };
     let xc = x.clamp_nan(R::c(lo), R::c(hi));
-    let (kf, k) = (xc * R::c(LOG2E)).round_int();
-    let (ln2_hi, ln2_lo) = ln2_parts::<R>();
-    let r = (-kf).mul_add(ln2_lo, (-kf).mul_add(ln2_hi, xc));
+    let (r, bits) = reduce_ln2(xc, R::c(-0.0), R::BIAS - 1);
     let q = if R::PRECISE {
         horner(r, &EXPM1_TAYLOR)
     } else {
         horner(r, &prefix::<7, 14>(&EXPM1_TAYLOR))
     };
     let em1 = r * q;
-    let half_scale = R::pow2i(k.wrapping_sub(R::Bits::from_i32(1)));
+    let half_scale = pow2_field::<R>(bits);
     let y = R::c(2.0) * half_scale.mul_add(em1, half_scale - R::c(0.5));
     let y = if x > R::c(hi) { R::INFINITY } else { y };
     if x == R::c(0.0) {
@@ -527,11 +548,14 @@ const COS_TAYLOR: [f64; 8] = [
     -1.0 / 6_402_373_705_728_000.0,
 ];
 
-/// sin(a + quarter_turns·π/2). Max error: 1 ULP; valid range: |a| < TRIG_VECTOR_LIMIT (f64 layout only;
-/// an f32 instantiation would lose accuracy in the reduction, so f32 kernels promote). Outside it the result is meaningless: callers patch
+/// sin(a + quarter_turns·π/2). Max error: 1 ULP; valid range: |a| < TRIG_VECTOR_LIMIT (f64 layout only:
+/// an f32 instantiation would lose accuracy in the reduction, so f32 kernels promote to `Lean64`). Outside it the result is meaningless: callers patch
 /// those lanes with the scalar exact path.
 #[inline(always)]
 pub fn sin_quadrant<R: Real>(a: R, quarter_turns: i32) -> R {
+    if !R::PRECISE {
+        return sin_quadrant_lean(a, quarter_turns);
+    }
     let (kf, k) = (a * R::c(core::f64::consts::FRAC_2_PI)).round_int();
     // r = a - k·π/2 as r + r_lo: k·P1 and k·P2 are exact, the subtractions' errors are recovered.
     let r1 = a - kf * R::c(PIO2_1);
@@ -541,46 +565,58 @@ pub fn sin_quadrant<R: Real>(a: R, quarter_turns: i32) -> R {
     let r = if lo == R::c(0.0) { t } else { t + lo }; // keeps sin(-0.0) = -0.0
     let r_lo = (t - r) + lo;
     let z = r * r;
-    let (sin_p, cos_p) = if R::PRECISE {
-        (horner(z, &SIN_TAYLOR), horner(z, &COS_TAYLOR))
-    } else {
-        // Truncation below 1e-11 relative: plenty for a result rounded to f32.
-        (
-            horner(z, &prefix::<5, 8>(&SIN_TAYLOR)),
-            horner(z, &prefix::<5, 8>(&COS_TAYLOR)),
-        )
-    };
+    let cos_p = horner(z, &COS_TAYLOR);
     // sin(r + r_lo) = r + (r³P(z) + r_lo·cos r) and cos(r + r_lo) = (1 - z/2) + (z²Q(z) + err - r·r_lo):
     // every small term is summed first, so each result rounds once (|r_lo| < 2^-50·|r|).
     let half_z = R::c(0.5) * z;
     let head = R::c(1.0) - half_z;
     let head_lo = (R::c(1.0) - head) - half_z; // exact by Fast2Sum (1 >= z/2)
-    let (sin_r, cos_r) = if R::PRECISE {
-        // f64: r², r³ and the leading -r³/6 are carried as hi + lo, so the tails are exact to ~2^-60 and
-        // the results are within 0.51 ULP (glibc's scalar sin is correctly rounded; this stays close).
-        let z_lo = r.mul_add(r, -z);
-        let (c, c_lo) = two_prod(r, z);
-        let c_lo = r.mul_add(z_lo, c_lo);
-        let (t, t_lo) = two_prod(c, R::c(SIN_LEAD.0));
-        let t_lo = c.mul_add(R::c(SIN_LEAD.1), c_lo.mul_add(R::c(SIN_LEAD.0), t_lo));
-        let rest = (c * z).mul_add(horner(z, &prefix::<7, 8>(&SIN_TAIL)), r_lo * head);
-        let (s, s_lo) = two_sum(r, t);
-        let sin_r = s + (s_lo + (t_lo + rest));
-        let (z2, z2_lo) = two_prod(z, z);
-        let cos_small = z2.mul_add(
-            cos_p,
-            z2_lo.mul_add(cos_p, (-r).mul_add(r_lo, head_lo - R::c(0.5) * z_lo)),
-        );
-        (sin_r, head + cos_small)
-    } else {
-        let sin_r = r + (r * z).mul_add(sin_p, r_lo * head);
-        (
-            sin_r,
-            head + (z * z).mul_add(cos_p, (-r).mul_add(r_lo, head_lo)),
-        )
-    };
+                                               // r², r³ and the leading -r³/6 are carried as hi + lo, so the tails are exact to ~2^-60 and the results
+                                               // are within 0.51 ULP (glibc's scalar sin is correctly rounded; this stays close).
+    let z_lo = r.mul_add(r, -z);
+    let (c, c_lo) = two_prod(r, z);
+    let c_lo = r.mul_add(z_lo, c_lo);
+    let (t, t_lo) = two_prod(c, R::c(SIN_LEAD.0));
+    let t_lo = c.mul_add(R::c(SIN_LEAD.1), c_lo.mul_add(R::c(SIN_LEAD.0), t_lo));
+    let rest = (c * z).mul_add(horner(z, &prefix::<7, 8>(&SIN_TAIL)), r_lo * head);
+    let (s, s_lo) = two_sum(r, t);
+    let sin_r = s + (s_lo + (t_lo + rest));
+    let (z2, z2_lo) = two_prod(z, z);
+    let cos_small = z2.mul_add(
+        cos_p,
+        z2_lo.mul_add(cos_p, (-r).mul_add(r_lo, head_lo - R::c(0.5) * z_lo)),
+    );
+    let cos_r = head + cos_small;
     // r + tail is +0 for r = -0: keep r there, so sin(-0.0) = -0.0.
     let sin_r = if r == R::c(0.0) { r } else { sin_r };
+    by_quadrant(sin_r, cos_r, k, quarter_turns)
+}
+
+/// `sin_quadrant` for f32 results computed in f64 (`Lean64`): 29 spare bits absorb every rounding, so the
+/// reduction is three FMAs (exact to ~2^-80 absolute for |a| < TRIG_VECTOR_LIMIT, where a = w0·x of two
+/// f32 is exact), r is a single double and each series is one plain polynomial (truncation below 2^-36
+/// relative on |r| <= π/4; one term fewer, 2^-28, measured 0.529 ULP instead of 0.5001 over all f32): about
+/// half the operations of the f64 path.
+#[inline(always)]
+fn sin_quadrant_lean<R: Real>(a: R, quarter_turns: i32) -> R {
+    let (kf, k) = (a * R::c(core::f64::consts::FRAC_2_PI)).round_int();
+    let r = (-kf).mul_add(
+        R::c(PIO2_3),
+        (-kf).mul_add(R::c(PIO2_2), (-kf).mul_add(R::c(PIO2_1), a)),
+    );
+    let z = r * r;
+    // r·(1 + z·S) rather than r + r·z·S keeps sin(-0.0) = -0.0.
+    let sin_r = r * z.mul_add(horner(z, &prefix::<5, 8>(&SIN_TAYLOR)), R::c(1.0));
+    let cos_r = z.mul_add(
+        z.mul_add(horner(z, &prefix::<5, 8>(&COS_TAYLOR)), R::c(-0.5)),
+        R::c(1.0),
+    );
+    by_quadrant(sin_r, cos_r, k, quarter_turns)
+}
+
+/// sin(r + (k + quarter_turns)·π/2) from sin r and cos r.
+#[inline(always)]
+fn by_quadrant<R: Real>(sin_r: R, cos_r: R, k: R::Bits, quarter_turns: i32) -> R {
     let q = k.wrapping_add(R::Bits::from_i32(quarter_turns));
     let zero = R::Bits::from_i32(0);
     let v = if q & R::Bits::from_i32(1) == zero {

@@ -4,8 +4,8 @@
 
 use super::{select, Kernel, Params};
 use crate::math::{
-    exp, exp_parts_scaled, exp_scaled, expm1, log1p, sigmoid, sigmoid_pair, sigmoid_tail_scaled,
-    two_prod, TAIL_SCALE, TAIL_UNSCALE,
+    exp, exp_parts_scaled, exp_scaled, expm1, log1p, sigmoid, sigmoid_pair, two_prod, TAIL_SCALE,
+    TAIL_UNSCALE,
 };
 use crate::real::Real;
 
@@ -42,9 +42,15 @@ impl Kernel for Silu {
     const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        // x/(1 + e) for x >= 0 and x·e/(1 + e) below, e = exp(-|x|): one quotient. On the negative side e
+        // is kept scaled by 2^TAIL_SCALE, so x·e stays normal where e alone would be subnormal; the
+        // quotient is scaled back with a single rounding.
         let xc = x.clamp_nan(R::c(-SATURATED), R::INFINITY);
-        let (s, _, unscale) = sigmoid_tail_scaled(xc);
-        (xc * s) * unscale
+        let e_scaled = exp_scaled(-xc.abs(), TAIL_SCALE);
+        let e = e_scaled * R::c(TAIL_UNSCALE);
+        let negative = xc < R::c(0.0);
+        let q = select(negative, xc * e_scaled, xc) / (R::c(1.0) + e);
+        select(negative, q * R::c(TAIL_UNSCALE), q)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
@@ -93,10 +99,12 @@ impl Kernel for Softplus {
         // beta < 1, even the normal result e/beta would lose its low bits.
         let e_scaled = exp_parts_scaled(-z.abs(), z_lo_toward_zero, TAIL_SCALE);
         let e = e_scaled * R::c(TAIL_UNSCALE);
-        let soft = (select(z > zero, z, zero) + log1p(e)) / beta;
-        // Far below 0, log1p(e) = e to 2^-60: e/beta from the scaled e, rounded once.
-        let far = (e_scaled / beta) * R::c(TAIL_UNSCALE);
-        let soft = select(z < R::c(-FAR_TAIL), far, soft);
+        // Far below 0, log1p(e) = e to 2^-60: e/beta from the scaled e, rounded once. One division for
+        // both branches: the numerator is selected first.
+        let far = z < R::c(-FAR_TAIL);
+        let num = select(far, e_scaled, select(z > zero, z, zero) + log1p(e));
+        let q = num / beta;
+        let soft = select(far, q * R::c(TAIL_UNSCALE), q);
         select(z > threshold, x, soft)
     }
     #[inline(always)]

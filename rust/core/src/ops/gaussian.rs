@@ -4,10 +4,10 @@
 
 use super::{select, Kernel, Params};
 use crate::math::{
-    exp_split, normal_cdf_pdf_scaled, sigmoid_tail_scaled, two_prod, two_prod_finite, two_sum,
-    TAIL_SCALE, TAIL_UNSCALE,
+    exp_split, normal_cdf_pdf_scaled, sigmoid_pair, sigmoid_tail_scaled, two_prod, two_prod_finite,
+    two_sum, TAIL_SCALE, TAIL_UNSCALE,
 };
-use crate::real::{horner, horner_split, Int, Real};
+use crate::real::{horner, horner_split, Real};
 
 /// Beyond |x| = 40 the normal CDF is 0 or 1 in f64 and the density underflows.
 const GAUSS_SATURATED: f64 = 40.0;
@@ -122,8 +122,7 @@ mod f32_gelu {
         let t = (a - R::c(1.0)) / (a + R::c(1.0));
         let (h, l) = two_prod_finite(xc, xc);
         let half = R::c(-0.5);
-        let (m, k) = exp_split(h * half, l * half);
-        let scale = R::pow2i(k.wrapping_add(R::Bits::from_i32(TAIL_SCALE)));
+        let (m, scale) = exp_split(h * half, l * half, TAIL_SCALE);
         Parts {
             xc,
             a,
@@ -233,6 +232,15 @@ impl Kernel for GeluTanh {
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
         let xc = x.clamp_nan(R::c(-TANH_FORM_SATURATED), R::c(TANH_FORM_SATURATED));
+        if !R::PRECISE {
+            // An f32 derivative computed in f64 (`Lean64`): the 29 spare bits absorb the rounding of a plain
+            // 2u and of sigmoid, and f64's range holds every f32 result unscaled.
+            let x2 = xc * xc;
+            let two_u = (xc * R::c(TWO_SQRT_2_OVER_PI.0)) * R::c(CUBIC.0).mul_add(x2, R::c(1.0));
+            let (s, s_neg) = sigmoid_pair(two_u);
+            let two_du = R::c(TWO_SQRT_2_OVER_PI.0) * R::c(THREE_CUBIC).mul_add(x2, R::c(1.0));
+            return (xc * s * s_neg).mul_add(two_du, s);
+        }
         let (u, u_lo) = two_u(xc);
         let (s, s_neg, unscale) = sigmoid_tail_scaled(u);
         let s = (s * s_neg).mul_add(u_lo, s);
@@ -254,8 +262,7 @@ fn f32_tanh_form_parts<R: Real>(x: R) -> (R, bool, R, R) {
     );
     let (u, u_lo) = two_u(xc);
     let negative = u < R::c(0.0);
-    let (m, k) = exp_split(-u.abs(), select(negative, u_lo, -u_lo));
-    let scale = R::pow2i(k.wrapping_add(R::Bits::from_i32(TAIL_SCALE)));
+    let (m, scale) = exp_split(-u.abs(), select(negative, u_lo, -u_lo), TAIL_SCALE);
     (xc, negative, m, scale)
 }
 

@@ -3,7 +3,7 @@
 //! comparison with NaN (always false) picks the same branch as in PyTorch.
 
 use super::{select, Kernel, Params};
-use crate::math::{two_prod, two_sum};
+use crate::math::{two_prod_finite, two_sum};
 use crate::real::Real;
 
 /// x·c, but a signed zero (sign of x times sign of c) where c = 0, also for x = ±inf (0·inf is NaN).
@@ -142,22 +142,17 @@ impl Kernel for HardSigmoid {
     const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        // q ~ s/6 by a multiplication (a division costs several times more), then one correction step
-        // from the exact remainder plus the rounding of x + 3: correctly rounded over all f32 inputs
-        // (exhaustive sweep).
-        let (s, s_lo) = two_sum(x, R::c(3.0));
+        // (xc + 3)/6 on x clamped to [-3, 3] (NaN passes): q ~ s/6 by a multiplication (a division costs
+        // several times more), then one correction step from the exact remainder plus the rounding of
+        // xc + 3, taken by Fast2Sum (|xc| <= 3 has 3's exponent or less). Correctly rounded over all f32
+        // inputs (exhaustive sweep); +0.0 at and below -3.
+        let xc = x.clamp_nan(R::c(-3.0), R::c(3.0));
+        let three = R::c(3.0);
+        let s = xc + three;
+        let s_lo = xc - (s - three);
         let q = s * R::c(1.0 / 6.0);
         let rem = (-q).mul_add(R::c(6.0), s) + s_lo;
-        let inside = if rem == R::c(0.0) {
-            q
-        } else {
-            rem.mul_add(R::c(1.0 / 6.0), q)
-        };
-        select(
-            x <= R::c(-3.0),
-            R::c(0.0),
-            select(x >= R::c(3.0), R::c(1.0), inside),
-        )
+        rem.mul_add(R::c(1.0 / 6.0), q)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
@@ -171,18 +166,22 @@ impl Kernel for HardSwish {
     const PROMOTE: bool = false;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        // x·(x + 3)/6 rounded once: x + 3 and the product are taken exactly (hi + lo), then divided by 6
-        // through a multiplication by 1/6 and one exact remainder step (no division instruction).
-        let (s, s_lo) = two_sum(x, R::c(3.0));
-        let (p, p_lo) = two_prod(x, s);
-        let p_lo = x.mul_add(s_lo, p_lo);
+        // xc·(xc + 3)/6 rounded once on x clamped to [-3, 3] (NaN passes): xc + 3 (by Fast2Sum, as in
+        // hard_sigmoid) and the product are taken exactly (hi + lo), then divided by 6 through a
+        // multiplication by 1/6 and one exact remainder step (no division instruction).
+        let xc = x.clamp_nan(R::c(-3.0), R::c(3.0));
+        let three = R::c(3.0);
+        let s = xc + three;
+        let s_lo = xc - (s - three);
+        let (p, p_lo) = two_prod_finite(xc, s);
+        let p_lo = xc.mul_add(s_lo, p_lo);
         let sixth = R::c(1.0 / 6.0);
         let q = p * sixth;
-        let rem = (-q).mul_add(R::c(6.0), p); // exact
-        let tail = rem + p_lo;
-        // q + tail/6 is +0 for q = -0 (x in (-0, ...)): keep q when there is no tail, so -0.0 stays.
-        let mid = select(tail == R::c(0.0), q, tail.mul_add(sixth, q));
-        select(x <= R::c(-3.0), R::c(-0.0), select(x >= R::c(3.0), x, mid))
+        // The remainder is taken negated, 6q - p - p_lo (exact), and added back negated: where it is +0 the
+        // negation makes it -0, so q = -0 (x = -0.0, and x <= -3 where the product is -3·0) stays -0.
+        let rem_neg = q.mul_add(R::c(6.0), -p) - p_lo;
+        let mid = (-rem_neg).mul_add(sixth, q);
+        select(x > three, x, mid)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
@@ -193,10 +192,11 @@ impl Kernel for HardSwish {
         let q = s * third;
         let rem = (-q).mul_add(R::c(3.0), s) + s_lo;
         let mid = rem.mul_add(third, q);
+        // PyTorch's kinks: 0 at x = -3, 1 at x = 3; NaN fails both tests and gets 1, as in PyTorch.
         select(
-            x < R::c(-3.0),
+            x <= R::c(-3.0),
             R::c(0.0),
-            select(x <= R::c(3.0), mid, R::c(1.0)),
+            select(x < R::c(3.0), mid, R::c(1.0)),
         )
     }
 }
