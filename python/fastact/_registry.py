@@ -149,6 +149,10 @@ def slow_path(
         if dtype is not None:
             ga = cast_to(ga, result)
     check_out(out, xa.shape, result, function)
+    if native and NATIVE is not None and result.itemsize == 2:
+        # float16 and bfloat16 go to the native kernels as they are: those widen to float32 a block at a
+        # time and round each result once, without a float32 copy of the whole array.
+        compute = result
     xc = np.require(xa, dtype=compute.newbyteorder("="), requirements="A")
     gc = None if ga is None else np.require(ga, dtype=compute.newbyteorder("="), requirements="A")
     direct = out is not None and out.dtype == compute and out.flags.aligned and out.dtype.isnative
@@ -165,7 +169,7 @@ def slow_path(
 def _compute(
     kernel: int, mode: int, x: np.ndarray, g: np.ndarray | None, out: Any, p0: float, p1: float, native: bool
 ) -> Any:
-    """Run one kernel on normalised arrays (aligned, native, float32/float64)."""
+    """Run one kernel on normalised arrays (aligned, native, float32/float64; float16/bfloat16 natively)."""
     if native:
         value = NATIVE.apply(kernel, mode, np.asarray(x), g, out, p0, p1)
         if value is None:  # pragma: no cover - the arrays were normalised for the fast path

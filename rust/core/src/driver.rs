@@ -8,10 +8,11 @@
 //! and run on the pool; since every element is computed by the same code whatever the chunking, results
 //! are bitwise identical for any thread count.
 
+use crate::half::{half_from_f64, select_half_row, Bf16, Half, F16};
 use crate::ops::Kernel;
 use crate::parallel;
 use crate::real::{Elem, Lean64, Real};
-use crate::simd;
+use crate::simd::{self, Isa};
 use crate::table::{exact_fn, row_fn, KernelId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,16 +51,18 @@ impl core::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// A row function: `y[i] = f(x[i])` or `y[i] = g[i]·f'(x[i])`, all slices of the same length.
+/// A row function: `y[i] = f(x[i])` or `y[i] = g[i]·f'(x[i])`, all slices of the same length. Public only
+/// because [`Store`] names it; `Store` is sealed, so only this crate's row selection reaches `call`.
+#[doc(hidden)]
 #[derive(Clone, Copy)]
-pub(crate) enum RowFn<T> {
+pub enum RowFn<T> {
     Safe(SafeRow<T>),
     /// Compiled with target features; only ever built for an ISA that `Isa::detect` found.
     Unsafe(UnsafeRow<T>),
 }
 
-pub(crate) type SafeRow<T> = fn(&[f64; 2], &[T], Option<&[T]>, &mut [T]);
-pub(crate) type UnsafeRow<T> = unsafe fn(&[f64; 2], &[T], Option<&[T]>, &mut [T]);
+pub type SafeRow<T> = fn(&[f64; 2], &[T], Option<&[T]>, &mut [T]);
+pub type UnsafeRow<T> = unsafe fn(&[f64; 2], &[T], Option<&[T]>, &mut [T]);
 
 impl<T> RowFn<T> {
     #[inline]
@@ -171,6 +174,66 @@ impl Call {
     }
 }
 
+/// An element type the elementwise driver runs on: f32 and f64, computed in their own precision, and the
+/// 16-bit floats of `crate::half`, computed in f32 and rounded once to their type.
+pub trait Store: sealed::Sealed + Copy + Default + Send + Sync + 'static {
+    fn to_f64(self) -> f64;
+    /// `v` rounded once to this type.
+    fn from_f64(v: f64) -> Self;
+    /// The row function of kernel `K` in `mode` on `isa`.
+    fn select_row<K: Kernel>(mode: Mode, isa: Isa) -> RowFn<Self>;
+}
+
+mod sealed {
+    /// Keeps `Store` implemented by this crate's types only: the driver calls the row functions it returns
+    /// as if they were built for the active ISA, which only this crate's `select_row`s guarantee.
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+    impl Sealed for crate::half::F16 {}
+    impl Sealed for crate::half::Bf16 {}
+}
+
+macro_rules! store_float {
+    ($t:ty) => {
+        impl Store for $t {
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                Real::to_f64(self)
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                <$t as Elem>::from_f64(v)
+            }
+            fn select_row<K: Kernel>(mode: Mode, isa: Isa) -> RowFn<Self> {
+                simd::select_row::<$t, K>(mode, isa)
+            }
+        }
+    };
+}
+store_float!(f32);
+store_float!(f64);
+
+macro_rules! store_half {
+    ($t:ty) => {
+        impl Store for $t {
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                f64::from(self.to_f32())
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                half_from_f64(v)
+            }
+            fn select_row<K: Kernel>(mode: Mode, isa: Isa) -> RowFn<Self> {
+                select_half_row::<$t, K>(mode, isa)
+            }
+        }
+    };
+}
+store_half!(F16);
+store_half!(Bf16);
+
 /// The resolved functions of one call for element type T, on the active ISA.
 #[derive(Clone, Copy)]
 struct Plan<T> {
@@ -179,7 +242,7 @@ struct Plan<T> {
     call: Call,
 }
 
-impl<T: Elem> Plan<T> {
+impl<T: Store> Plan<T> {
     fn new(call: Call) -> Plan<T> {
         Plan {
             row: row_fn::<T>(call.kernel, call.mode, simd::active()),
@@ -194,8 +257,10 @@ impl<T: Elem> Plan<T> {
         self.row.call(&self.call.params, x, g, y);
         if let Some((free_below, exact)) = self.exact {
             // One vectorised pass decides whether any element needs the exact path (NaN fails `<`).
-            let bound = T::from_f64(free_below(self.call.params));
-            let all_free = x.iter().fold(true, |all, v| all & (v.abs() < bound));
+            let bound = free_below(self.call.params);
+            let all_free = x
+                .iter()
+                .fold(true, |all, v| all & (v.to_f64().abs() < bound));
             if all_free {
                 return;
             }
@@ -225,7 +290,7 @@ fn check_len(expected: usize, got: usize) -> Result<(), Error> {
 }
 
 /// `y = f(x)` (or the derivative, times `g` when given) over contiguous slices, on the pool when large.
-pub fn apply<T: Elem>(call: Call, x: &[T], g: Option<&[T]>, y: &mut [T]) -> Result<(), Error> {
+pub fn apply<T: Store>(call: Call, x: &[T], g: Option<&[T]>, y: &mut [T]) -> Result<(), Error> {
     check_len(y.len(), x.len())?;
     // SAFETY: `x` is valid for y.len() reads (checked above) and, being a shared borrow beside the unique
     // borrow `y`, cannot overlap it.
@@ -233,7 +298,7 @@ pub fn apply<T: Elem>(call: Call, x: &[T], g: Option<&[T]>, y: &mut [T]) -> Resu
 }
 
 /// In place: `y = f(y)` (or the derivative of the values in `y`, times `g`).
-pub fn apply_inplace<T: Elem>(call: Call, g: Option<&[T]>, y: &mut [T]) -> Result<(), Error> {
+pub fn apply_inplace<T: Store>(call: Call, g: Option<&[T]>, y: &mut [T]) -> Result<(), Error> {
     let x = y.as_ptr();
     // SAFETY: `x` is `y` itself, which the driver detects as an exact alias and handles by copying each
     // block before writing it.
@@ -244,7 +309,7 @@ pub fn apply_inplace<T: Elem>(call: Call, g: Option<&[T]>, y: &mut [T]) -> Resul
 ///
 /// # Safety
 /// `x` is valid for `y.len()` reads and either is `y`'s own memory or does not overlap it.
-unsafe fn apply_contiguous<T: Elem>(
+unsafe fn apply_contiguous<T: Store>(
     call: Call,
     x: *const T,
     g: Option<&[T]>,
@@ -395,7 +460,7 @@ fn may_self_overlap(axes: &[Axis]) -> bool {
 ///
 /// # Safety
 /// Every element of the operand described by `ptr` and stride `k` of `axes` must be readable.
-unsafe fn gather_all<T: Elem>(ptr: *const T, axes: &[Axis], k: usize) -> Vec<T> {
+unsafe fn gather_all<T: Store>(ptr: *const T, axes: &[Axis], k: usize) -> Vec<T> {
     let total: usize = axes.iter().map(|a| a.len).product();
     let mut out = Vec::with_capacity(total);
     let mut index = vec![0usize; axes.len()];
@@ -424,7 +489,7 @@ unsafe fn gather_all<T: Elem>(ptr: *const T, axes: &[Axis], k: usize) -> Vec<T> 
 /// for reads of `T`, and the same offsets of `y` valid for writes; no other thread may write any of that
 /// memory during the call. `x.strides`, `g.strides` and `y.strides` must have `shape.len()` entries.
 /// Inputs may overlap the output in any way.
-pub unsafe fn apply_strided<T: Elem>(
+pub unsafe fn apply_strided<T: Store>(
     call: Call,
     shape: &[usize],
     x: View<'_, T>,
@@ -517,7 +582,7 @@ pub unsafe fn apply_strided<T: Elem>(
 ///
 /// # Safety
 /// As `apply_strided`, for the offsets of these indices.
-unsafe fn run_range<T: Elem>(
+unsafe fn run_range<T: Store>(
     plan: &Plan<T>,
     axes: &[Axis],
     ptrs: Ptrs<T>,
@@ -582,7 +647,7 @@ unsafe fn run_range<T: Elem>(
 /// # Safety
 /// `x + i·sx`, `g + i·sg` readable and `y + i·sy` writable for i < len (g only when non-null); x and g
 /// either do not overlap y or (when `aliased`) are the same elements as y.
-unsafe fn run_row<T: Elem>(
+unsafe fn run_row<T: Store>(
     plan: &Plan<T>,
     x: *const T,
     g: *const T,

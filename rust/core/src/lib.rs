@@ -3,9 +3,10 @@
 //!
 //! Layout: [`math`] (vectorisable exp, expm1, log1p, tanh, erfc, sin), [`ops`] (the activations, by family),
 //! [`table`] (the one list of kernels), [`simd`] (ISA detection and trampolines), [`driver`] (strided loops,
-//! blocks, aliasing), [`parallel`] (the thread pool).
+//! blocks, aliasing), [`half`] (float16/bfloat16 storage, computed in f32), [`parallel`] (the thread pool).
 
 pub mod driver;
+pub mod half;
 pub mod math;
 pub mod ops;
 pub mod parallel;
@@ -14,6 +15,7 @@ pub mod rows;
 pub mod simd;
 pub mod table;
 
-pub use driver::{apply, apply_inplace, apply_strided, Call, Error, Mode, View, ViewMut};
+pub use driver::{apply, apply_inplace, apply_strided, Call, Error, Mode, Store, View, ViewMut};
+pub use half::{Bf16, F16};
 pub use rows::{apply_lanes, LaneView, RowMode, RowOp};
 pub use table::{KernelId, KernelInfo, KERNELS};

@@ -95,13 +95,13 @@ macro_rules! define_kernels {
         }
 
         /// The monomorphised row function for (kernel, mode, element type, ISA).
-        pub(crate) fn row_fn<T: $crate::real::Elem>(
+        pub(crate) fn row_fn<T: $crate::driver::Store>(
             kernel: KernelId,
             mode: $crate::driver::Mode,
             isa: $crate::simd::Isa,
         ) -> $crate::driver::RowFn<T> {
             match kernel {
-                $(KernelId::$name => $crate::simd::select_row::<T, $crate::ops::$kernel>(mode, isa),)*
+                $(KernelId::$name => T::select_row::<$crate::ops::$kernel>(mode, isa),)*
             }
         }
 

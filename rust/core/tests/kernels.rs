@@ -3,8 +3,11 @@
 //! against mpmath); here the machinery (ISA parity, strides, aliasing, threads) is checked against the
 //! plain contiguous call.
 
+use fastact_core::half::Half;
 use fastact_core::simd::{self, Isa};
-use fastact_core::{apply, apply_inplace, apply_strided, Call, KernelId, Mode, View, ViewMut};
+use fastact_core::{
+    apply, apply_inplace, apply_strided, Bf16, Call, KernelId, Mode, Store, View, ViewMut, F16,
+};
 
 fn modes(kernel: KernelId) -> Vec<Mode> {
     let mut m = vec![Mode::Forward, Mode::Derivative];
@@ -41,7 +44,7 @@ fn samples() -> Vec<f64> {
     v
 }
 
-fn run<T: fastact_core::real::Elem>(call: Call, x: &[T], g: Option<&[T]>) -> Vec<T> {
+fn run<T: Store>(call: Call, x: &[T], g: Option<&[T]>) -> Vec<T> {
     let mut y = vec![T::default(); x.len()];
     apply(call, x, g, &mut y).expect("lengths match");
     y
@@ -367,6 +370,92 @@ fn randomised_layouts_match_the_contiguous_call() {
                         "guard overwritten"
                     );
                 }
+            }
+        }
+    }
+    simd::set_active(initial);
+}
+
+/// Every 16-bit value of `H`, through every kernel and mode (with and without grad_out), equals the f32
+/// kernel on the widened values rounded once to `H`; and a reversed, spaced-out view gives the same bits.
+fn half_matches_rounded_f32<H: Half + Store>(call: Call, label: &str) {
+    // Every bf16 and every f16 value, as H: each of H's own 2^16 values is among them.
+    let xs: Vec<H> = (0..=u16::MAX)
+        .flat_map(|b| [Bf16(b).to_f32(), F16(b).to_f32()])
+        .map(H::from_f32)
+        .collect();
+    let wide: Vec<f32> = xs.iter().map(|h| h.to_f32()).collect();
+    let gs: Vec<H> = (0..xs.len())
+        .map(|i| H::from_f32(((i as f32) * 0.377).cos() * 3.0))
+        .collect();
+    let gwide: Vec<f32> = gs.iter().map(|h| h.to_f32()).collect();
+    let same = |a: H, b: H| {
+        a.to_f32().to_bits() == b.to_f32().to_bits() || (a.to_f32().is_nan() && b.to_f32().is_nan())
+    };
+    let with_g: &[bool] = if call.mode == Mode::Forward {
+        &[false]
+    } else {
+        &[false, true]
+    };
+    for &use_g in with_g {
+        let got = run(call, &xs, use_g.then_some(gs.as_slice()));
+        let want = run(call, &wide, use_g.then_some(gwide.as_slice()));
+        for i in 0..xs.len() {
+            assert!(
+                same(got[i], H::from_f32(want[i])),
+                "{label} {:?} {:?} grad_out {use_g}: x = {}",
+                call.kernel.info().name,
+                call.mode,
+                wide[i]
+            );
+        }
+        // The same elements read backwards with a stride of 2 (a strided row through the driver's blocks).
+        let n = xs.len() / 2;
+        let mut y = vec![H::default(); n];
+        let strides = [-2isize];
+        let x_view = View {
+            ptr: xs.as_ptr().wrapping_add(2 * (n - 1)),
+            strides: &strides,
+        };
+        let g_view = use_g.then(|| View {
+            ptr: gs.as_ptr().wrapping_add(2 * (n - 1)),
+            strides: &strides,
+        });
+        let unit = [1isize];
+        // SAFETY: offsets 2·(n - 1) - 2i for i < n lie inside xs and gs (length 2n); y has n elements.
+        unsafe {
+            apply_strided(
+                call,
+                &[n],
+                x_view,
+                g_view,
+                ViewMut {
+                    ptr: y.as_mut_ptr(),
+                    strides: &unit,
+                },
+            )
+        };
+        for i in 0..n {
+            assert!(
+                same(y[i], got[2 * (n - 1 - i)]),
+                "{label} strided {:?}",
+                call.kernel.info().name
+            );
+        }
+    }
+}
+
+#[test]
+fn half_storage_is_the_rounded_f32_result() {
+    let initial = simd::active();
+    for isa in all_levels() {
+        simd::set_active(isa);
+        for &kernel in KernelId::ALL {
+            for mode in modes(kernel) {
+                let call =
+                    Call::new(kernel, mode, kernel.info().sample_params).expect("mode exists");
+                half_matches_rounded_f32::<F16>(call, "f16");
+                half_matches_rounded_f32::<Bf16>(call, "bf16");
             }
         }
     }

@@ -5,13 +5,14 @@
 //! docstrings are generated in Python from the catalogue (`python/fastact/_catalogue.py`).
 //!
 //! `apply` is the fast path: it accepts only what it can compute without conversion (aligned,
-//! native-endian float32/float64 ndarrays, matching `grad_out` and `out`) and returns `None` for
-//! anything else, so that the Python layer normalises the input (lists, integers, float16, byte-swapped or
-//! misaligned arrays) or raises the precise error, in one place for both backends.
+//! native-endian float32/float64/float16/bfloat16 ndarrays, matching `grad_out` and `out`) and returns
+//! `None` for anything else, so that the Python layer normalises the input (lists, integers, byte-swapped
+//! or misaligned arrays) or raises the precise error, in one place for both backends. The 16-bit floats
+//! compute in f32 inside the kernels (`fastact_core::half`); the along-an-axis functions take f32/f64 only.
 
 use fastact_core::{
-    apply_lanes, apply_strided, parallel, simd, Call, KernelId, LaneView, Mode, RowMode, RowOp,
-    View, ViewMut, KERNELS,
+    apply_lanes, apply_strided, parallel, simd, Bf16, Call, KernelId, LaneView, Mode, RowMode,
+    RowOp, Store, View, ViewMut, F16, KERNELS,
 };
 use numpy::npyffi::{self, NPY_ORDER, NPY_TYPES, PY_ARRAY_API};
 use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
@@ -26,6 +27,8 @@ const DETACH_MIN_ELEMENTS: usize = 8192;
 enum Dtype {
     F32,
     F64,
+    F16,
+    Bf16,
 }
 
 /// An array the fast path can use as-is: its dtype, or None.
@@ -34,6 +37,18 @@ fn usable(array: &Bound<'_, PyUntypedArray>) -> Option<Dtype> {
     let dtype = match descr.num() {
         n if n == NPY_TYPES::NPY_FLOAT as i32 => Dtype::F32,
         n if n == NPY_TYPES::NPY_DOUBLE as i32 => Dtype::F64,
+        n if n == NPY_TYPES::NPY_HALF as i32 => Dtype::F16,
+        // ml_dtypes' bfloat16 is a user-defined dtype: its number is assigned at registration, so it is
+        // recognised by its type's name (a Python call, made only for dtypes no other arm matched).
+        n if n >= NPY_TYPES::NPY_USERDEF as i32
+            && descr.itemsize() == 2
+            && descr
+                .typeobj()
+                .name()
+                .is_ok_and(|name| name == "bfloat16") =>
+        {
+            Dtype::Bf16
+        }
         _ => return None,
     };
     if descr.is_native_byteorder() == Some(false) || !array.is_aligned() {
@@ -91,10 +106,14 @@ impl Job {
             Dtype::F32 => unsafe { self.run_typed::<f32>() },
             // SAFETY: forwarded from this function's contract.
             Dtype::F64 => unsafe { self.run_typed::<f64>() },
+            // SAFETY: forwarded; F16 is a transparent u16, NumPy's float16 layout.
+            Dtype::F16 => unsafe { self.run_typed::<F16>() },
+            // SAFETY: forwarded; Bf16 is a transparent u16, ml_dtypes' bfloat16 layout.
+            Dtype::Bf16 => unsafe { self.run_typed::<Bf16>() },
         }
     }
 
-    unsafe fn run_typed<T: fastact_core::real::Elem>(&self) {
+    unsafe fn run_typed<T: Store>(&self) {
         let x = View {
             ptr: self.x.0.cast::<T>(),
             strides: &self.x.1,
@@ -274,8 +293,11 @@ fn apply_axis<'py>(
         2 if op != RowOp::LogSumExp => RowMode::FromOutput,
         _ => return bad("unknown mode"),
     };
-    let Some(dtype) = usable(x) else {
-        return bad("x must be an aligned native float32/float64 array");
+    let dtype = usable(x);
+    let wide = match dtype {
+        Some(Dtype::F32) => false,
+        Some(Dtype::F64) => true,
+        _ => return bad("x must be an aligned native float32/float64 array"),
     };
     let shape = x.shape().to_vec();
     if axis >= shape.len() {
@@ -289,7 +311,7 @@ fn apply_axis<'py>(
     } else {
         &shape
     };
-    if usable(out) != Some(dtype) || out.shape() != out_shape.as_slice() {
+    if usable(out) != dtype || out.shape() != out_shape.as_slice() {
         return bad("out must have the result's shape and x's dtype");
     }
     if flags(out) & npyffi::NPY_ARRAY_WRITEABLE == 0 {
@@ -312,7 +334,7 @@ fn apply_axis<'py>(
     } else {
         let g_shape = if lse { &reduced } else { &shape };
         match grad_out {
-            Some(g) if usable(g) == Some(dtype) && g.shape() == g_shape.as_slice() => {}
+            Some(g) if usable(g) == dtype && g.shape() == g_shape.as_slice() => {}
             _ => return bad("grad_out must have the expected shape and x's dtype"),
         }
     }
@@ -368,9 +390,10 @@ fn apply_axis<'py>(
         let x = (x_ptr, x_outer.as_slice(), x_step);
         let g = g_parts.as_ref().map(|(p, (o, s))| (*p, o.as_slice(), *s));
         let y = (y_ptr, y_outer.as_slice(), y_step);
-        match dtype {
-            Dtype::F32 => typed::<f32>(op, mode, &reduced, n, x, g, y),
-            Dtype::F64 => typed::<f64>(op, mode, &reduced, n, x, g, y),
+        if wide {
+            typed::<f64>(op, mode, &reduced, n, x, g, y)
+        } else {
+            typed::<f32>(op, mode, &reduced, n, x, g, y)
         }
     };
     if shape.iter().product::<usize>() >= DETACH_MIN_ELEMENTS {
