@@ -18,6 +18,7 @@ END = "<!-- catalogue:end -->"
 def catalogue_table() -> str:
     sys.path.insert(0, str(ROOT / "python"))
     from fastact._catalogue import CATALOGUE
+    from fastact._registry import alias_text
 
     rows = [
         "| function | formula | range | parameters (defaults) | from output | aliases |",
@@ -28,11 +29,18 @@ def catalogue_table() -> str:
             f"`{p.name}`" if p.default is None else f"`{p.name}={p.default!r}`" for p in spec.params
         )
         formula = spec.formula.replace("|", "\\|")
+        aliases = ", ".join(_code_name(alias_text(spec, a)) for a in spec.aliases)
         rows.append(
             f"| `{spec.name}` | {formula} | {spec.output_range} | {params or '—'} | "
-            f"{'yes' if spec.from_output else '—'} | {', '.join(f'`{a}`' for a in spec.aliases) or '—'} |"
+            f"{'yes' if spec.from_output else '—'} | {aliases or '—'} |"
         )
     return "\n".join(rows)
+
+
+def _code_name(text: str) -> str:
+    """``gelu_new (= gelu(x, approximate='tanh'); Hugging Face)`` with the name as code."""
+    name, _, rest = text.partition(" ")
+    return f"`{name}`" + (f" {rest}" if rest else "")
 
 
 def render(readme: str) -> str:
@@ -145,10 +153,14 @@ def _stub_functions() -> list[str]:
                 return par.name if par.name in ("x", "y") else f"{par.name}: float"
             return f"{par.name}: float = {par.default!r}"
 
-        for fn in _registry.REFERENCE_FUNCTIONS[spec.name].values():
-            args, has_out = _stub_args(fn, annotate)
-            for base in (spec.name, *spec.aliases):
-                out += _overloads(base + fn.__name__[len(spec.name):], args, has_out)
+        for alias in (None, *spec.aliases):
+            base = spec.name if alias is None else alias.name
+            if alias is not None and alias.bind:
+                out.append(f"# {base}: {_registry.bound_call(spec, alias)}, with "
+                           f"{' and '.join(alias.bind)} fixed (not an argument)")
+            for mode, fn in _registry.REFERENCE_FUNCTIONS.get(base, _registry.REFERENCE_FUNCTIONS[spec.name]).items():
+                args, has_out = _stub_args(fn, annotate)
+                out += _overloads(base + _registry._MODE_SUFFIX[mode], args, has_out)
     return out
 
 
