@@ -284,9 +284,9 @@ CATALOGUE: tuple[Activation, ...] = (
         output_range="[-0.375, inf) (minimum at x = -1.5)",
         properties=("piecewise-quadratic", "continuous", "non-monotonic", "bounded below", "unbounded above"),
         conventions="hard_swish(x) = -0.0 for x <= -3 (x * 0), x for x >= 3; hard_swish(-inf) = -0.0, "
-        "hard_swish(+inf) = +inf, hard_swish(±0.0) = ±0.0, NaN -> NaN. Derivative (PyTorch's tests): "
-        "0 if x < -3, else x/3 + 1/2 if x <= 3, else 1, so hard_swish'(-3) = -0.5, hard_swish'(3) = 1.5 and "
-        "hard_swish'(NaN) = 1.",
+        "hard_swish(+inf) = +inf, hard_swish(±0.0) = ±0.0, NaN -> NaN. Derivative: 0 if x < -3, else "
+        "x/3 + 1/2 if x <= 3, else 1, so hard_swish'(-3) = -0.5, hard_swish'(3) = 1.5 and hard_swish'(NaN) = 1 "
+        "(PyTorch 2.15 gives 0 and 1 at x = -3 and 3; see docs/conventions.md).",
         aliases=(Alias("hardswish", source="PyTorch"), Alias("hard_silu", source="JAX, Keras")),
         cancellation="x/3 + 1/2 cancels near x = -1.5; written as (x + 1.5)/3 the derivative is exact to "
         "1 ULP there.",
@@ -348,9 +348,9 @@ CATALOGUE: tuple[Activation, ...] = (
         derivative="softshrink'(x) = 0 if -lambd <= x <= lambd else 1",
         output_range="(-inf, inf)",
         properties=("piecewise-linear", "monotonic", "zero-centred", "odd", "sparse"),
-        conventions="Inside [-lambd, lambd] the output is x * 0 (as in PyTorch: -0.0 for negative x, NaN -> "
-        "NaN); ±inf -> ±inf. The derivative is 0 on the closed interval [-lambd, lambd], both ends included, "
-        "and 1 outside it and at NaN.",
+        conventions="Inside [-lambd, lambd] the output is x * 0 (-0.0 for negative x; PyTorch 2.15 gives that in "
+        "its scalar loop, +0.0 in its vectorised one); NaN -> NaN, ±inf -> ±inf. The derivative is 0 on the "
+        "closed interval [-lambd, lambd], both ends included, and 1 outside it and at NaN.",
         params=(Param("lambd", 0.5, "Half-width of the zeroed interval and size of the shrink.",
                       check="nonnegative"),),
         aliases=(Alias("soft_shrink", source="Keras"),),
