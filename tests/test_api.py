@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
 import math
@@ -64,19 +65,25 @@ def _public_names() -> list[tuple[str, str, str]]:
     out = []
     for spec in CATALOGUE:
         modes = MODES if spec.from_output else MODES[:2]
-        for base in (spec.name, *spec.aliases):
+        for base in (spec.name, *spec.alias_names):
             for mode in modes:
                 out.append((base + MODE_SUFFIX[mode], spec.name, mode))
     return out
 
 
 PUBLIC = _public_names()
+#: public name -> (alias, the parameters it binds), for the functions of aliases that bind parameters.
+BOUND = {alias.name + MODE_SUFFIX[mode]: (alias, dict(alias.bind)) for spec in CATALOGUE for alias in spec.aliases
+         if alias.bind for mode in (MODES if spec.from_output else MODES[:2])}
 
 
 def test_namespace_complete() -> None:
     for public, canonical, mode in PUBLIC:
         fn = getattr(fastact, public)
-        assert fn is getattr(fastact, canonical + MODE_SUFFIX[mode]), public
+        if public in BOUND:  # its own function, with the bound parameters fixed
+            assert fn is not getattr(fastact, canonical + MODE_SUFFIX[mode]) and fn.__name__ == public, public
+        else:
+            assert fn is getattr(fastact, canonical + MODE_SUFFIX[mode]), public
         assert public in fastact.__all__, public
         assert callable(getattr(fastact.reference, public)), public
     for spec in CATALOGUE:
@@ -119,7 +126,9 @@ def test_signature_and_docstring(public: str, canonical: str, mode: str) -> None
     sig = inspect.signature(fn)
     params = list(sig.parameters.values())
     first = "y" if mode == "from_output" else "x"
-    expected_names = ([first] + (["grad_out"] if mode != "forward" else []) + [p.name for p in spec.params]
+    binds = BOUND[public][1] if public in BOUND else {}
+    spec_params = [p for p in spec.params if p.name not in binds]
+    expected_names = ([first] + (["grad_out"] if mode != "forward" else []) + [p.name for p in spec_params]
                       + ["out", "dtype"])
     assert [p.name for p in params] == expected_names, (public, str(sig))
     by_name = sig.parameters
@@ -130,8 +139,8 @@ def test_signature_and_docstring(public: str, canonical: str, mode: str) -> None
     if mode != "forward":
         assert by_name["grad_out"].default is None
         assert by_name["grad_out"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-    required = any(p.default is None for p in spec.params)
-    for p in spec.params:
+    required = any(p.default is None for p in spec_params)
+    for p in spec_params:
         param = by_name[p.name]
         expected_default = inspect.Parameter.empty if p.default is None else p.default
         assert param.default == expected_default, (public, p.name)
@@ -145,9 +154,12 @@ def test_signature_and_docstring(public: str, canonical: str, mode: str) -> None
     assert spec.derivative in doc, public
     if mode == "from_output":
         assert spec.from_output in doc, public
-    for p in spec.params:
+    for p in spec_params:
         assert p.name in doc, (public, p.name)
-    assert fn.__name__ == canonical + MODE_SUFFIX[mode]
+    for name, value in binds.items():  # says what it fixes, and does not document it as an argument
+        assert f"{name}={value!r}" in doc and f"{name} fixed" in doc, public
+        assert f"\n{name} : " not in doc, public
+    assert fn.__name__ == (public if binds else canonical + MODE_SUFFIX[mode])
     # and so does the reference's
     assert spec.formula in (getattr(fastact.reference, public).__doc__ or "")
 
@@ -604,8 +616,9 @@ def test_registry_entries() -> None:
         assert e.reference_grad is getattr(fastact.reference, spec.name + "_grad")
         assert dict(e.params) == {p.name: p.default for p in spec.params}
         assert (e.formula, e.derivative, e.output_range) == (spec.formula, spec.derivative, spec.output_range)
-        assert e.properties == spec.properties and e.aliases == spec.aliases and e.conventions == spec.conventions
-        for alias in spec.aliases:
+        assert e.properties == spec.properties and e.aliases == spec.alias_names and e.conventions == spec.conventions
+        assert dict(e.bound_aliases) == {a.name: dict(a.bind) for a in spec.aliases if a.bind}
+        for alias in spec.alias_names:
             assert fastact.get(alias) is e
             assert alias not in fastact.names()
         with pytest.raises((TypeError, AttributeError)):
@@ -615,6 +628,105 @@ def test_registry_entries() -> None:
     assert fastact.get("linear") is fastact.get("identity")
     assert fastact.get("Leaky-ReLU") is fastact.get("leaky_relu")
     assert fastact.get("  GELU ") is fastact.get("gelu")
+
+
+#: Other libraries' names the catalogue must accept (issue 6), and what they stand for.
+REQUIRED_ALIASES = {
+    "log_expit": ("log_sigmoid", {}), "logsigmoid": ("log_sigmoid", {}), "hardtanh": ("hard_tanh", {}),
+    "hardsigmoid": ("hard_sigmoid", {}), "hardswish": ("hard_swish", {}), "hard_silu": ("hard_swish", {}),
+    "soft_sign": ("softsign", {}), "heaviside": ("binary_step", {}),
+    "gelu_new": ("gelu", {"approximate": "tanh"}), "gelu_pytorch_tanh": ("gelu", {"approximate": "tanh"}),
+    "expit": ("sigmoid", {}), "linear": ("identity", {}), "swish": ("silu", {}), "logsoftmax": ("log_softmax", {}),
+}
+
+
+def test_required_aliases() -> None:
+    for alias, (target, binds) in REQUIRED_ALIASES.items():
+        entry = fastact.get(alias)
+        assert entry is fastact.get(target) and alias in entry.aliases, alias
+        assert dict(entry.bound_aliases.get(alias, {})) == binds, alias
+        assert callable(getattr(fastact, alias)) and callable(getattr(fastact, alias + "_grad")), alias
+        assert alias in fastact.__all__ and alias in fastact.reference.__all__, alias
+    for absent in ("quick_gelu", "relu_6"):  # quick_gelu needs its own kernel; no framework says relu_6
+        assert not hasattr(fastact, absent)
+        with pytest.raises(KeyError):
+            fastact.get(absent)
+
+
+def _alias_cases() -> list[tuple[str, str, dict[str, Any], str]]:
+    """(alias, activation, parameters the alias binds, mode) for every alias's functions."""
+    return [(alias.name, spec.name, dict(alias.bind), mode) for spec in CATALOGUE for alias in spec.aliases
+            for mode in (MODES if spec.from_output else MODES[:2])]
+
+
+@pytest.mark.parametrize(("alias", "target", "binds", "mode"), _alias_cases(),
+                         ids=[f"{c[0]}{MODE_SUFFIX[c[3]]}" for c in _alias_cases()])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_alias_is_its_target_bit_for_bit(alias: str, target: str, binds: dict[str, Any], mode: str,
+                                         dtype: Any) -> None:
+    suffix = MODE_SUFFIX[mode]
+    x = np.concatenate([_values(dtype, (40,)), np.array([np.inf, -np.inf, np.nan, 1e-30, -1e-30], dtype)])
+    if mode == "from_output":
+        x = getattr(fastact, target)(x, **REQUIRED_PARAMS.get(target, {}), **binds)
+    g = np.linspace(-2.0, 2.0, x.size).astype(dtype)
+    required = REQUIRED_PARAMS.get(target, {})
+    for module in (fastact, fastact.reference):
+        mine, theirs = getattr(module, alias + suffix), getattr(module, target + suffix)
+        args = (x,) if mode == "forward" else (x, g)
+        label = f"{module.__name__}.{alias}{suffix}"
+        assert_bitwise_equal(mine(*args, **required), theirs(*args, **required, **binds), label)
+        out = np.empty_like(x)
+        assert mine(*args, **required, out=out) is out
+        assert_bitwise_equal(out, theirs(*args, **required, **binds), label + " out=")
+        if mode != "forward":
+            assert_bitwise_equal(mine(x, **required), theirs(x, **required, **binds), label + " plain")
+        for name in binds:  # a fixed parameter is not an argument
+            with pytest.raises(TypeError):
+                mine(*args, **required, **{name: binds[name]})
+
+
+def test_heaviside_is_numpy_heaviside_with_one_at_zero() -> None:
+    # numpy.heaviside(x, h0) and torch.heaviside(x, values) take the value at 0 as an argument; fastact's is 1.
+    for dtype in (np.float32, np.float64):
+        x = np.array([-np.inf, -2.5, -1e-30, -0.0, 0.0, 1e-30, 2.5, np.inf, np.nan], dtype)
+        assert_bitwise_equal(fastact.heaviside(x), np.heaviside(x, dtype(1.0)), str(np.dtype(dtype)))
+        assert_bitwise_equal(fastact.reference.heaviside(x), np.heaviside(x, dtype(1.0)), "reference")
+        half = np.heaviside(x, dtype(0.5))  # the other common convention
+        differs = (fastact.heaviside(x) != half) & ~np.isnan(x)
+        assert differs.tolist() == (x == 0).tolist()
+
+
+def test_alias_that_binds_a_number() -> None:
+    # No catalogue alias binds a numeric parameter yet; the generated function must still fix it.
+    from fastact._spec import Alias
+
+    spec = dataclasses.replace(SPECS["leaky_relu"], aliases=(Alias("leaky_relu_02", bind={"negative_slope": 0.2}),))
+    alias = spec.aliases[0]
+    x = _values()
+    for mode, name in ((0, "leaky_relu_02"), (1, "leaky_relu_02_grad"), (2, "leaky_relu_02_grad_from_output")):
+        fn = fastact._registry._generate(spec, mode, "reference", alias)
+        assert fn.__name__ == name and "negative_slope" not in inspect.signature(fn).parameters
+        target = getattr(fastact.reference, "leaky_relu" + MODE_SUFFIX[MODES[mode]])
+        assert_bitwise_equal(fn(x), target(x, negative_slope=0.2), name)
+        assert "negative_slope=0.2" in fn.__doc__
+
+
+def test_catalogue_rejects_bad_aliases() -> None:
+    from fastact._spec import Alias
+
+    gelu, leaky, softmax = SPECS["gelu"], SPECS["leaky_relu"], fastact._catalogue.AXIS_CATALOGUE[0]
+    with pytest.raises(ValueError, match="not a parameter"):
+        dataclasses.replace(gelu, aliases=(Alias("g", bind={"beta": 1.0}),))
+    with pytest.raises(ValueError, match="not allowed"):
+        dataclasses.replace(gelu, aliases=(Alias("g", bind={"approximate": "sigmoid"}),))
+    with pytest.raises(ValueError, match="not allowed"):
+        dataclasses.replace(leaky, aliases=(Alias("l", bind={"negative_slope": math.inf}),))
+    with pytest.raises(TypeError, match="Alias"):
+        dataclasses.replace(leaky, aliases=("lrelu",))
+    with pytest.raises(ValueError, match="identifier"):
+        dataclasses.replace(leaky, aliases=(Alias("leaky-relu"),))
+    with pytest.raises(ValueError, match="cannot bind"):
+        dataclasses.replace(softmax, aliases=(Alias("softmax_0", bind={"axis": 0}),))
 
 
 def test_registry_unknown_names() -> None:

@@ -38,6 +38,11 @@ def test_bad_input_table_is_current():
         "docs/bad-input.md is stale: run python scripts/gen_docs.py")
 
 
+def test_conventions_table_is_current():
+    assert _gen_docs().conventions_doc() == (ROOT / "docs" / "conventions.md").read_text(), (
+        "docs/conventions.md is stale: run python scripts/gen_docs.py")
+
+
 def test_stubs_are_current():
     for path, text in _gen_docs().stubs().items():
         assert path.read_text() == text, f"{path.name} is stale: run python scripts/gen_docs.py"

@@ -55,6 +55,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     out += [title, "=" * len(title)]
     if spec is not None:
         out += [spec.summary, ""]
+        bound = [f"{a.name} is {_registry.bound_call(spec, a)}" for a in spec.aliases if a.bind]
+        out += [*bound, ""] if bound else []
     out.append(f"formula:      {e.formula or '—'}")
     out.append(f"derivative:   {e.derivative or '—'}")
     if spec is not None:

@@ -484,6 +484,8 @@ def _docstring(spec: AxisActivation, suffix: str) -> str:
     lines += ["", f"Conventions: {spec.conventions}"]
     if spec.notes:
         lines += ["", spec.notes]
+    if spec.aliases:
+        lines += ["", "Aliases: " + ", ".join(_registry.alias_text(spec, a) for a in spec.aliases)]
     return "\n".join(lines)
 
 
@@ -506,7 +508,7 @@ def namespace(functions: dict[str, Callable[..., Any]]) -> dict[str, Callable[..
     """Every public name (aliases included) -> function."""
     out = dict(functions)
     for spec in AXIS_CATALOGUE:
-        for alias in spec.aliases:
+        for alias in spec.alias_names:
             for suffix in ("", "_grad", "_grad_from_output"):
                 if spec.name + suffix in functions:
                     out[alias + suffix] = functions[spec.name + suffix]
@@ -526,8 +528,8 @@ for _spec in AXIS_CATALOGUE:
         properties=_spec.properties,
         reference=REFERENCE[_spec.name],
         reference_grad=REFERENCE[_spec.name + "_grad"],
-        aliases=_spec.aliases,
+        aliases=_spec.alias_names,
         conventions=_spec.conventions,
     )
-    for _alias in _spec.aliases:
+    for _alias in _spec.alias_names:
         _registry._ALIASES[_alias] = _spec.name

@@ -6,7 +6,7 @@ reference kernel (``_kernels_numpy.py``) and one entry here. Nothing else is wri
 
 from __future__ import annotations
 
-from ._spec import Activation, AxisActivation, Choice, Param
+from ._spec import Activation, Alias, AxisActivation, Choice, Param
 
 CATALOGUE: tuple[Activation, ...] = (
     Activation(
@@ -21,7 +21,7 @@ CATALOGUE: tuple[Activation, ...] = (
         "±inf included (the limit, not the NaN of 0 * inf). identity(-0.0) = -0.0 * slope, NaN -> NaN. "
         "The derivative is the constant slope everywhere, NaN included.",
         params=(Param("slope", 1.0, "Factor the input is multiplied by.", check="finite"),),
-        aliases=("linear",),
+        aliases=(Alias("linear", source="Keras"),),
         notes="The output activation of regression heads, or a way to switch a layer's non-linearity off "
         "without changing the code path.",
     ),
@@ -33,8 +33,11 @@ CATALOGUE: tuple[Activation, ...] = (
         output_range="{0, 1}",
         properties=("piecewise-constant", "monotonic", "bounded", "discontinuous", "not zero-centred"),
         conventions="The test is x >= threshold, so binary_step(threshold) = 1 (with threshold 0, both -0.0 "
-        "and +0.0 give 1); -inf -> 0, +inf -> 1, NaN -> NaN. The derivative is 0 everywhere, NaN -> NaN.",
+        "and +0.0 give 1); -inf -> 0, +inf -> 1, NaN -> NaN. The derivative is 0 everywhere, NaN -> NaN. "
+        "heaviside(x) is numpy.heaviside(x, 1.0): NumPy and PyTorch take the value at 0 as a required argument "
+        "(often 0.5, which binary_step cannot give), and torch.heaviside maps NaN to 0.",
         params=(Param("threshold", 0.0, "Input value at and above which the output is 1.", check="not_nan"),),
+        aliases=(Alias("heaviside", source="NumPy, PyTorch"),),
         notes="Its gradient is zero, so it cannot be trained by backpropagation: use it for hard decisions at "
         "inference time or in perceptron-style learning rules.",
     ),
@@ -49,7 +52,7 @@ CATALOGUE: tuple[Activation, ...] = (
         conventions="sigmoid(-inf) = 0, sigmoid(+inf) = 1, sigmoid(0) = 0.5, NaN -> NaN; sigmoid'(±inf) = 0, "
         "NaN -> NaN. Results below the smallest normal float (x < -87.3 in float32) are computed as "
         "subnormals, not flushed to 0.",
-        aliases=("expit", "logistic"),
+        aliases=(Alias("expit", source="SciPy"), Alias("logistic", source="scikit-learn")),
         notes="Output layer for binary or multi-label probabilities and the gate of LSTM/GRU cells; in deep "
         "hidden layers it saturates and its outputs are all positive, which slows training.",
     ),
@@ -181,6 +184,10 @@ CATALOGUE: tuple[Activation, ...] = (
         "approximate='tanh'.",
         params=(Choice("approximate", "none", {"none": "gelu", "tanh": "gelu_tanh"},
                        "'none' for the exact erf form, 'tanh' for the tanh approximation."),),
+        aliases=(
+            Alias("gelu_new", bind={"approximate": "tanh"}, source="Hugging Face"),
+            Alias("gelu_pytorch_tanh", bind={"approximate": "tanh"}, source="Hugging Face"),
+        ),
         cancellation="The derivative Phi(x) + x * phi(x) cancels near its zero at x = -0.7518 (-0.7525 for "
         "'tanh'): there it keeps an absolute error of about 2^-53 but no relative accuracy.",
         notes="The usual activation of transformer models (BERT, GPT, ViT); approximate='tanh' reproduces "
@@ -209,6 +216,7 @@ CATALOGUE: tuple[Activation, ...] = (
         properties=("smooth", "monotonic", "concave", "non-positive", "unbounded below"),
         conventions="log_sigmoid(-inf) = -inf, log_sigmoid(+inf) = 0 (+0.0), NaN -> NaN; "
         "log_sigmoid'(-inf) = 1, log_sigmoid'(+inf) = 0, NaN -> NaN.",
+        aliases=(Alias("logsigmoid", source="PyTorch"), Alias("log_expit", source="SciPy")),
         notes="Mostly used inside losses (logistic loss from logits, negative sampling), where log(sigmoid(x)) "
         "computed naively returns -inf for very negative x.",
     ),
@@ -221,6 +229,7 @@ CATALOGUE: tuple[Activation, ...] = (
         properties=("piecewise-linear", "monotonic", "bounded", "not zero-centred"),
         conventions="hard_sigmoid(x) = 0 for x <= -3 and 1 for x >= 3, hard_sigmoid(0) = 0.5; -inf -> 0, "
         "+inf -> 1, NaN -> NaN. Derivative (PyTorch's test -3 < x < 3): 0 at x = ±3 and at NaN.",
+        aliases=(Alias("hardsigmoid", source="PyTorch"),),
         notes="A cheap stand-in for sigmoid in gates and attention modules of mobile networks (MobileNetV3).",
     ),
     Activation(
@@ -248,7 +257,7 @@ CATALOGUE: tuple[Activation, ...] = (
         properties=("smooth", "non-monotonic", "bounded below", "unbounded above"),
         conventions="silu(-inf) = -0.0, silu(+inf) = +inf (the limits, not the NaN of -inf * 0), "
         "silu(-0.0) = -0.0, NaN -> NaN; silu'(-inf) = 0, silu'(+inf) = 1, NaN -> NaN.",
-        aliases=("swish",),
+        aliases=(Alias("swish", source="JAX, Keras"),),
         cancellation="The derivative's factor 1 + x * (1 - sigmoid(x)) cancels near its zero at x = -1.2785: "
         "there it keeps an absolute error of about 2^-53 but no relative accuracy.",
         notes="A smooth self-gated relu alternative, used in EfficientNet, YOLO and the gated MLPs (SwiGLU) "
@@ -278,6 +287,7 @@ CATALOGUE: tuple[Activation, ...] = (
         "hard_swish(+inf) = +inf, hard_swish(±0.0) = ±0.0, NaN -> NaN. Derivative (PyTorch's tests): "
         "0 if x <= -3, else x/3 + 1/2 if x < 3, else 1, so hard_swish'(-3) = 0, hard_swish'(3) = 1 and "
         "hard_swish'(NaN) = 1.",
+        aliases=(Alias("hardswish", source="PyTorch"), Alias("hard_silu", source="JAX, Keras")),
         cancellation="x/3 + 1/2 cancels near x = -1.5; written as (x + 1.5)/3 the derivative is exact to "
         "1 ULP there.",
         notes="The mobile-friendly swish of MobileNetV3: no exponentials, so it is cheap and quantises well.",
@@ -299,6 +309,7 @@ CATALOGUE: tuple[Activation, ...] = (
             Param("min_val", -1.0, "Lower bound of the output.", check="finite"),
             Param("max_val", 1.0, "Upper bound of the output.", check="finite"),
         ),
+        aliases=(Alias("hardtanh", source="PyTorch"),),
         notes="A cheap bounded alternative to tanh, also used to clip activations to a fixed range.",
     ),
     Activation(
@@ -310,6 +321,7 @@ CATALOGUE: tuple[Activation, ...] = (
         properties=("continuously differentiable", "monotonic", "bounded", "zero-centred", "odd"),
         conventions="softsign(±inf) = ±1 (the limit, not the NaN of inf/inf), softsign(-0.0) = -0.0, "
         "NaN -> NaN; softsign'(0) = 1, softsign'(±inf) = 0, NaN -> NaN.",
+        aliases=(Alias("soft_sign", source="JAX"),),
         notes="Like tanh, but its tails approach ±1 as 1/|x| instead of exponentially, so it saturates more "
         "gently; no exponential to compute.",
     ),
@@ -322,6 +334,7 @@ CATALOGUE: tuple[Activation, ...] = (
         properties=("smooth", "monotonic", "unbounded", "zero-centred", "odd"),
         conventions="tanhshrink(±inf) = ±inf, tanhshrink(-0.0) = -0.0 (odd symmetry), NaN -> NaN; "
         "tanhshrink'(±inf) = 1, tanhshrink'(0) = 0, NaN -> NaN.",
+        aliases=(Alias("tanh_shrink", source="Keras"),),
         cancellation="x - tanh(x) is about x^3/3 near 0: taken as a plain difference it cancels for |x| < ~0.5, "
         "and its relative error grows like that of the tanh kernel times 3/x^2. Accurate kernels use the series "
         "x^3/3 - 2x^5/15 + 17x^7/315 - 62x^9/2835 + ... (or a continued fraction) there.",
@@ -335,11 +348,12 @@ CATALOGUE: tuple[Activation, ...] = (
         derivative="softshrink'(x) = 0 if -lambd <= x <= lambd else 1",
         output_range="(-inf, inf)",
         properties=("piecewise-linear", "monotonic", "zero-centred", "odd", "sparse"),
-        conventions="Inside [-lambd, lambd] the output is x * 0 (as in PyTorch: -0.0 for negative x, NaN -> "
-        "NaN); ±inf -> ±inf. The derivative is 0 on the closed interval [-lambd, lambd], both ends included, "
-        "and 1 outside it and at NaN.",
+        conventions="Inside [-lambd, lambd] the output is x * 0 (-0.0 for negative x; PyTorch 2.15 gives that in "
+        "its scalar loop, +0.0 in its vectorised one); NaN -> NaN, ±inf -> ±inf. The derivative is 0 on the "
+        "closed interval [-lambd, lambd], both ends included, and 1 outside it and at NaN.",
         params=(Param("lambd", 0.5, "Half-width of the zeroed interval and size of the shrink.",
                       check="nonnegative"),),
+        aliases=(Alias("soft_shrink", source="Keras"),),
         notes="The proximal operator of the L1 norm, used in sparse coding, ISTA-style unrolled networks and "
         "denoising.",
     ),
@@ -353,6 +367,7 @@ CATALOGUE: tuple[Activation, ...] = (
         conventions="0 (+0.0) on the closed interval [-lambd, lambd] (so hardshrink(-0.0) = +0.0), x elsewhere; "
         "NaN -> NaN, ±inf -> ±inf. The derivative is 0 on [-lambd, lambd] and 1 outside it and at NaN.",
         params=(Param("lambd", 0.5, "Half-width of the zeroed interval.", check="nonnegative"),),
+        aliases=(Alias("hard_shrink", source="Keras"),),
         notes="Removes small values and keeps large ones untouched, e.g. to sparsify features or coefficients.",
     ),
     Activation(
@@ -407,7 +422,7 @@ AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
         conventions=_SOFTMAX_ROWS,
         params=(("axis", -1),),
         param_docs=(_AXIS_DOC, _OUT_DOC),
-        aliases=("logsoftmax",),
+        aliases=(Alias("logsoftmax"),),
         notes="Pairs with the negative log-likelihood loss; exact where softmax would underflow to 0.",
     ),
     AxisActivation(

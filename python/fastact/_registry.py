@@ -27,7 +27,7 @@ import numpy as np
 
 from . import _kernels_numpy
 from ._catalogue import CATALOGUE
-from ._spec import CHECKS, Activation, Choice
+from ._spec import CHECKS, Activation, Alias, AxisActivation, Choice
 
 FORWARD, DERIVATIVE, FROM_OUTPUT = 0, 1, 2
 _MODE_SUFFIX = {FORWARD: "", DERIVATIVE: "_grad", FROM_OUTPUT: "_grad_from_output"}
@@ -222,11 +222,13 @@ def _bad_requirement(function: str, message: str, values: Mapping[str, Any]) -> 
     raise ValueError(f"{function}(): {message} (got {shown})")
 
 
-def _signature(spec: Activation, mode: int) -> str:
+def _signature(spec: Activation, mode: int, bound: Mapping[str, Any]) -> str:
     first = "y" if mode == FROM_OUTPUT else "x"
     params = []
     required_after_default = False
     for p in spec.params:
+        if p.name in bound:
+            continue
         if p.default is None:
             required_after_default = mode != FORWARD
             params.append(p.name)
@@ -244,10 +246,16 @@ def _signature(spec: Activation, mode: int) -> str:
     return ", ".join(parts)
 
 
-def _generate(spec: Activation, mode: int, backend: str) -> Callable[..., Any]:
-    fname = spec.name + _MODE_SUFFIX[mode]
-    lines = [f"def {fname}({_signature(spec, mode)}):"]
+def _generate(spec: Activation, mode: int, backend: str, alias: Alias | None = None) -> Callable[..., Any]:
+    """The function of one mode; for an alias that binds parameters, under its name and without them
+    (their values are constants of the function, checked by the catalogue when it was built)."""
+    bound = alias.bind if alias is not None else {}
+    fname = (alias.name if alias is not None else spec.name) + _MODE_SUFFIX[mode]
+    lines = [f"def {fname}({_signature(spec, mode, bound)}):"]
     for p in spec.numeric_params:
+        if p.name in bound:
+            lines.append(f"    {p.name} = _bound_{p.name}")
+            continue
         cond = _CHECK_EXPR[p.check].format(v=p.name)
         lines.append(f"    if not ({cond}): _bad_param({fname!r}, {p.name!r}, {p.name}, {CHECKS[p.check][1]!r})")
     requirements = spec.requires + (spec.from_output_requires if mode == FROM_OUTPUT else ())
@@ -255,7 +263,9 @@ def _generate(spec: Activation, mode: int, backend: str) -> Callable[..., Any]:
         names = ", ".join(f"{p.name!r}: {p.name}" for p in spec.numeric_params)
         lines.append(f"    if not ({expr}): _bad_requirement({fname!r}, {message!r}, {{{names}}})")
     choice = spec.choice
-    if choice is not None:
+    if choice is not None and choice.name in bound:
+        lines.append(f"    kernel = {_KERNEL_INDEX[choice.kernels[str(bound[choice.name])]]}")
+    elif choice is not None:
         lines.append(f"    kernel = _CHOICES.get({choice.name})")
         lines.append(f"    if kernel is None: _bad_choice({fname!r}, {choice.name!r}, {choice.name}, _CHOICE_NAMES)")
     else:
@@ -279,6 +289,7 @@ def _generate(spec: Activation, mode: int, backend: str) -> Callable[..., Any]:
         "_bad_choice": _bad_choice,
         "_bad_requirement": _bad_requirement,
     }
+    namespace.update({f"_bound_{k}": float(v) for k, v in bound.items() if not isinstance(v, str)})
     if choice is not None:
         namespace["_CHOICES"] = {k: _KERNEL_INDEX[v] for k, v in choice.kernels.items()}
         namespace["_CHOICE_NAMES"] = dict(choice.kernels)
@@ -286,18 +297,18 @@ def _generate(spec: Activation, mode: int, backend: str) -> Callable[..., Any]:
     fn = namespace[fname]
     fn.__module__ = "fastact" if backend == "native" else "fastact.reference"
     fn.__qualname__ = fname
-    fn.__doc__ = _docstring(spec, mode)
+    fn.__doc__ = _docstring(spec, mode, alias)
     return fn
 
 
-def _accuracy(spec: Activation) -> str:
+def _accuracy(kernels: tuple[str, ...]) -> str:
     if NATIVE is None:
         return "Accuracy: computed by the NumPy reference (native module not loaded); see docs/accuracy.md."
     table = {k[0]: k[5] for k in NATIVE.kernels()}
     rows = []
-    for kernel in spec.kernels:
+    for kernel in kernels:
         f32, g32, f64, g64 = table[kernel]
-        tag = f" ({kernel})" if len(spec.kernels) > 1 else ""
+        tag = f" ({kernel})" if len(kernels) > 1 else ""
         rows.append(f"forward {f32} ULP float32, {f64} ULP float64; derivative {g32} / {g64} ULP{tag}")
     return "Accuracy (native kernels, tested): " + "; ".join(rows) + "."
 
@@ -311,12 +322,26 @@ DOC_RETURNS = ("numpy.ndarray\n    Same shape as the input; float32 stays float3
                "integers follow NumPy's float ufuncs (or the dtype= given). A 0-d input gives a NumPy scalar.")
 
 
-def _docstring(spec: Activation, mode: int) -> str:
+def bound_call(spec: Activation | AxisActivation, alias: Alias, mode: int = FORWARD) -> str:
+    """What an alias that binds parameters stands for, e.g. ``gelu(x, approximate='tanh')``."""
+    first = "y" if mode == FROM_OUTPUT else "x"
+    bound = ", ".join(f"{k}={v!r}" for k, v in alias.bind.items())
+    return f"{spec.name}{_MODE_SUFFIX[mode]}({first}, {'grad_out, ' if mode != FORWARD else ''}{bound})"
+
+
+def _docstring(spec: Activation, mode: int, alias: Alias | None = None) -> str:
     head = {
         FORWARD: spec.summary,
         DERIVATIVE: f"Derivative of {spec.name}, times grad_out when given (the vector-Jacobian product).",
         FROM_OUTPUT: f"Derivative of {spec.name} computed from its output y = {spec.name}(x), times grad_out.",
     }[mode]
+    bound = alias.bind if alias is not None else {}
+    if alias is not None:
+        whose = f"{alias.source}'s name for " if alias.source else ""
+        head += f"\n\n{alias.name} is {whose}{bound_call(spec, alias)}"
+        if mode != FORWARD:
+            head += f"; {alias.name}{_MODE_SUFFIX[mode]} is {bound_call(spec, alias, mode)}"
+        head += f" ({' and '.join(bound)} fixed, not {'an argument' if len(bound) == 1 else 'arguments'})."
     out = [head, "", f"    {spec.formula}", f"    {spec.derivative}"]
     if spec.from_output:
         out.append(f"    from the output: {spec.name}'(x) = {spec.from_output}")
@@ -328,20 +353,32 @@ def _docstring(spec: Activation, mode: int) -> str:
         out.append("grad_out : array_like, optional\n    Gradient flowing back, same shape as the input "
                    "(no broadcasting). None returns the plain derivative.")
     for p in spec.params:
+        if p.name in bound:
+            continue
         default = "required" if p.default is None else f"default {p.default!r}"
         kind = "str" if isinstance(p, Choice) else "float"
         out.append(f"{p.name} : {kind}, {default}\n    {p.doc}")
     out.append(DOC_OUT)
     out.append(DOC_DTYPE)
     out += ["", "Returns", "-------", DOC_RETURNS]
-    out += ["", "Notes", "-----", spec.conventions, _accuracy(spec)]
+    choice = spec.choice
+    kernels = spec.kernels
+    if choice is not None and choice.name in bound:
+        kernels = (choice.kernels[str(bound[choice.name])],)
+    out += ["", "Notes", "-----", spec.conventions, _accuracy(kernels)]
     if spec.cancellation:
         out.append(spec.cancellation)
     if spec.notes:
         out += ["", spec.notes]
     if spec.aliases:
-        out += ["", "Aliases: " + ", ".join(spec.aliases)]
+        out += ["", "Aliases: " + ", ".join(alias_text(spec, a) for a in spec.aliases)]
     return "\n".join(out)
+
+
+def alias_text(spec: Activation | AxisActivation, alias: Alias) -> str:
+    """One alias as the docs show it: ``gelu_new (= gelu(x, approximate='tanh'); Hugging Face)``."""
+    notes = ([f"= {bound_call(spec, alias)}"] if alias.bind else []) + ([alias.source] if alias.source else [])
+    return alias.name + (f" ({'; '.join(notes)})" if notes else "")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -368,13 +405,21 @@ class Entry:
     conventions: str = ""
     spec: Activation | None = field(default=None, repr=False)
     builtin: bool = True
+    #: alias -> the parameters it binds, for aliases that bind some (``{"gelu_new": {"approximate": "tanh"}}``):
+    #: ``fastact.gelu_new`` is gelu with those values, while this entry's functions keep gelu's defaults.
+    bound_aliases: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _build(backend: str) -> dict[str, dict[int, Callable[..., Any]]]:
+    """activation or alias name -> mode -> function: every activation, and every alias that binds
+    parameters (the others share their activation's functions)."""
     functions: dict[str, dict[int, Callable[..., Any]]] = {}
     for spec in CATALOGUE:
         modes = [FORWARD, DERIVATIVE] + ([FROM_OUTPUT] if spec.from_output else [])
         functions[spec.name] = {mode: _generate(spec, mode, backend) for mode in modes}
+        for alias in spec.aliases:
+            if alias.bind:
+                functions[alias.name] = {mode: _generate(spec, mode, backend, alias) for mode in modes}
     return functions
 
 
@@ -398,11 +443,14 @@ for _spec in CATALOGUE:
         properties=_spec.properties,
         reference=_refs[FORWARD],
         reference_grad=_refs[DERIVATIVE],
-        aliases=_spec.aliases,
+        aliases=_spec.alias_names,
         conventions=_spec.conventions,
         spec=_spec,
+        bound_aliases=MappingProxyType({a.name: MappingProxyType(dict(a.bind)) for a in _spec.aliases if a.bind}),
     )
-    for _alias in _spec.aliases:
+    for _alias in _spec.alias_names:
+        if _alias in _ALIASES or any(_alias == other.name for other in CATALOGUE):
+            raise ValueError(f"{_spec.name}: alias {_alias!r} is already a name or alias")
         _ALIASES[_alias] = _spec.name
 
 
@@ -486,7 +534,7 @@ def namespace(functions: Mapping[str, Mapping[int, Callable[..., Any]]]) -> dict
     """Every public function name (with aliases) -> function, for a module's globals."""
     out: dict[str, Callable[..., Any]] = {}
     for spec in CATALOGUE:
-        for mode, fn in functions[spec.name].items():
-            for base in (spec.name, *spec.aliases):
+        for base in (spec.name, *spec.alias_names):
+            for mode, fn in functions.get(base, functions[spec.name]).items():
                 out[base + _MODE_SUFFIX[mode]] = fn
     return out

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["Activation", "AxisActivation", "Choice", "Param", "ParamSpec"]
+__all__ = ["Activation", "Alias", "AxisActivation", "Choice", "Param", "ParamSpec"]
 
 #: What a numeric parameter must satisfy; each maps to (test, text used in the error message).
 CHECKS: Mapping[str, tuple] = {
@@ -54,6 +54,28 @@ ParamSpec = Param | Choice
 
 
 @dataclass(frozen=True)
+class Alias:
+    """Another name for an activation, as another library spells it.
+
+    ``bind`` fixes parameters: Hugging Face's ``gelu_new`` is gelu with ``approximate='tanh'``, so
+    ``fastact.gelu_new(x)`` is ``fastact.gelu(x, approximate='tanh')`` and takes no ``approximate``.
+    ``source`` says whose name it is (shown in the docs).
+    """
+
+    name: str
+    bind: Mapping[str, float | str] = field(default_factory=dict)
+    source: str = ""
+
+
+def _check_aliases(owner: str, aliases: tuple[Alias, ...]) -> None:
+    for a in aliases:
+        if not isinstance(a, Alias):
+            raise TypeError(f"{owner}: aliases are Alias(...) entries, got {a!r}")
+        if not a.name.isidentifier() or a.name == owner:
+            raise ValueError(f"{owner}: alias {a.name!r} must be an identifier other than the name itself")
+
+
+@dataclass(frozen=True)
 class Activation:
     """One row of the catalogue.
 
@@ -74,13 +96,31 @@ class Activation:
     params: tuple[ParamSpec, ...] = ()
     kernel: str | None = None
     from_output: str | None = None
-    aliases: tuple[str, ...] = ()
+    #: Other libraries' names for it; an alias can bind parameters.
+    aliases: tuple[Alias, ...] = ()
     cancellation: str = ""
     notes: str = ""
     #: Cross-parameter conditions: (Python expression over the parameter names, what to tell the user).
     requires: tuple[tuple[str, str], ...] = ()
     #: Extra conditions for the from-output derivative, which is only valid for some parameters.
     from_output_requires: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_aliases(self.name, self.aliases)
+        params = {p.name: p for p in self.params}
+        for alias in self.aliases:
+            for key, value in alias.bind.items():
+                spec = params.get(key)
+                if spec is None:
+                    raise ValueError(f"{self.name}: alias {alias.name!r} binds {key!r}, which is not a parameter")
+                ok = value in spec.kernels if isinstance(spec, Choice) else (
+                    isinstance(value, (int, float)) and CHECKS[spec.check][0](float(value)))
+                if not ok:
+                    raise ValueError(f"{self.name}: alias {alias.name!r} binds {key}={value!r}, which is not allowed")
+
+    @property
+    def alias_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.aliases)
 
     @property
     def numeric_params(self) -> tuple[Param, ...]:
@@ -121,8 +161,18 @@ class AxisActivation:
     params: tuple[tuple[str, object], ...] = ()
     param_docs: tuple[tuple[str, str], ...] = ()
     from_output: str | None = None
-    aliases: tuple[str, ...] = ()
+    #: Other libraries' names for it (binding parameters is for elementwise activations only).
+    aliases: tuple[Alias, ...] = ()
     notes: str = ""
+
+    def __post_init__(self) -> None:
+        _check_aliases(self.name, self.aliases)
+        if any(a.bind for a in self.aliases):
+            raise ValueError(f"{self.name}: along-an-axis aliases cannot bind parameters")
+
+    @property
+    def alias_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.aliases)
 
     @property
     def defaults(self) -> dict[str, object]:
