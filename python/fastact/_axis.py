@@ -380,7 +380,7 @@ def _weight(xc: np.ndarray, weight: Any, axis: Any, function: str, cast: np.dtyp
     if xc.ndim == 0:
         raise np.exceptions.AxisError(f"{function}() needs an array with at least one axis, got a 0-d input")
     ax = _axis(axis, xc.ndim, function)
-    w = np.asarray(weight)
+    w = _registry._as_input(weight, "weight")
     _registry._compute_dtypes(w.dtype)
     if cast is not None:  # dtype= given: rounded to it first, as the input was
         w = _registry.cast_to(w, cast)

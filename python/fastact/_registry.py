@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _kernels_numpy
+from . import _interop, _kernels_numpy
 from ._catalogue import CATALOGUE
 from ._spec import CHECKS, Activation, Choice
 
@@ -98,13 +98,8 @@ def cast_to(a: np.ndarray, result: np.dtype) -> np.ndarray:
     return a if a.dtype == result or result.itemsize >= 4 else a.astype(result)
 
 
-def _as_input(value: Any, name: str) -> np.ndarray:
-    if isinstance(value, np.ndarray):
-        return value
-    try:
-        return np.asarray(value)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} could not be converted to a NumPy array: {exc}") from None
+#: Every argument becomes an array here (DLPack, buffers, __array__: without a copy; see _interop).
+_as_input = _interop.as_array
 
 
 def check_out(out: Any, shape: tuple[int, ...], result: np.dtype, function: str = "") -> None:
@@ -114,7 +109,7 @@ def check_out(out: Any, shape: tuple[int, ...], result: np.dtype, function: str 
         return
     who = f"{function}(): " if function else ""
     if not isinstance(out, np.ndarray):
-        raise TypeError(f"{who}out must be a numpy.ndarray, got {type(out).__name__}")
+        raise TypeError(who + _interop.out_hint(out))
     if out.shape != shape:
         raise ValueError(f"{who}out has shape {out.shape} but the result has shape {shape}")
     if out.dtype != result:
@@ -448,13 +443,13 @@ def register(
         raise ValueError(f"an activation named {name!r} already exists{hint}")
 
     def fwd(x: Any) -> np.ndarray:
-        return np.asarray(forward(np.asarray(x)))
+        return np.asarray(forward(_as_input(x, "x")))
 
     def grad(x: Any, grad_out: Any = None) -> np.ndarray:
-        d = np.asarray(derivative(np.asarray(x)))
+        d = np.asarray(derivative(_as_input(x, "x")))
         if grad_out is None:
             return d
-        g = np.asarray(grad_out)
+        g = _as_input(grad_out, "grad_out")
         if g.shape != d.shape:
             raise ValueError(f"grad_out has shape {g.shape} but the input has shape {d.shape}; no broadcasting")
         return g * d
