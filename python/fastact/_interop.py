@@ -7,17 +7,20 @@
 * Anything else NumPy understands goes through ``numpy.asarray``: the buffer protocol (memoryview,
   array.array, bytes) and ``__array_interface__`` are viewed without a copy, ``__array__`` returns what its
   producer returns, lists and scalars become new arrays.
+* A dask array is never converted here (``numpy.asarray`` would compute it): the public functions check
+  :func:`is_dask` first and build a lazy graph instead (``_dask.py``).
 
 Results are always NumPy arrays; ``out=`` must be one (see :func:`out_hint`).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
-__all__ = ["as_array", "out_hint"]
+__all__ = ["as_array", "is_dask", "out_hint"]
 
 #: DLPack's device types (dlpack.h, DLDeviceType), for the message when an array is not in CPU memory.
 _DLPACK_DEVICES = {1: "CPU", 2: "CUDA", 3: "CUDA host", 4: "OpenCL", 7: "Vulkan", 8: "Metal", 9: "VPI",
@@ -61,10 +64,19 @@ def _check_cpu(value: Any, name: str) -> None:
         )
 
 
+def is_dask(value: Any) -> bool:
+    """Whether ``value`` is a dask array. Cheap, and never imports dask: if ``dask.array`` has not been
+    imported, nothing can be one."""
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(value, module.Array)
+
+
 def out_hint(out: Any) -> str:
     """What to say when ``out=`` is not a NumPy array."""
     kind = f"{type(out).__module__}.{type(out).__qualname__}".removeprefix("builtins.")
     if hasattr(out, "__dlpack__"):
         return (f"out must be a numpy.ndarray, got {kind}; results are NumPy arrays: to write into its memory "
                 "pass out=numpy.from_dlpack(out) (CPU memory, no copy)")
+    if is_dask(out):
+        return f"out must be a numpy.ndarray, got {kind}; with dask inputs the result is a new lazy dask array"
     return f"out must be a numpy.ndarray, got {kind}"

@@ -126,7 +126,12 @@ def slow_path(
     dtype: Any = None, function: str = "",
 ) -> Any:
     """Normalise the inputs, validate ``out`` and compute with the native kernels (``native`` and loaded)
-    or the NumPy reference kernels; with ``dtype``, in that dtype (the input is cast to it first)."""
+    or the NumPy reference kernels; with ``dtype``, in that dtype (the input is cast to it first). A dask
+    array gives a lazy dask array, computed block by block by this same function."""
+    if _interop.is_dask(x) or _interop.is_dask(grad_out):
+        from . import _dask
+
+        return _dask.elementwise(kernel, mode, x, grad_out, out, p0, p1, native, dtype, function)
     xa = _as_input(x, "x")
     compute, result = _compute_dtypes(xa.dtype)  # also rejects complex, object and string inputs
     if dtype is not None:
@@ -443,9 +448,17 @@ def register(
         raise ValueError(f"an activation named {name!r} already exists{hint}")
 
     def fwd(x: Any) -> np.ndarray:
+        if _interop.is_dask(x):
+            from . import _dask
+
+            return _dask.registered(fwd, x, None)
         return np.asarray(forward(_as_input(x, "x")))
 
     def grad(x: Any, grad_out: Any = None) -> np.ndarray:
+        if _interop.is_dask(x) or _interop.is_dask(grad_out):
+            from . import _dask
+
+            return _dask.registered(grad, x, grad_out)
         d = np.asarray(derivative(_as_input(x, "x")))
         if grad_out is None:
             return d
