@@ -68,10 +68,25 @@ print(entry.formula, fastact.simd_level(), y, z, w, v, u, p)
 """
 
 
-def test_mypy_strict_accepts_typical_usage(tmp_path):
+USAGE_ECOSYSTEM = """
+import array
+
+import fastact
+from matplotlib.figure import Figure
+
+fig: Figure = fastact.plot(["relu", "gelu"], x_range=(-3.0, 3.0), params={"gelu": {"approximate": "tanh"}})
+fig.savefig("usage.png")
+fastact.plot("elu", derivative=False, ax=fig.axes[0])
+a = fastact.sigmoid(memoryview(array.array("d", [0.0, 1.0])))
+b = fastact.tanh(array.array("f", [0.0, 1.0]))
+print(a, b)
+"""
+
+
+def _mypy_strict(tmp_path, source):
     pytest.importorskip("mypy")
     script = tmp_path / "usage.py"
-    script.write_text(USAGE)
+    script.write_text(source)
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(script)],
         capture_output=True,
@@ -79,3 +94,12 @@ def test_mypy_strict_accepts_typical_usage(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_accepts_typical_usage(tmp_path):
+    _mypy_strict(tmp_path, USAGE)
+
+
+def test_mypy_strict_accepts_plots_and_buffers(tmp_path):
+    pytest.importorskip("matplotlib")
+    _mypy_strict(tmp_path, USAGE_ECOSYSTEM)
