@@ -1,7 +1,8 @@
-"""Regenerate what comes from the catalogue: the README's catalogue table and the typed stubs
-(python/fastact/__init__.pyi, python/fastact/reference.pyi); and docs/bad-input.md from tests/bad_inputs.py.
+"""Regenerate what comes from the catalogue: the README's catalogue table, the typed stubs
+(python/fastact/__init__.pyi, python/fastact/reference.pyi) and docs/catalogue.md with its plots
+(scripts/gen_catalogue.py); and docs/bad-input.md from tests/bad_inputs.py.
 
-Run: python scripts/gen_docs.py   (tests/test_docs.py fails when a committed file is stale)
+Run: python scripts/gen_docs.py [--no-images]   (tests/test_docs.py fails when a committed file is stale)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def catalogue_table() -> str:
         )
         formula = spec.formula.replace("|", "\\|")
         rows.append(
-            f"| `{spec.name}` | {formula} | {spec.output_range} | {params or '—'} | "
+            f"| [`{spec.name}`](docs/catalogue.md#{spec.name}) | {formula} | {spec.output_range} | {params or '—'} | "
             f"{'yes' if spec.from_output else '—'} | {', '.join(f'`{a}`' for a in spec.aliases) or '—'} |"
         )
     return "\n".join(rows)
@@ -247,6 +248,16 @@ def bad_input_doc() -> str:
     return "\n".join(lines)
 
 
+def _gen_catalogue() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_catalogue", ROOT / "scripts" / "gen_catalogue.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main() -> None:
     path = ROOT / "README.md"
     path.write_text(render(path.read_text()))
@@ -254,6 +265,7 @@ def main() -> None:
         stub_path.write_text(text)
     BAD_INPUT_DOC.parent.mkdir(exist_ok=True)
     BAD_INPUT_DOC.write_text(bad_input_doc())
+    _gen_catalogue().main(images="--no-images" not in sys.argv[1:])
 
 
 if __name__ == "__main__":
