@@ -43,6 +43,49 @@ def test_conventions_table_is_current():
         "docs/conventions.md is stale: run python scripts/gen_docs.py")
 
 
+def _gen_catalogue():
+    spec = importlib.util.spec_from_file_location("gen_catalogue", ROOT / "scripts" / "gen_catalogue.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_catalogue_doc_is_current():
+    assert _gen_catalogue().render() == (ROOT / "docs" / "catalogue.md").read_text(), (
+        "docs/catalogue.md is stale: run python scripts/gen_docs.py")
+
+
+def test_catalogue_shows_a_plot_of_every_elementwise_activation():
+    """The PNG files exist and are PNGs (their pixels depend on the matplotlib version: not compared)."""
+    import re
+
+    from fastact._catalogue import CATALOGUE
+
+    doc = (ROOT / "docs" / "catalogue.md").read_text()
+    shown = re.findall(r"!\[[^\]]*\]\((img/[^)]+)\)", doc)
+    assert sorted(shown) == sorted(f"img/{spec.name}.png" for spec in CATALOGUE)
+    for path in shown:
+        data = (ROOT / "docs" / path).read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n"), path
+        assert len(data) < 64 * 1024, f"{path} is {len(data)} bytes: keep the plots small"
+
+
+def test_readme_links_every_activation_into_the_catalogue():
+    import re
+
+    from fastact._catalogue import CATALOGUE
+
+    readme = (ROOT / "README.md").read_text()
+    doc = (ROOT / "docs" / "catalogue.md").read_text()
+    # GitHub's anchors: a heading's text (our names need no slugging), and explicit ids (aliases).
+    anchors = set(re.findall(r"^#+ (\S+)$", doc, flags=re.M)) | set(re.findall(r'<a id="([^"]+)">', doc))
+    links = re.findall(r"\(docs/catalogue\.md#([^)]+)\)", readme)
+    assert sorted(links) == sorted(spec.name for spec in CATALOGUE)
+    assert set(links) <= anchors
+    for alias in (a.name for spec in CATALOGUE for a in spec.aliases):
+        assert alias in anchors, alias
+
+
 def test_stubs_are_current():
     for path, text in _gen_docs().stubs().items():
         assert path.read_text() == text, f"{path.name} is stale: run python scripts/gen_docs.py"
@@ -73,10 +116,25 @@ print(entry.formula, fastact.simd_level(), y, z, w, v, u, p)
 """
 
 
-def test_mypy_strict_accepts_typical_usage(tmp_path):
+USAGE_ECOSYSTEM = """
+import array
+
+import fastact
+from matplotlib.figure import Figure
+
+fig: Figure = fastact.plot(["relu", "gelu"], x_range=(-3.0, 3.0), params={"gelu": {"approximate": "tanh"}})
+fig.savefig("usage.png")
+fastact.plot("elu", derivative=False, ax=fig.axes[0])
+a = fastact.sigmoid(memoryview(array.array("d", [0.0, 1.0])))
+b = fastact.tanh(array.array("f", [0.0, 1.0]))
+print(a, b)
+"""
+
+
+def _mypy_strict(tmp_path, source):
     pytest.importorskip("mypy")
     script = tmp_path / "usage.py"
-    script.write_text(USAGE)
+    script.write_text(source)
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(script)],
         capture_output=True,
@@ -84,3 +142,12 @@ def test_mypy_strict_accepts_typical_usage(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_accepts_typical_usage(tmp_path):
+    _mypy_strict(tmp_path, USAGE)
+
+
+def test_mypy_strict_accepts_plots_and_buffers(tmp_path):
+    pytest.importorskip("matplotlib")
+    _mypy_strict(tmp_path, USAGE_ECOSYSTEM)

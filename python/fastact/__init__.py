@@ -20,6 +20,7 @@ from . import _axis  # noqa: E402  (after the elementwise namespace: the GLU gat
 globals().update(_axis.namespace(_axis.AXIS_FUNCTIONS))
 
 from . import reference  # noqa: E402, F401  (after the namespace: reference imports the registry too)
+from ._plot import plot  # noqa: E402, F401  (matplotlib itself is imported on the first call)
 
 __version__ = "0.1.0"
 
@@ -64,6 +65,6 @@ def num_threads(n: int) -> Iterator[None]:
 
 __all__ = sorted(
     [*_registry.namespace(_registry.PUBLIC_FUNCTIONS), *_axis.namespace(_axis.AXIS_FUNCTIONS)]
-    + ["Entry", "backend", "get", "get_num_threads", "names", "num_threads", "reference", "register",
-       "set_num_threads", "simd_level"]
+    + ["Entry", "backend", "get", "get_num_threads", "names", "num_threads", "plot", "reference",
+       "register", "set_num_threads", "simd_level"]
 )

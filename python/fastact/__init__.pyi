@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -12,6 +12,9 @@ import numpy.typing as npt
 _F32 = np.ndarray[Any, np.dtype[np.float32]]
 _F64 = np.ndarray[Any, np.dtype[np.float64]]
 _Array = npt.NDArray[np.floating[Any]]
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from . import reference as reference
 
@@ -53,6 +56,14 @@ def simd_level() -> str: ...
 def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...
 def num_threads(n: int) -> contextlib.AbstractContextManager[None]: ...
+def plot(
+    names: str | Sequence[str],
+    *,
+    x_range: Sequence[float] = ...,
+    derivative: bool = ...,
+    params: Mapping[str, Any] | None = ...,
+    ax: Axes | Sequence[Axes] | None = ...,
+) -> Figure: ...
 
 @overload
 def identity(x: _F32, slope: float = 1.0, *, out: _F32 | None = None, dtype: None = None) -> _F32: ...

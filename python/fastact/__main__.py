@@ -3,6 +3,7 @@
     fastact list                      the catalogue: name, range, formula
     fastact info NAME                 everything about one activation
     fastact bench [--quick] [...]     benchmark against NumPy, SciPy, PyTorch and a plain copy
+    fastact plot NAME... --out F.png  the functions and their derivatives (needs fastact[plot])
 """
 
 from __future__ import annotations
@@ -173,6 +174,49 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_param(text: str) -> tuple[str, float]:
+    key, sep, value = text.partition("=")
+    try:
+        if not sep or not key.strip():
+            raise ValueError
+        return key.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=NUMBER, e.g. alpha=0.5 (got {text!r})") from None
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from ._plot import INSTALL_HINT, MissingParameters
+
+    try:
+        import matplotlib
+    except ImportError:
+        print(f"fastact plot: matplotlib is not installed; install it with: {INSTALL_HINT}", file=sys.stderr)
+        return 1
+    matplotlib.use("Agg")  # files only: no display needed, none opened
+    import matplotlib.pyplot as plt
+
+    lo, hi = args.range
+    try:
+        fig = fastact.plot(args.names, x_range=(lo, hi), derivative=not args.no_derivative,
+                           params=dict(args.param) or None)
+    except MissingParameters as exc:
+        options = " ".join(f"--param {k}=..." for k in exc.missing)
+        print(f"fastact plot: {exc.name} has no default for {', '.join(exc.missing)}: add {options}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"fastact plot: {str(exc).removeprefix('plot(): ')}", file=sys.stderr)
+        return 2
+    try:
+        fig.savefig(args.out, dpi=args.dpi)
+    except (OSError, ValueError) as exc:  # a missing folder, an unknown file extension
+        print(f"fastact plot: cannot write {args.out}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        plt.close(fig)
+    print(f"wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fastact",
@@ -210,6 +254,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="minimum duration of one repeat (default 20, --quick 10)")
     p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser(
+        "plot",
+        help="plot activations and their derivatives to an image file (needs matplotlib: fastact[plot])",
+        description="Draws each activation over a range, with its derivative in a second panel, into one "
+        "image (the format follows the file's extension: .png, .svg, .pdf).",
+    )
+    p.add_argument("names", nargs="+", metavar="NAME", help="activation names or aliases (e.g. relu gelu silu)")
+    p.add_argument("--out", required=True, metavar="FILE.png", help="image file to write")
+    p.add_argument("--range", nargs=2, type=float, default=(-5.0, 5.0), metavar=("A", "B"),
+                   help="x from A to B (default -5 5)")
+    p.add_argument("--param", action="append", type=_parse_param, default=[], metavar="NAME=VALUE",
+                   help="a parameter for every function drawn, e.g. --param alpha=0.5 (repeatable)")
+    p.add_argument("--no-derivative", action="store_true", help="the functions only")
+    p.add_argument("--dpi", type=float, default=100.0, help="resolution (default 100)")
+    p.set_defaults(func=cmd_plot)
     return parser
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _kernels_numpy, _registry
+from . import _interop, _kernels_numpy, _registry
 from ._catalogue import AXIS_CATALOGUE
 from ._spec import AxisActivation
 
@@ -203,6 +203,8 @@ def _reference64(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: 
 
 def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bool, out: Any, dtype: Any,
               function: str, native: bool) -> Any:
+    if _interop.is_dask(x) or _interop.is_dask(grad_out):
+        return _lazy_rows(op, mode, x, grad_out, axis, keepdims, out, dtype, function, native)
     xc, compute, result = _float_input(x, "x" if mode != _FROM_OUTPUT else "y", dtype, function)
     ax = _axis(axis, xc.ndim, function)
     reduced = xc.shape[:ax] + xc.shape[ax + 1:]
@@ -234,6 +236,19 @@ def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bo
     kernel_out = np.squeeze(target, axis=ax) if (lse and mode == _FORWARD and keepdims) else target
     _registry.NATIVE.apply_axis(_OPS[op], mode, xc, gc, kernel_out, ax)
     return _finish(target, out, result)
+
+
+def _lazy_rows(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bool, out: Any, dtype: Any,
+               function: str, native: bool) -> Any:
+    """_row_call for dask arrays: a lazy dask array, the axis in one chunk (see _dask.py)."""
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    arrays: list[tuple[Any, str]] = [(x, "same")]
+    if op == "logsumexp":
+        kwargs["keepdims"] = keepdims
+    if mode != _FORWARD:
+        role = "const" if grad_out is None else "reduced" if op == "logsumexp" and not keepdims else "same"
+        arrays.append((grad_out, role))
+    return _dask_call(function, native, arrays, axis, kwargs, out)
 
 
 def _make_row_functions(op: str, native: bool) -> dict[str, Callable[..., Any]]:
@@ -298,6 +313,8 @@ def _halves(xc: np.ndarray, axis: Any, function: str) -> tuple[int, np.ndarray, 
 
 def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
     def glu(x: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None, dtype: Any = None) -> Any:
+        if _interop.is_dask(x):
+            return _dask_call("glu", native, [(x, "same")], axis, {"gate": gate, "dtype": dtype}, out)
         xc, compute, result = _float_input(x, "x", dtype, "glu")
         gate_fn = _gate(gate, "glu", False, native)
         ax, a, b = _halves(xc, axis, "glu")
@@ -310,6 +327,9 @@ def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
 
     def glu_grad(x: Any, grad_out: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None,
                  dtype: Any = None) -> Any:
+        if _interop.is_dask(x) or _interop.is_dask(grad_out):
+            arrays = [(x, "same"), (grad_out, "same")]
+            return _dask_call("glu_grad", native, arrays, axis, {"gate": gate, "dtype": dtype}, out)
         xc, compute, result = _float_input(x, "x", dtype, "glu_grad")
         gate_fn = _gate(gate, "glu_grad", False, native)
         gate_grad = _gate(gate, "glu_grad", True, native)
@@ -348,6 +368,8 @@ def _grouped(xc: np.ndarray, ax: int, k: int) -> np.ndarray:
 
 def _make_maxout() -> dict[str, Callable[..., Any]]:
     def maxout(x: Any, pieces: int, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
+        if _interop.is_dask(x):
+            return _dask_call("maxout", True, [(x, "same")], axis, {"pieces": pieces, "dtype": dtype}, out)
         xc, _, result = _float_input(x, "x", dtype, "maxout")
         ax = _axis(axis, xc.ndim, "maxout")
         k = _pieces(pieces, xc.shape[ax], ax, "maxout")
@@ -359,6 +381,9 @@ def _make_maxout() -> dict[str, Callable[..., Any]]:
 
     def maxout_grad(x: Any, grad_out: Any, pieces: int, axis: int = -1, *, out: Any = None,
                     dtype: Any = None) -> Any:
+        if _interop.is_dask(x) or _interop.is_dask(grad_out):
+            arrays = [(x, "same"), (grad_out, "same")]
+            return _dask_call("maxout_grad", True, arrays, axis, {"pieces": pieces, "dtype": dtype}, out)
         xc, compute, result = _float_input(x, "x", dtype, "maxout_grad")
         ax = _axis(axis, xc.ndim, "maxout_grad")
         k = _pieces(pieces, xc.shape[ax], ax, "maxout_grad")
@@ -380,7 +405,7 @@ def _weight(xc: np.ndarray, weight: Any, axis: Any, function: str, cast: np.dtyp
     if xc.ndim == 0:
         raise np.exceptions.AxisError(f"{function}() needs an array with at least one axis, got a 0-d input")
     ax = _axis(axis, xc.ndim, function)
-    w = np.asarray(weight)
+    w = _registry._as_input(weight, "weight")
     _registry._compute_dtypes(w.dtype)
     if cast is not None:  # dtype= given: rounded to it first, as the input was
         w = _registry.cast_to(w, cast)
@@ -409,10 +434,30 @@ def _prelu_native(mode: int, xc: np.ndarray, gc: np.ndarray | None, w: np.ndarra
     return True
 
 
+def _prelu_weight_sums(xc: np.ndarray, gc: np.ndarray, ax: int, size: int) -> np.ndarray:
+    """d/dweight in float64, not yet rounded: for each channel c, the sum over everything but the channel axis
+    of g·x where x <= 0 (NaN x included, as torch); one sum over all channels for a single weight."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        terms = np.where(xc > 0, 0.0, gc.astype(np.float64) * xc.astype(np.float64))
+        sums = np.sum(terms, axis=tuple(d for d in range(xc.ndim) if d != ax))
+        return np.sum(sums, keepdims=True) if size == 1 else sums
+
+
+def prelu_weight_partial(x: Any, grad_out: Any, weight: Any, axis: int = 1, dtype: Any = None) -> np.ndarray:
+    """prelu_grad's weight gradient over part of the input, in float64 and not rounded: what the dask blocks
+    of prelu_grad add up."""
+    xc, _, result = _float_input(x, "x", dtype, "prelu_grad")
+    ax, w = _weight(xc, weight, axis, "prelu_grad", result if dtype is not None else None)
+    gc = _like(xc, grad_out, "grad_out", "prelu_grad", None, result if dtype is not None else None)
+    return _prelu_weight_sums(xc, gc, ax, w.size)
+
+
 def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
     use_native = native and _registry.NATIVE is not None
 
     def prelu(x: Any, weight: Any, axis: int = 1, *, out: Any = None, dtype: Any = None) -> Any:
+        if _interop.is_dask(x) or _interop.is_dask(weight):
+            return _dask_call("prelu", native, [(x, "same"), (weight, "weight")], axis, {"dtype": dtype}, out)
         xc, compute, result = _float_input(x, "x", dtype, "prelu")
         ax, w = _weight(xc, weight, axis, "prelu", result if dtype is not None else None)
         _registry.check_out(out, xc.shape, result, "prelu")
@@ -426,23 +471,27 @@ def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
         return _finish(value, out, result)
 
     def prelu_grad(x: Any, grad_out: Any, weight: Any, axis: int = 1, *, dtype: Any = None) -> tuple[Any, Any]:
+        if _interop.is_dask(x) or _interop.is_dask(grad_out) or _interop.is_dask(weight):
+            arrays = [(x, "same"), (grad_out, "same"), (weight, "weight")]
+            return _dask_call("prelu_grad", native, arrays, axis, {"dtype": dtype}, None)
         xc, compute, result = _float_input(x, "x", dtype, "prelu_grad")
         ax, w = _weight(xc, weight, axis, "prelu_grad", result if dtype is not None else None)
         gc = _like(xc, grad_out, "grad_out", "prelu_grad", None, result if dtype is not None else None)
-        positive = xc > 0
         grad_x = np.empty(xc.shape, compute)
         with np.errstate(invalid="ignore", over="ignore"):
             if not (use_native and xc.size and _prelu_native(_GRAD, xc, gc, w, ax, grad_x)):
-                grad_x = np.where(positive, gc, w * gc).astype(xc.dtype)
-            # d/dw_c = Σ over everything but the channel axis of g·x where x <= 0 (NaN x included, as torch).
-            terms = np.where(positive, 0.0, gc.astype(np.float64) * xc.astype(np.float64))
-            others = tuple(d for d in range(xc.ndim) if d != ax)
-            grad_w = np.sum(terms, axis=others)
-            if w.size == 1:
-                grad_w = np.sum(grad_w, keepdims=True)
-        return _finish(grad_x, None, result), grad_w.astype(result)
+                grad_x = np.where(xc > 0, gc, w * gc).astype(xc.dtype)
+        return _finish(grad_x, None, result), _prelu_weight_sums(xc, gc, ax, w.size).astype(result)
 
     return {"prelu": prelu, "prelu_grad": prelu_grad}
+
+
+def _dask_call(function: str, native: bool, arrays: list[tuple[Any, str]], axis: Any, kwargs: dict[str, Any],
+               out: Any) -> Any:
+    """A function of this module called with a dask array: a lazy dask array (``_dask.py``)."""
+    from . import _dask
+
+    return _dask.along_axis(function, native, arrays, axis, kwargs, out)
 
 
 def _build(native: bool) -> dict[str, Callable[..., Any]]:

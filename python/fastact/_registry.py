@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _kernels_numpy
+from . import _interop, _kernels_numpy
 from ._catalogue import CATALOGUE
 from ._spec import CHECKS, Activation, Alias, AxisActivation, Choice
 
@@ -98,13 +98,8 @@ def cast_to(a: np.ndarray, result: np.dtype) -> np.ndarray:
     return a if a.dtype == result or result.itemsize >= 4 else a.astype(result)
 
 
-def _as_input(value: Any, name: str) -> np.ndarray:
-    if isinstance(value, np.ndarray):
-        return value
-    try:
-        return np.asarray(value)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name} could not be converted to a NumPy array: {exc}") from None
+#: Every argument becomes an array here (DLPack, buffers, __array__: without a copy; see _interop).
+_as_input = _interop.as_array
 
 
 def check_out(out: Any, shape: tuple[int, ...], result: np.dtype, function: str = "") -> None:
@@ -114,7 +109,7 @@ def check_out(out: Any, shape: tuple[int, ...], result: np.dtype, function: str 
         return
     who = f"{function}(): " if function else ""
     if not isinstance(out, np.ndarray):
-        raise TypeError(f"{who}out must be a numpy.ndarray, got {type(out).__name__}")
+        raise TypeError(who + _interop.out_hint(out))
     if out.shape != shape:
         raise ValueError(f"{who}out has shape {out.shape} but the result has shape {shape}")
     if out.dtype != result:
@@ -131,7 +126,12 @@ def slow_path(
     dtype: Any = None, function: str = "",
 ) -> Any:
     """Normalise the inputs, validate ``out`` and compute with the native kernels (``native`` and loaded)
-    or the NumPy reference kernels; with ``dtype``, in that dtype (the input is cast to it first)."""
+    or the NumPy reference kernels; with ``dtype``, in that dtype (the input is cast to it first). A dask
+    array gives a lazy dask array, computed block by block by this same function."""
+    if _interop.is_dask(x) or _interop.is_dask(grad_out):
+        from . import _dask
+
+        return _dask.elementwise(kernel, mode, x, grad_out, out, p0, p1, native, dtype, function)
     xa = _as_input(x, "x")
     compute, result = _compute_dtypes(xa.dtype)  # also rejects complex, object and string inputs
     if dtype is not None:
@@ -500,13 +500,21 @@ def register(
         raise ValueError(f"an activation named {name!r} already exists{hint}")
 
     def fwd(x: Any) -> np.ndarray:
-        return np.asarray(forward(np.asarray(x)))
+        if _interop.is_dask(x):
+            from . import _dask
+
+            return _dask.registered(fwd, x, None)
+        return np.asarray(forward(_as_input(x, "x")))
 
     def grad(x: Any, grad_out: Any = None) -> np.ndarray:
-        d = np.asarray(derivative(np.asarray(x)))
+        if _interop.is_dask(x) or _interop.is_dask(grad_out):
+            from . import _dask
+
+            return _dask.registered(grad, x, grad_out)
+        d = np.asarray(derivative(_as_input(x, "x")))
         if grad_out is None:
             return d
-        g = np.asarray(grad_out)
+        g = _as_input(grad_out, "grad_out")
         if g.shape != d.shape:
             raise ValueError(f"grad_out has shape {g.shape} but the input has shape {d.shape}; no broadcasting")
         return g * d
