@@ -11,8 +11,7 @@ from __future__ import annotations
 import fastact
 import numpy as np
 import pytest
-
-from conftest import ALL_CASES, case_mode_params, assert_bitwise_equal, specials
+from conftest import ALL_CASES, assert_bitwise_equal, case_mode_params, specials
 
 try:
     import ml_dtypes
