@@ -18,7 +18,7 @@ import fastact
 
 from . import _registry
 
-_DTYPES = ("float32", "float64")
+_DTYPES = ("float32", "float64", "float16")
 
 
 def _entries() -> list[_registry.Entry]:
@@ -143,7 +143,7 @@ def _parse_dtypes(text: str) -> tuple[str, ...]:
         elif item in _DTYPES:
             out.append(item)
         else:
-            raise argparse.ArgumentTypeError(f"dtype must be float32, float64 or both (got {item!r})")
+            raise argparse.ArgumentTypeError(f"dtype must be float32, float64, float16 or all (got {item!r})")
     return tuple(dict.fromkeys(out)) or ("float32",)
 
 

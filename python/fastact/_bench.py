@@ -434,6 +434,8 @@ def reference_value(case: Case, x: np.ndarray, g: np.ndarray) -> np.ndarray:
     The kernels are called directly: with the native module loaded, ``fastact.reference``'s functions go
     through the same native ``apply`` as ``fastact`` and could not catch a wrong native kernel.
     """
+    if x.dtype.itemsize == 2:  # float16: computed in float32, rounded once to float16
+        return reference_value(case, x.astype(np.float32), g.astype(np.float32)).astype(x.dtype)
     forward, derivative, _ = _kernels_numpy.KERNELS[case.kernel]
     params = [float(v) for v in case.numeric_kwargs.values()]
     if not case.grad:
@@ -571,10 +573,16 @@ _POOLS: dict[int, Any] = {}
 
 def copy_baseline(grad: bool, x: np.ndarray, g: np.ndarray, out: np.ndarray, threads: int = 1) -> Callable[[], Any]:
     """The memory-bandwidth limit as a callable: ``np.copyto(out, x)`` for a forward (read one array, write
-    one), ``np.multiply(x, g, out=out)`` for a derivative (read two, write one); with ``threads > 1`` split
+    one), ``np.multiply(x, g, out=out)`` for a derivative (read two, write one; for 16-bit floats a XOR of the
+    bits, since NumPy's float16 arithmetic runs through float32); with ``threads > 1`` split
     into that many contiguous chunks run on a thread pool (NumPy releases the GIL for both)."""
+    if x.dtype.itemsize == 2:
+        # NumPy computes float16 arithmetic through float32, far below memory speed: the same bytes moved by
+        # an integer operation on the bits instead.
+        x, g, out = (a.view(np.uint16) for a in (x, g, out))
+    combine = np.bitwise_xor if x.dtype == np.uint16 else np.multiply
     if threads <= 1:
-        return functools.partial(np.multiply, x, g, out=out) if grad else functools.partial(np.copyto, out, x)
+        return functools.partial(combine, x, g, out=out) if grad else functools.partial(np.copyto, out, x)
     from concurrent.futures import ThreadPoolExecutor
 
     pool = _POOLS.get(threads)
@@ -583,7 +591,7 @@ def copy_baseline(grad: bool, x: np.ndarray, g: np.ndarray, out: np.ndarray, thr
     step = -(-x.size // threads)
     xs, gs, os_ = (np.ravel(a) for a in (x, g, out))
     if grad:
-        jobs = [functools.partial(np.multiply, xs[i:i + step], gs[i:i + step], out=os_[i:i + step])
+        jobs = [functools.partial(combine, xs[i:i + step], gs[i:i + step], out=os_[i:i + step])
                 for i in range(0, x.size, step)]
     else:
         jobs = [functools.partial(np.copyto, os_[i:i + step], xs[i:i + step]) for i in range(0, x.size, step)]

@@ -53,10 +53,16 @@ impl Isa {
                 && std::is_x86_feature_detected!("avx512vl")
                 && std::is_x86_feature_detected!("avx512bw")
                 && std::is_x86_feature_detected!("fma")
+                && std::is_x86_feature_detected!("f16c")
             {
                 return Isa::Avx512;
             }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // The trampolines enable F16C too (the float16 conversions): every AVX2 CPU has it, but it
+            // is checked rather than assumed.
+            if std::is_x86_feature_detected!("avx2")
+                && std::is_x86_feature_detected!("fma")
+                && std::is_x86_feature_detected!("f16c")
+            {
                 return Isa::Avx2;
             }
         }
@@ -104,7 +110,7 @@ macro_rules! isa_trampolines {
         }
 
         /// # Safety
-        /// The CPU must support AVX2 and FMA (`Isa::detect` checked it before this is selected).
+        /// The CPU must support AVX2, FMA and F16C (`Isa::detect` checked them before this is selected).
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma,f16c")]
         pub(crate) unsafe fn avx2<$($generic)*>($($arg: $ty),*) {
@@ -112,7 +118,8 @@ macro_rules! isa_trampolines {
         }
 
         /// # Safety
-        /// The CPU must support AVX-512 F/DQ/VL/BW (`Isa::detect` checked it before this is selected).
+        /// The CPU must support AVX-512 F/DQ/VL/BW, FMA and F16C (`Isa::detect` checked them before this
+        /// is selected).
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,f16c")]
         pub(crate) unsafe fn avx512<$($generic)*>($($arg: $ty),*) {
