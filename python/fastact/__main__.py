@@ -243,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="all functions, float32, sizes 16, 1e5, 1e7 at all cores, fewer repeats (< 1 minute)")
     p.add_argument("--sizes", type=_parse_sizes, metavar="N[,N...]", help="array sizes, e.g. 16,1e5,1e7")
     p.add_argument("--dtype", type=_parse_dtypes, metavar="DTYPE",
-                   help="float32 (default), float64, or both: float32,float64")
+                   help="float32 (default), float64, float16, a list (float32,float16) or all")
     p.add_argument("--threads", type=_parse_threads, metavar="N[,N...]",
                    help="thread counts (integers or 'all'); default 1 and all cores (--quick: all)")
     p.add_argument("--functions", metavar="a,b", help="only these activations (NAME: forward and derivative; "
