@@ -22,9 +22,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import fastact
+import numpy as np
 from fastact import _bench
 
 try:
