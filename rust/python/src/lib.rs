@@ -42,10 +42,7 @@ fn usable(array: &Bound<'_, PyUntypedArray>) -> Option<Dtype> {
         // recognised by its type's name (a Python call, made only for dtypes no other arm matched).
         n if n >= NPY_TYPES::NPY_USERDEF as i32
             && descr.itemsize() == 2
-            && descr
-                .typeobj()
-                .name()
-                .is_ok_and(|name| name == "bfloat16") =>
+            && descr.typeobj().name().is_ok_and(|name| name == "bfloat16") =>
         {
             Dtype::Bf16
         }
