@@ -136,6 +136,7 @@ ALT_PARAMS: dict[str, list[dict[str, float]]] = {
     "softshrink": [{"lambd": 0.0}, {"lambd": 1.5}],
     "hardshrink": [{"lambd": 0.0}, {"lambd": 2.0}],
     "threshold": [{"threshold": -1.0, "value": 3.0}, {"threshold": 0.0, "value": 0.0}],
+    "shrink": [{"lambd": 0.5, "bias": 0.5}, {"lambd": 0.0, "bias": -1.5}, {"lambd": 2.0, "bias": 0.25}],
 }
 
 
@@ -157,6 +158,7 @@ def _sampled_params() -> dict[str, list[dict[str, float]]]:
         "elu": [{"alpha": log_uniform(0.05, 5.0)} for _ in range(2)],
         "celu": [{"alpha": log_uniform(0.05, 5.0)} for _ in range(2)],
         "softshrink": [{"lambd": log_uniform(0.01, 10.0)}],
+        "shrink": [{"lambd": log_uniform(0.01, 10.0), "bias": uniform(-2.0, 2.0)}],
     }
 
 
@@ -246,6 +248,9 @@ class Case:
             "hardshrink": lambda: [-kw["lambd"], kw["lambd"]],
             "threshold": lambda: [kw["threshold"]],
             "softplus": lambda: [kw["threshold"] / kw["beta"]],
+            "sparse_plus": lambda: [-1.0, 1.0],
+            "sparse_sigmoid": lambda: [-1.0, 1.0],
+            "shrink": lambda: [-kw["lambd"], kw["lambd"]],
         }.get(self.name)
         if extra is not None:
             pts += [p for p in extra() if math.isfinite(p)]
@@ -693,6 +698,19 @@ MP_FUNCTIONS: dict[str, tuple[Callable, Callable]] = {
         lambda x, lam: mpf(0) if -lam <= x <= lam else mpf(1),
     ),
     "threshold": (lambda x, t, v: mpf(v) if x <= t else x, lambda x, t, v: mpf(0) if x <= t else mpf(1)),
+    "relu2": (lambda x: mpf(0) if x <= 0 else x * x, lambda x: mpf(0) if x <= 0 else 2 * x),
+    "sparse_plus": (
+        lambda x: mpf(0) if x <= -1 else (x if x >= 1 else (x + 1) ** 2 / 4),
+        lambda x: mpf(0) if x <= -1 else (mpf(1) if x >= 1 else (x + 1) / 2),
+    ),
+    "sparse_sigmoid": (
+        lambda x: mpf(0) if x <= -1 else (mpf(1) if x >= 1 else (x + 1) / 2),
+        lambda x: mpf(1) / 2 if -1 < x < 1 else mpf(0),
+    ),
+    "shrink": (
+        lambda x, lam, bias: x + bias if x < -lam else (x - bias if x > lam else mpf(0)),
+        lambda x, lam, bias: mpf(0) if -lam <= x <= lam else mpf(1),
+    ),
 }
 
 

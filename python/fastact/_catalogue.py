@@ -386,6 +386,71 @@ CATALOGUE: tuple[Activation, ...] = (
         notes="PyTorch's generalised relu: threshold(x, 0, 0) is relu(x) up to the sign of zero; both "
         "arguments are required.",
     ),
+    Activation(
+        name="relu2",
+        summary="Squared ReLU: the square of the positive part.",
+        formula="relu2(x) = max(0, x)^2",
+        derivative="relu2'(x) = 2 * max(0, x)",
+        from_output="2 * sqrt(y) if y > 0 else 0",
+        output_range="[0, inf)",
+        properties=("piecewise-quadratic", "continuously differentiable", "monotonic", "convex", "non-negative",
+                    "unbounded", "sparse"),
+        conventions="relu2(x) = +0.0 for x <= 0 (-0.0 included: a square's zero is +0.0), x * x rounded once "
+        "above (+inf beyond the square root of the largest float); relu2(-inf) = 0, relu2(+inf) = +inf, "
+        "NaN -> NaN. Derivative (relu's test x <= 0 -> 0): 0 at 0, 2x above, NaN at NaN; the from-output form "
+        "applies the same test to y (0 for y <= 0, else 2 * sqrt(y)).",
+        notes="The feed-forward activation of Primer (So et al., 2021), also used in later language models: "
+        "as cheap as relu, with a gradient that grows with the input.",
+    ),
+    Activation(
+        name="sparse_plus",
+        summary="Piecewise-quadratic softplus: exactly 0 below -1 and the identity above 1.",
+        formula="sparse_plus(x) = 0 if x <= -1, (x + 1)^2 / 4 if -1 < x < 1, x if x >= 1",
+        derivative="sparse_plus'(x) = sparse_sigmoid(x) = 0 if x <= -1, (x + 1) / 2 if -1 < x < 1, 1 if x >= 1",
+        from_output="sqrt(y) for 0 <= y < 1, 1 for y >= 1",
+        output_range="[0, inf)",
+        properties=("piecewise-quadratic", "continuously differentiable", "monotonic", "convex", "non-negative",
+                    "unbounded", "sparse"),
+        conventions="+0.0 for x <= -1 (-inf included), x for x >= 1 (+inf -> +inf), (x + 1)^2 / 4 rounded once "
+        "between; NaN -> NaN. The derivative is continuous, so its kinks need no convention: 0 for x <= -1, "
+        "(x + 1)/2 rounded once, 1 for x >= 1, NaN -> NaN. The from-output form is sqrt(y) with y clamped to "
+        "[0, 1].",
+        notes="The twin of softplus from Fenchel-Young losses (Blondel et al.): zero output below -1 gives "
+        "sparse activations, and it costs no exponential.",
+    ),
+    Activation(
+        name="sparse_sigmoid",
+        summary="Piecewise-linear sigmoid: 0 below -1, 1 above 1, linear between; sparse_plus' derivative.",
+        formula="sparse_sigmoid(x) = clip(x + 1, 0, 2) / 2 = 0 if x <= -1, (x + 1) / 2 if -1 < x < 1, 1 if x >= 1",
+        derivative="sparse_sigmoid'(x) = 1/2 if -1 < x < 1 else 0",
+        from_output="1/2 if 0 < y < 1 else 0",
+        output_range="[0, 1]",
+        properties=("piecewise-linear", "monotonic", "bounded", "not zero-centred"),
+        conventions="+0.0 for x <= -1, 1 for x >= 1, (x + 1)/2 rounded once between (sparse_sigmoid(0) = 0.5); "
+        "-inf -> 0, +inf -> 1, NaN -> NaN. Derivative (hard_sigmoid's test -1 < x < 1): 0 at x = ±1, outside "
+        "and at NaN; the from-output form tests 0 < y < 1.",
+        notes="hard_sigmoid with its linear part on [-1, 1] instead of [-3, 3]; the sigmoid of the "
+        "Fenchel-Young family, whose integral is sparse_plus.",
+    ),
+    Activation(
+        name="shrink",
+        summary="ONNX's Shrink: zeroes [-lambd, lambd] and moves the other inputs towards 0 by bias.",
+        formula="shrink(x) = x + bias if x < -lambd, x - bias if x > lambd, else 0",
+        derivative="shrink'(x) = 0 if -lambd <= x <= lambd else 1",
+        output_range="(-inf, bias - lambd) ∪ {0} ∪ (lambd - bias, inf)",
+        properties=("piecewise-linear", "zero-centred", "odd", "sparse", "continuous for bias = lambd",
+                    "monotonic for bias <= lambd"),
+        conventions="+0.0 on the closed interval [-lambd, lambd] (so shrink(-0.0) = +0.0), x + bias and "
+        "x - bias rounded once outside it; NaN -> NaN (ONNX: 0), ±inf -> ±inf. The derivative is 0 on "
+        "[-lambd, lambd] and 1 outside it and at NaN. With bias = 0 it is hardshrink; with bias = lambd, "
+        "softshrink up to the sign of zero results (softshrink's carry the sign of x).",
+        params=(
+            Param("lambd", 0.5, "Half-width of the zeroed interval.", check="nonnegative"),
+            Param("bias", 0.0, "Subtracted from inputs above lambd, added to inputs below -lambd.", check="finite"),
+        ),
+        notes="The operator both of PyTorch's shrinks become in ONNX; with another bias, what an ONNX graph's "
+        "Shrink computes.",
+    ),
 )
 
 

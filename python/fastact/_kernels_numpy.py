@@ -679,6 +679,70 @@ def tanhshrink_grad(x):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# relu2, sparse_plus, sparse_sigmoid, shrink
+# ---------------------------------------------------------------------------------------------------------
+
+
+@_kernel
+def relu2(x):
+    return np.where(x <= 0, 0.0, x * x)
+
+
+@_kernel
+def relu2_grad(x):
+    return np.where(x <= 0, 0.0, 2.0 * x)
+
+
+@_kernel
+def relu2_grad_from_output(y):
+    return np.where(y <= 0, 0.0, 2.0 * np.sqrt(y))
+
+
+@_kernel
+def sparse_plus(x):
+    s, se = _two_sum(x, 1.0)  # x + 1 exactly
+    p, pe = _two_prod(s, s)
+    mid = (p + (pe + (2.0 * s * se + se * se))) / 4.0
+    return np.where(x <= -1.0, 0.0, np.where(x >= 1.0, x, mid))
+
+
+@_kernel
+def sparse_plus_grad(x):
+    return np.clip(x + 1.0, 0.0, 2.0) / 2.0
+
+
+@_kernel
+def sparse_plus_grad_from_output(y):
+    return np.sqrt(np.clip(y, 0.0, 1.0))
+
+
+@_kernel
+def sparse_sigmoid(x):
+    return np.clip(x + 1.0, 0.0, 2.0) / 2.0
+
+
+@_kernel
+def sparse_sigmoid_grad(x):
+    return np.where((x > -1.0) & (x < 1.0), 0.5, 0.0)
+
+
+@_kernel
+def sparse_sigmoid_grad_from_output(y):
+    return np.where((y > 0.0) & (y < 1.0), 0.5, 0.0)
+
+
+@_kernel
+def shrink(x, lambd, bias):
+    inside = np.where(np.isnan(x), x, 0.0)
+    return np.where(x < -lambd, x + bias, np.where(x > lambd, x - bias, inside))
+
+
+@_kernel
+def shrink_grad(x, lambd, bias):
+    return np.where((x >= -lambd) & (x <= lambd), 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------------------
 
@@ -708,6 +772,10 @@ NPARAMS: dict[str, int] = {
     "softshrink": 1,
     "hardshrink": 1,
     "threshold": 2,
+    "relu2": 0,
+    "sparse_plus": 0,
+    "sparse_sigmoid": 0,
+    "shrink": 2,
 }
 
 

@@ -12,8 +12,8 @@ pub use exponential::{Celu, Elu, LogSigmoid, Mish, Selu, Sigmoid, Silu, Softplus
 pub use gaussian::{Gelu, GeluTanh};
 pub use hyperbolic::{Softsign, Tanh, Tanhshrink};
 pub use piecewise::{
-    BinaryStep, HardSigmoid, HardSwish, HardTanh, Hardshrink, Identity, LeakyRelu, Relu, Relu6,
-    Softshrink, Threshold,
+    BinaryStep, HardSigmoid, HardSwish, HardTanh, Hardshrink, Identity, LeakyRelu, Relu, Relu2,
+    Relu6, Shrink, Softshrink, SparsePlus, SparseSigmoid, Threshold,
 };
 pub use trig::Sine;
 
