@@ -136,6 +136,7 @@ ALT_PARAMS: dict[str, list[dict[str, float]]] = {
     "softshrink": [{"lambd": 0.0}, {"lambd": 1.5}],
     "hardshrink": [{"lambd": 0.0}, {"lambd": 2.0}],
     "threshold": [{"threshold": -1.0, "value": 3.0}, {"threshold": 0.0, "value": 0.0}],
+    "squareplus": [{"b": 0.0}, {"b": 1.0}, {"b": 0.01}, {"b": 300.0}],
     "shrink": [{"lambd": 0.5, "bias": 0.5}, {"lambd": 0.0, "bias": -1.5}, {"lambd": 2.0, "bias": 0.25}],
 }
 
@@ -159,6 +160,7 @@ def _sampled_params() -> dict[str, list[dict[str, float]]]:
         "celu": [{"alpha": log_uniform(0.05, 5.0)} for _ in range(2)],
         "softshrink": [{"lambd": log_uniform(0.01, 10.0)}],
         "shrink": [{"lambd": log_uniform(0.01, 10.0), "bias": uniform(-2.0, 2.0)}],
+        "squareplus": [{"b": log_uniform(0.01, 100.0)}],
     }
 
 
@@ -637,6 +639,18 @@ def _gelu_tanh_grad(x):
     return _sig(2 * u) + x * mpmath.sech(u) ** 2 * mpmath.sqrt(2 / mpmath.pi) * (1 + mpf("0.134145") * x**2) / 2
 
 
+def _squareplus_mp(x, b):
+    s = mpmath.sqrt(x * x + b)
+    return (x + s) / 2 if x >= 0 else b / (2 * (s - x))  # no cancellation for x << 0
+
+
+def _squareplus_grad_mp(x, b):
+    s = mpmath.sqrt(x * x + b)
+    if s == 0:  # b = 0, x = 0: relu's convention
+        return mpf(0)
+    return (1 + x / s) / 2 if x >= 0 else b / (2 * s * (s - x))
+
+
 def _mish_grad(x):
     sp = _softplus_mp(x)
     return mpmath.tanh(sp) + x * _sig(x) * mpmath.sech(sp) ** 2
@@ -699,6 +713,7 @@ MP_FUNCTIONS: dict[str, tuple[Callable, Callable]] = {
     ),
     "threshold": (lambda x, t, v: mpf(v) if x <= t else x, lambda x, t, v: mpf(0) if x <= t else mpf(1)),
     "relu2": (lambda x: mpf(0) if x <= 0 else x * x, lambda x: mpf(0) if x <= 0 else 2 * x),
+    "squareplus": (_squareplus_mp, _squareplus_grad_mp),
     "sparse_plus": (
         lambda x: mpf(0) if x <= -1 else (x if x >= 1 else (x + 1) ** 2 / 4),
         lambda x: mpf(0) if x <= -1 else (mpf(1) if x >= 1 else (x + 1) / 2),

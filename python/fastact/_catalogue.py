@@ -403,6 +403,27 @@ CATALOGUE: tuple[Activation, ...] = (
         "as cheap as relu, with a gradient that grows with the input.",
     ),
     Activation(
+        name="squareplus",
+        summary="Smooth ReLU built on a square root: softplus' shape without an exponential.",
+        formula="squareplus(x) = (x + sqrt(x^2 + b)) / 2",
+        derivative="squareplus'(x) = (1 + x / sqrt(x^2 + b)) / 2 = squareplus(x) / sqrt(x^2 + b)",
+        from_output="y^2 / (y^2 + b/4)",
+        output_range="(0, inf) for b > 0",
+        properties=("smooth for b > 0", "monotonic", "convex", "non-negative", "unbounded"),
+        conventions="squareplus(-inf) = +0.0 and squareplus(+inf) = +inf (the limits; the formula gives NaN at "
+        "-inf), NaN -> NaN; squareplus'(-inf) = 0, squareplus'(+inf) = 1, NaN -> NaN. Nothing overflows: huge "
+        "(and tiny) arguments are scaled by a power of two before x^2 + b is formed. With b = 0 it is relu "
+        "with +0.0 for x <= 0, and the derivative at x = 0 is 0, as relu'(0) (the from-output form gives 0 at "
+        "y = 0).",
+        params=(Param("b", 4.0, "Smoothness: squareplus(0) = sqrt(b)/2 and the curvature there is "
+                      "1/(2 sqrt(b)); b = 0 gives relu.", check="nonnegative"),),
+        cancellation="For x << 0, x + sqrt(x^2 + b) cancels, and so does 1 + x/sqrt(x^2 + b) in the "
+        "derivative: written as b / (2 (sqrt(x^2 + b) - x)) and squareplus(x) / sqrt(x^2 + b), both keep full "
+        "relative accuracy down to x = -inf.",
+        notes="Barron (2021): a softplus look-alike needing only a square root, and b sets how sharp the bend "
+        "is. Unlike softplus it approaches 0 slowly, as b / (4|x|).",
+    ),
+    Activation(
         name="sparse_plus",
         summary="Piecewise-quadratic softplus: exactly 0 below -1 and the identity above 1.",
         formula="sparse_plus(x) = 0 if x <= -1, (x + 1)^2 / 4 if -1 < x < 1, x if x >= 1",

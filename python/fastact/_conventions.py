@@ -325,6 +325,16 @@ CONVENTIONS: dict[str, tuple[Counterpart, ...]] = {
               differences="No keras.activations function: the square of relu."),
         Onnx(differences="No operator (Relu, then Mul)."),
     ),
+    "squareplus": (
+        Torch(differences="No function ((x + torch.sqrt(x * x + b)) / 2)."),
+        Jax("jax.nn.squareplus", "b=4", "fastact.squareplus(x)",
+            "The formula as written: NaN at -inf (-inf + inf; fastact: the limit +0.0), x * x overflows for "
+            "|x| > 1.3e154 (NaN or inf; fastact scales), and x + sqrt(x^2 + b) cancels for x << 0. Derivative "
+            "NaN at ±inf (fastact: 0 and 1).", value_differs_at=(-inf,), grad_differs_at=(-inf, inf)),
+        Keras("keras.activations.squareplus", "b=4", "fastact.squareplus(x)",
+              "The formula as written: NaN at -inf (fastact: +0.0).", value_differs_at=(-inf,)),
+        Onnx(differences="No operator."),
+    ),
     "sparse_plus": (
         Torch(differences="No function."),
         Jax("jax.nn.sparse_plus", fastact="fastact.sparse_plus(x)",

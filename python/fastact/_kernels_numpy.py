@@ -679,7 +679,7 @@ def tanhshrink_grad(x):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# relu2, sparse_plus, sparse_sigmoid, shrink
+# relu2, squareplus, sparse_plus, sparse_sigmoid, shrink
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -696,6 +696,69 @@ def relu2_grad(x):
 @_kernel
 def relu2_grad_from_output(y):
     return np.where(y <= 0, 0.0, 2.0 * np.sqrt(y))
+
+
+def _squareplus_root(x, b: float):
+    """(s, s_lo, k): sqrt(x^2 + b) = (s + s_lo) * 2**k to about 2**-100 relative, with |x| and sqrt(b) scaled
+    by 2**-k to at most 1 (nothing overflows; b * 2**-2k only underflows where it is negligible)."""
+    a = np.abs(x)
+    m = np.maximum(a, math.sqrt(b))
+    _, k = np.frexp(np.where(np.isfinite(m) & (m > 0), m, 1.0))
+    a_s = np.ldexp(a, -k)
+    b_s = np.ldexp(np.full_like(a, b), -2 * k)
+    p, pe = _two_prod(a_s, a_s)
+    t, te = _two_sum(p, b_s)
+    te = te + pe
+    s = np.sqrt(t)
+    q, qe = _two_prod(s, s)
+    s_lo = np.where(s > 0, (((t - q) - qe) + te) / (2.0 * s), 0.0)
+    return a_s, s, s_lo, k
+
+
+def _squareplus_dd(x, b: float):
+    """squareplus(x) as hi + lo, finite x: (s + |x|)/2 for x >= 0, (b/4) / ((s + |x|)/2) below."""
+    a_s, s, s_lo, k = _squareplus_root(x, b)
+    u, ue = _fast_two_sum(s, a_s)
+    ue = ue + s_lo
+    pos = np.ldexp(u + ue, k - 1)
+    h, h_lo = np.ldexp(u, k - 1), np.ldexp(ue, k - 1)
+    q = b / 4.0
+    y0 = q / h
+    p, pe = _two_prod(y0, h)
+    y_lo = _finite_or_zero((((q - p) - pe) - y0 * h_lo) / h)
+    neg = x < 0
+    return np.where(neg, y0 + y_lo, pos), np.where(neg, y_lo - ((y0 + y_lo) - y0), 0.0)
+
+
+@_kernel
+def squareplus(x, b):
+    y, _ = _squareplus_dd(x, b)
+    return np.where(x == np.inf, x, np.where(x == -np.inf, 0.0, y))
+
+
+@_kernel
+def squareplus_grad(x, b):
+    # squareplus(x) / sqrt(x^2 + b): 1/2 + |x|/(2s) for x >= 0, y/s below (no cancellation as x -> -inf)
+    a_s, s, s_lo, k = _squareplus_root(x, b)
+    ratio = a_s / s
+    p, pe = _two_prod(ratio, s)
+    ratio_lo = (((a_s - p) - pe) - ratio * s_lo) / s
+    pos = 0.5 + (0.5 * ratio + 0.5 * ratio_lo)
+    y, y_lo = _squareplus_dd(x, b)
+    st, st_lo = np.ldexp(s, k), np.ldexp(s_lo, k)
+    g0 = y / st
+    p, pe = _two_prod(g0, st)
+    neg = g0 + (((y - p) - pe) + (y_lo - g0 * st_lo)) / st
+    r = np.where(s == 0, 0.0, np.where(x < 0, neg, pos))
+    return np.where(x == np.inf, 1.0, np.where(x == -np.inf, 0.0, r))
+
+
+@_kernel
+def squareplus_grad_from_output(y, b):
+    # y / sqrt(x^2 + b) with sqrt(x^2 + b) = y + (b/4)/y
+    z = (b / 4.0) / y
+    r = np.where(np.isinf(z), 0.0, y / (y + z))
+    return np.where(y == 0, 0.0, np.where(np.isinf(y), 1.0, r))
 
 
 @_kernel
@@ -773,6 +836,7 @@ NPARAMS: dict[str, int] = {
     "hardshrink": 1,
     "threshold": 2,
     "relu2": 0,
+    "squareplus": 1,
     "sparse_plus": 0,
     "sparse_sigmoid": 0,
     "shrink": 2,
