@@ -442,6 +442,7 @@ CANCELLATION_WINDOWS: dict[tuple[str, str], tuple[float, float]] = {
     ("gelu_tanh", "grad"): (-0.7524614, 0.25),
     ("silu", "grad"): (-1.2784645427610738, 0.25),
     ("mish", "grad"): (-1.1923698, 0.25),
+    ("gelu_sigmoid", "grad"): (-0.7511542554412889, 0.25),
 }
 
 
@@ -651,6 +652,14 @@ def _squareplus_grad_mp(x, b):
     return (1 + x / s) / 2 if x >= 0 else b / (2 * s * (s - x))
 
 
+def _quick_z(x):
+    return mpf("1.702") * x  # the decimal, made at the working precision (50 digits), not a float64
+
+
+def _silu_grad_mp(z):
+    return _sig(z) * (1 + z * _sig(-z))
+
+
 def _mish_grad(x):
     sp = _softplus_mp(x)
     return mpmath.tanh(sp) + x * _sig(x) * mpmath.sech(sp) ** 2
@@ -726,6 +735,7 @@ MP_FUNCTIONS: dict[str, tuple[Callable, Callable]] = {
         lambda x, lam, bias: x + bias if x < -lam else (x - bias if x > lam else mpf(0)),
         lambda x, lam, bias: mpf(0) if -lam <= x <= lam else mpf(1),
     ),
+    "gelu_sigmoid": (lambda x: x * _sig(_quick_z(x)), lambda x: _silu_grad_mp(_quick_z(x))),
 }
 
 

@@ -174,24 +174,32 @@ CATALOGUE: tuple[Activation, ...] = (
         name="gelu",
         summary="Gaussian Error Linear Unit: x weighted by the standard normal CDF.",
         formula="gelu(x) = x * Phi(x) = 0.5 * x * erfc(-x / sqrt(2));  approximate='tanh': "
-        "0.5 * x * (1 + tanh(u)), u = sqrt(2/pi) * (x + 0.044715 * x^3)",
+        "0.5 * x * (1 + tanh(u)), u = sqrt(2/pi) * (x + 0.044715 * x^3);  approximate='sigmoid': "
+        "x * sigmoid(1.702 * x)",
         derivative="gelu'(x) = Phi(x) + x * phi(x), phi(x) = exp(-x^2/2) / sqrt(2*pi);  approximate='tanh': "
-        "0.5 * (1 + tanh(u)) + 0.5 * x * (1 - tanh(u)^2) * sqrt(2/pi) * (1 + 0.134145 * x^2)",
-        output_range="[-0.16997, inf) (minimum at x = -0.75179; with approximate='tanh' -0.17004 at x = -0.75246)",
+        "0.5 * (1 + tanh(u)) + 0.5 * x * (1 - tanh(u)^2) * sqrt(2/pi) * (1 + 0.134145 * x^2);  "
+        "approximate='sigmoid': s + 1.702 * x * s * (1 - s), s = sigmoid(1.702 * x)",
+        output_range="[-0.16997, inf) (minimum at x = -0.75179; with approximate='tanh' -0.17004 at x = -0.75246, "
+        "with approximate='sigmoid' -0.16361 at x = -0.75115)",
         properties=("smooth", "non-monotonic", "bounded below", "unbounded above"),
         conventions="gelu(-inf) = -0.0, gelu(+inf) = +inf (the mathematical limits; NumPy formulas give NaN), "
         "gelu(-0.0) = -0.0, NaN -> NaN; gelu'(-inf) = 0, gelu'(+inf) = 1, NaN -> NaN. The same holds for "
-        "approximate='tanh'.",
-        params=(Choice("approximate", "none", {"none": "gelu", "tanh": "gelu_tanh"},
-                       "'none' for the exact erf form, 'tanh' for the tanh approximation."),),
+        "approximate='tanh' and approximate='sigmoid'. The constants 0.044715 and 1.702 are the decimals, "
+        "exactly (carried as hi + lo), in float32 too: Hugging Face's quick_gelu multiplies by 1.702 rounded to "
+        "float32 there, which moves results in the far negative tail by a few ULP per unit of x.",
+        params=(Choice("approximate", "none", {"none": "gelu", "tanh": "gelu_tanh", "sigmoid": "gelu_sigmoid"},
+                       "'none' for the exact erf form, 'tanh' for the tanh approximation, 'sigmoid' for "
+                       "x * sigmoid(1.702 * x) ('quick GELU')."),),
         aliases=(
             Alias("gelu_new", bind={"approximate": "tanh"}, source="Hugging Face"),
             Alias("gelu_pytorch_tanh", bind={"approximate": "tanh"}, source="Hugging Face"),
+            Alias("quick_gelu", bind={"approximate": "sigmoid"}, source="Hugging Face"),
         ),
         cancellation="The derivative Phi(x) + x * phi(x) cancels near its zero at x = -0.7518 (-0.7525 for "
-        "'tanh'): there it keeps an absolute error of about 2^-53 but no relative accuracy.",
+        "'tanh', -0.7512 for 'sigmoid'): there it keeps an absolute error of about 2^-53 but no relative "
+        "accuracy.",
         notes="The usual activation of transformer models (BERT, GPT, ViT); approximate='tanh' reproduces "
-        "models trained with the tanh formula.",
+        "models trained with the tanh formula, approximate='sigmoid' those trained with 'quick GELU' (CLIP).",
     ),
     Activation(
         name="relu6",

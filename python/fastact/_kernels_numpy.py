@@ -47,6 +47,7 @@ _INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2*pi)
 _TWO_OVER_SQRT_PI = 1.1283791670955126  # 2/sqrt(pi)
 _INV_SQRT_PI = 0.5641895835477563  # 1/sqrt(pi)
 _SCALE = 64  # exponent of the 2**64 scaling used for subnormal-range exponentials
+_QUICK_HI, _QUICK_LO = 1.702, 4.263256414560601e-17  # the decimal 1.702 (quick GELU)
 
 SELU_SCALE = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -679,7 +680,7 @@ def tanhshrink_grad(x):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# relu2, squareplus, sparse_plus, sparse_sigmoid, shrink
+# relu2, squareplus, sparse_plus, sparse_sigmoid, shrink, gelu_sigmoid
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -805,6 +806,56 @@ def shrink_grad(x, lambd, bias):
     return np.where((x >= -lambd) & (x <= lambd), 0.0, 1.0)
 
 
+def _quick_arg(x):
+    """z = 1.702 x (the decimal constant) as a double-double (z, z_lo)."""
+    z, z_lo = _two_prod(x, _QUICK_HI)
+    return z, _finite_or_zero(z_lo + x * _QUICK_LO)
+
+
+def _quotient_dd(n, n_lo, d, d_lo):
+    """(n + n_lo) / (d + d_lo), finite non-zero d: the quotient corrected once."""
+    q = n / d
+    p, pe = _two_prod(q, d)
+    r = ((((n - p) - pe) + n_lo) - q * d_lo) / d
+    return np.where(r == 0, q, q + r)  # q + 0 would turn -0.0 into +0.0
+
+
+@_kernel
+def gelu_sigmoid(x):
+    # x / (1 + e) for x >= 0 and x e / (1 + e) below, e = exp(-|z|), in double-double
+    z, z_lo = _quick_arg(x)
+    e, es = _exp_neg_abs(z, z_lo)
+    d, d_lo = _fast_two_sum(1.0, e)
+    n, n_lo = _two_prod(x, es)
+    pos = _quotient_dd(x, 0.0, d, d_lo)
+    neg = _unscale(_quotient_dd(n, n_lo, d, d_lo))
+    r = np.where(x >= 0, pos, neg)
+    return np.where(x == -np.inf, -0.0, np.where(x == np.inf, x, r))
+
+
+@_kernel
+def gelu_sigmoid_grad(x):
+    # silu'(z) at z = 1.702 x: ((1 + e) + z e) / (1 + e)^2 for x >= 0 and e ((1 + z) + e) / (1 + e)^2 below,
+    # e = exp(-|z|); numerators and denominator in double-double (1 + z cancels against e near the zero).
+    z, z_lo = _quick_arg(x)
+    e, es = _exp_neg_abs(z, z_lo)
+    d, d_lo = _fast_two_sum(1.0, e)
+    sq, sq_lo = _two_prod(d, d)
+    sq_lo = sq_lo + 2.0 * d * d_lo
+    ze, ze_lo = _two_prod(z, e)
+    pn, pn_lo = _fast_two_sum(d, ze)
+    pn_lo = pn_lo + (d_lo + (ze_lo + z_lo * e))
+    a, a_lo = _two_sum(1.0, z)
+    t, t_lo = _two_sum(a, e)
+    t_lo = t_lo + (a_lo + z_lo)
+    nn, nn_lo = _two_prod(es, t)
+    nn_lo = nn_lo + es * t_lo
+    pos = _quotient_dd(pn, pn_lo, sq, sq_lo)
+    neg = _unscale(_quotient_dd(nn, nn_lo, sq, sq_lo))
+    r = np.where(x >= 0, pos, neg)
+    return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), r)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------------------
@@ -840,6 +891,7 @@ NPARAMS: dict[str, int] = {
     "sparse_plus": 0,
     "sparse_sigmoid": 0,
     "shrink": 2,
+    "gelu_sigmoid": 0,
 }
 
 

@@ -45,6 +45,7 @@ macro_rules! for_each_kernel {
             sparse_plus => SparsePlus,  params 0 [0.0, 0.0], cost 10, ulp (0, 0, 1, 0);
             sparse_sigmoid => SparseSigmoid, params 0 [0.0, 0.0], cost 2, ulp (0, 0, 0, 0);
             shrink      => Shrink,      params 2 [0.5, 0.0], cost 2,  ulp (0, 0, 0, 0);
+            gelu_sigmoid => GeluSigmoid, params 0 [0.0, 0.0], cost 29, ulp (2, 2, 2, 2);
         }
     };
 }

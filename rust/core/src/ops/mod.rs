@@ -11,7 +11,7 @@ mod trig;
 
 pub use algebraic::Squareplus;
 pub use exponential::{Celu, Elu, LogSigmoid, Mish, Selu, Sigmoid, Silu, Softplus};
-pub use gaussian::{Gelu, GeluTanh};
+pub use gaussian::{Gelu, GeluSigmoid, GeluTanh};
 pub use hyperbolic::{Softsign, Tanh, Tanhshrink};
 pub use piecewise::{
     BinaryStep, HardSigmoid, HardSwish, HardTanh, Hardshrink, Identity, LeakyRelu, Relu, Relu2,
