@@ -136,6 +136,8 @@ ALT_PARAMS: dict[str, list[dict[str, float]]] = {
     "softshrink": [{"lambd": 0.0}, {"lambd": 1.5}],
     "hardshrink": [{"lambd": 0.0}, {"lambd": 2.0}],
     "threshold": [{"threshold": -1.0, "value": 3.0}, {"threshold": 0.0, "value": 0.0}],
+    "squareplus": [{"b": 0.0}, {"b": 1.0}, {"b": 0.01}, {"b": 300.0}],
+    "shrink": [{"lambd": 0.5, "bias": 0.5}, {"lambd": 0.0, "bias": -1.5}, {"lambd": 2.0, "bias": 0.25}],
 }
 
 
@@ -157,6 +159,8 @@ def _sampled_params() -> dict[str, list[dict[str, float]]]:
         "elu": [{"alpha": log_uniform(0.05, 5.0)} for _ in range(2)],
         "celu": [{"alpha": log_uniform(0.05, 5.0)} for _ in range(2)],
         "softshrink": [{"lambd": log_uniform(0.01, 10.0)}],
+        "shrink": [{"lambd": log_uniform(0.01, 10.0), "bias": uniform(-2.0, 2.0)}],
+        "squareplus": [{"b": log_uniform(0.01, 100.0)}],
     }
 
 
@@ -246,6 +250,9 @@ class Case:
             "hardshrink": lambda: [-kw["lambd"], kw["lambd"]],
             "threshold": lambda: [kw["threshold"]],
             "softplus": lambda: [kw["threshold"] / kw["beta"]],
+            "sparse_plus": lambda: [-1.0, 1.0],
+            "sparse_sigmoid": lambda: [-1.0, 1.0],
+            "shrink": lambda: [-kw["lambd"], kw["lambd"]],
         }.get(self.name)
         if extra is not None:
             pts += [p for p in extra() if math.isfinite(p)]
@@ -435,6 +442,7 @@ CANCELLATION_WINDOWS: dict[tuple[str, str], tuple[float, float]] = {
     ("gelu_tanh", "grad"): (-0.7524614, 0.25),
     ("silu", "grad"): (-1.2784645427610738, 0.25),
     ("mish", "grad"): (-1.1923698, 0.25),
+    ("gelu_sigmoid", "grad"): (-0.7511542554412889, 0.25),
 }
 
 
@@ -632,6 +640,26 @@ def _gelu_tanh_grad(x):
     return _sig(2 * u) + x * mpmath.sech(u) ** 2 * mpmath.sqrt(2 / mpmath.pi) * (1 + mpf("0.134145") * x**2) / 2
 
 
+def _squareplus_mp(x, b):
+    s = mpmath.sqrt(x * x + b)
+    return (x + s) / 2 if x >= 0 else b / (2 * (s - x))  # no cancellation for x << 0
+
+
+def _squareplus_grad_mp(x, b):
+    s = mpmath.sqrt(x * x + b)
+    if s == 0:  # b = 0, x = 0: relu's convention
+        return mpf(0)
+    return (1 + x / s) / 2 if x >= 0 else b / (2 * s * (s - x))
+
+
+def _quick_z(x):
+    return mpf("1.702") * x  # the decimal, made at the working precision (50 digits), not a float64
+
+
+def _silu_grad_mp(z):
+    return _sig(z) * (1 + z * _sig(-z))
+
+
 def _mish_grad(x):
     sp = _softplus_mp(x)
     return mpmath.tanh(sp) + x * _sig(x) * mpmath.sech(sp) ** 2
@@ -693,6 +721,21 @@ MP_FUNCTIONS: dict[str, tuple[Callable, Callable]] = {
         lambda x, lam: mpf(0) if -lam <= x <= lam else mpf(1),
     ),
     "threshold": (lambda x, t, v: mpf(v) if x <= t else x, lambda x, t, v: mpf(0) if x <= t else mpf(1)),
+    "relu2": (lambda x: mpf(0) if x <= 0 else x * x, lambda x: mpf(0) if x <= 0 else 2 * x),
+    "squareplus": (_squareplus_mp, _squareplus_grad_mp),
+    "sparse_plus": (
+        lambda x: mpf(0) if x <= -1 else (x if x >= 1 else (x + 1) ** 2 / 4),
+        lambda x: mpf(0) if x <= -1 else (mpf(1) if x >= 1 else (x + 1) / 2),
+    ),
+    "sparse_sigmoid": (
+        lambda x: mpf(0) if x <= -1 else (mpf(1) if x >= 1 else (x + 1) / 2),
+        lambda x: mpf(1) / 2 if -1 < x < 1 else mpf(0),
+    ),
+    "shrink": (
+        lambda x, lam, bias: x + bias if x < -lam else (x - bias if x > lam else mpf(0)),
+        lambda x, lam, bias: mpf(0) if -lam <= x <= lam else mpf(1),
+    ),
+    "gelu_sigmoid": (lambda x: x * _sig(_quick_z(x)), lambda x: _silu_grad_mp(_quick_z(x))),
 }
 
 

@@ -107,6 +107,13 @@ NUMPY_FORMULAS: dict[str, tuple[str, str]] = {
     "softshrink": ("np.sign(x) * np.maximum(np.abs(x) - lambd, 0)", "g * (np.abs(x) > lambd)"),
     "hardshrink": ("np.where(np.abs(x) > lambd, x, 0)", "g * (np.abs(x) > lambd)"),
     "threshold": ("np.where(x > threshold, x, value)", "g * (x > threshold)"),
+    "relu2": ("np.square(np.maximum(x, 0))", "g * 2 * np.maximum(x, 0)"),
+    "squareplus": ("(x + np.sqrt(x * x + b)) / 2", "g * (1 + x / np.sqrt(x * x + b)) / 2"),
+    "sparse_plus": ("np.where(x <= -1, 0, np.where(x >= 1, x, (x + 1) ** 2 / 4))", "g * np.clip(x + 1, 0, 2) / 2"),
+    "sparse_sigmoid": ("np.clip(x + 1, 0, 2) / 2", "g * ((x > -1) & (x < 1)) / 2"),
+    "shrink": ("np.where(x < -lambd, x + bias, np.where(x > lambd, x - bias, 0))", "g * (np.abs(x) > lambd)"),
+    "gelu_sigmoid": ("x / (1 + np.exp(-1.702 * x))",
+                     "g * (s := 1 / (1 + np.exp(-1.702 * x))) * (1 + 1.702 * x * (1 - s))"),
 }
 
 #: Formulas that need a SciPy function (skipped, not replaced, when SciPy is missing).
@@ -147,6 +154,12 @@ TORCH_FUNCTIONAL: dict[str, str] = {
     "softshrink": "F.softshrink(u, lambd)",
     "hardshrink": "F.hardshrink(u, lambd)",
     "threshold": "F.threshold(u, threshold, value)",
+    "relu2": "torch.square(F.relu(u))",
+    "squareplus": "(u + torch.sqrt(u * u + b)) / 2",
+    "sparse_plus": "torch.where(u <= -1, 0.0, torch.where(u >= 1, u, (u + 1) ** 2 / 4))",
+    "sparse_sigmoid": "F.hardtanh(u + 1, 0.0, 2.0) / 2",
+    "shrink": "torch.where(u < -lambd, u + bias, torch.where(u > lambd, u - bias, 0.0))",
+    "gelu_sigmoid": "u * torch.sigmoid(1.702 * u)",
 }
 TORCH_OUT: dict[str, tuple[str, ...]] = {
     "identity": ("torch.mul(t, slope, out=o)",),

@@ -174,24 +174,32 @@ CATALOGUE: tuple[Activation, ...] = (
         name="gelu",
         summary="Gaussian Error Linear Unit: x weighted by the standard normal CDF.",
         formula="gelu(x) = x * Phi(x) = 0.5 * x * erfc(-x / sqrt(2));  approximate='tanh': "
-        "0.5 * x * (1 + tanh(u)), u = sqrt(2/pi) * (x + 0.044715 * x^3)",
+        "0.5 * x * (1 + tanh(u)), u = sqrt(2/pi) * (x + 0.044715 * x^3);  approximate='sigmoid': "
+        "x * sigmoid(1.702 * x)",
         derivative="gelu'(x) = Phi(x) + x * phi(x), phi(x) = exp(-x^2/2) / sqrt(2*pi);  approximate='tanh': "
-        "0.5 * (1 + tanh(u)) + 0.5 * x * (1 - tanh(u)^2) * sqrt(2/pi) * (1 + 0.134145 * x^2)",
-        output_range="[-0.16997, inf) (minimum at x = -0.75179; with approximate='tanh' -0.17004 at x = -0.75246)",
+        "0.5 * (1 + tanh(u)) + 0.5 * x * (1 - tanh(u)^2) * sqrt(2/pi) * (1 + 0.134145 * x^2);  "
+        "approximate='sigmoid': s + 1.702 * x * s * (1 - s), s = sigmoid(1.702 * x)",
+        output_range="[-0.16997, inf) (minimum at x = -0.75179; with approximate='tanh' -0.17004 at x = -0.75246, "
+        "with approximate='sigmoid' -0.16361 at x = -0.75115)",
         properties=("smooth", "non-monotonic", "bounded below", "unbounded above"),
         conventions="gelu(-inf) = -0.0, gelu(+inf) = +inf (the mathematical limits; NumPy formulas give NaN), "
         "gelu(-0.0) = -0.0, NaN -> NaN; gelu'(-inf) = 0, gelu'(+inf) = 1, NaN -> NaN. The same holds for "
-        "approximate='tanh'.",
-        params=(Choice("approximate", "none", {"none": "gelu", "tanh": "gelu_tanh"},
-                       "'none' for the exact erf form, 'tanh' for the tanh approximation."),),
+        "approximate='tanh' and approximate='sigmoid'. The constants 0.044715 and 1.702 are the decimals, "
+        "exactly (carried as hi + lo), in float32 too: Hugging Face's quick_gelu multiplies by 1.702 rounded to "
+        "float32 there, which moves results in the far negative tail by a few ULP per unit of x.",
+        params=(Choice("approximate", "none", {"none": "gelu", "tanh": "gelu_tanh", "sigmoid": "gelu_sigmoid"},
+                       "'none' for the exact erf form, 'tanh' for the tanh approximation, 'sigmoid' for "
+                       "x * sigmoid(1.702 * x) ('quick GELU')."),),
         aliases=(
             Alias("gelu_new", bind={"approximate": "tanh"}, source="Hugging Face"),
             Alias("gelu_pytorch_tanh", bind={"approximate": "tanh"}, source="Hugging Face"),
+            Alias("quick_gelu", bind={"approximate": "sigmoid"}, source="Hugging Face"),
         ),
         cancellation="The derivative Phi(x) + x * phi(x) cancels near its zero at x = -0.7518 (-0.7525 for "
-        "'tanh'): there it keeps an absolute error of about 2^-53 but no relative accuracy.",
+        "'tanh', -0.7512 for 'sigmoid'): there it keeps an absolute error of about 2^-53 but no relative "
+        "accuracy.",
         notes="The usual activation of transformer models (BERT, GPT, ViT); approximate='tanh' reproduces "
-        "models trained with the tanh formula.",
+        "models trained with the tanh formula, approximate='sigmoid' those trained with 'quick GELU' (CLIP).",
     ),
     Activation(
         name="relu6",
@@ -385,6 +393,92 @@ CATALOGUE: tuple[Activation, ...] = (
         ),
         notes="PyTorch's generalised relu: threshold(x, 0, 0) is relu(x) up to the sign of zero; both "
         "arguments are required.",
+    ),
+    Activation(
+        name="relu2",
+        summary="Squared ReLU: the square of the positive part.",
+        formula="relu2(x) = max(0, x)^2",
+        derivative="relu2'(x) = 2 * max(0, x)",
+        from_output="2 * sqrt(y) if y > 0 else 0",
+        output_range="[0, inf)",
+        properties=("piecewise-quadratic", "continuously differentiable", "monotonic", "convex", "non-negative",
+                    "unbounded", "sparse"),
+        conventions="relu2(x) = +0.0 for x <= 0 (-0.0 included: a square's zero is +0.0), x * x rounded once "
+        "above (+inf beyond the square root of the largest float); relu2(-inf) = 0, relu2(+inf) = +inf, "
+        "NaN -> NaN. Derivative (relu's test x <= 0 -> 0): 0 at 0, 2x above, NaN at NaN; the from-output form "
+        "applies the same test to y (0 for y <= 0, else 2 * sqrt(y)).",
+        notes="The feed-forward activation of Primer (So et al., 2021), also used in later language models: "
+        "as cheap as relu, with a gradient that grows with the input.",
+    ),
+    Activation(
+        name="squareplus",
+        summary="Smooth ReLU built on a square root: softplus' shape without an exponential.",
+        formula="squareplus(x) = (x + sqrt(x^2 + b)) / 2",
+        derivative="squareplus'(x) = (1 + x / sqrt(x^2 + b)) / 2 = squareplus(x) / sqrt(x^2 + b)",
+        from_output="y^2 / (y^2 + b/4)",
+        output_range="(0, inf) for b > 0",
+        properties=("smooth for b > 0", "monotonic", "convex", "non-negative", "unbounded"),
+        conventions="squareplus(-inf) = +0.0 and squareplus(+inf) = +inf (the limits; the formula gives NaN at "
+        "-inf), NaN -> NaN; squareplus'(-inf) = 0, squareplus'(+inf) = 1, NaN -> NaN. Nothing overflows: huge "
+        "(and tiny) arguments are scaled by a power of two before x^2 + b is formed. With b = 0 it is relu "
+        "with +0.0 for x <= 0, and the derivative at x = 0 is 0, as relu'(0) (the from-output form gives 0 at "
+        "y = 0).",
+        params=(Param("b", 4.0, "Smoothness: squareplus(0) = sqrt(b)/2 and the curvature there is "
+                      "1/(2 sqrt(b)); b = 0 gives relu.", check="nonnegative"),),
+        cancellation="For x << 0, x + sqrt(x^2 + b) cancels, and so does 1 + x/sqrt(x^2 + b) in the "
+        "derivative: written as b / (2 (sqrt(x^2 + b) - x)) and squareplus(x) / sqrt(x^2 + b), both keep full "
+        "relative accuracy down to x = -inf.",
+        notes="Barron (2021): a softplus look-alike needing only a square root, and b sets how sharp the bend "
+        "is. Unlike softplus it approaches 0 slowly, as b / (4|x|).",
+    ),
+    Activation(
+        name="sparse_plus",
+        summary="Piecewise-quadratic softplus: exactly 0 below -1 and the identity above 1.",
+        formula="sparse_plus(x) = 0 if x <= -1, (x + 1)^2 / 4 if -1 < x < 1, x if x >= 1",
+        derivative="sparse_plus'(x) = sparse_sigmoid(x) = 0 if x <= -1, (x + 1) / 2 if -1 < x < 1, 1 if x >= 1",
+        from_output="sqrt(y) for 0 <= y < 1, 1 for y >= 1",
+        output_range="[0, inf)",
+        properties=("piecewise-quadratic", "continuously differentiable", "monotonic", "convex", "non-negative",
+                    "unbounded", "sparse"),
+        conventions="+0.0 for x <= -1 (-inf included), x for x >= 1 (+inf -> +inf), (x + 1)^2 / 4 rounded once "
+        "between; NaN -> NaN. The derivative is continuous, so its kinks need no convention: 0 for x <= -1, "
+        "(x + 1)/2 rounded once, 1 for x >= 1, NaN -> NaN. The from-output form is sqrt(y) with y clamped to "
+        "[0, 1].",
+        notes="The twin of softplus from Fenchel-Young losses (Blondel et al.): zero output below -1 gives "
+        "sparse activations, and it costs no exponential.",
+    ),
+    Activation(
+        name="sparse_sigmoid",
+        summary="Piecewise-linear sigmoid: 0 below -1, 1 above 1, linear between; sparse_plus' derivative.",
+        formula="sparse_sigmoid(x) = clip(x + 1, 0, 2) / 2 = 0 if x <= -1, (x + 1) / 2 if -1 < x < 1, 1 if x >= 1",
+        derivative="sparse_sigmoid'(x) = 1/2 if -1 < x < 1 else 0",
+        from_output="1/2 if 0 < y < 1 else 0",
+        output_range="[0, 1]",
+        properties=("piecewise-linear", "monotonic", "bounded", "not zero-centred"),
+        conventions="+0.0 for x <= -1, 1 for x >= 1, (x + 1)/2 rounded once between (sparse_sigmoid(0) = 0.5); "
+        "-inf -> 0, +inf -> 1, NaN -> NaN. Derivative (hard_sigmoid's test -1 < x < 1): 0 at x = ±1, outside "
+        "and at NaN; the from-output form tests 0 < y < 1.",
+        notes="hard_sigmoid with its linear part on [-1, 1] instead of [-3, 3]; the sigmoid of the "
+        "Fenchel-Young family, whose integral is sparse_plus.",
+    ),
+    Activation(
+        name="shrink",
+        summary="ONNX's Shrink: zeroes [-lambd, lambd] and moves the other inputs towards 0 by bias.",
+        formula="shrink(x) = x + bias if x < -lambd, x - bias if x > lambd, else 0",
+        derivative="shrink'(x) = 0 if -lambd <= x <= lambd else 1",
+        output_range="(-inf, bias - lambd) ∪ {0} ∪ (lambd - bias, inf)",
+        properties=("piecewise-linear", "zero-centred", "odd", "sparse", "continuous for bias = lambd",
+                    "monotonic for bias <= lambd"),
+        conventions="+0.0 on the closed interval [-lambd, lambd] (so shrink(-0.0) = +0.0), x + bias and "
+        "x - bias rounded once outside it; NaN -> NaN (ONNX: 0), ±inf -> ±inf. The derivative is 0 on "
+        "[-lambd, lambd] and 1 outside it and at NaN. With bias = 0 it is hardshrink; with bias = lambd, "
+        "softshrink up to the sign of zero results (softshrink's carry the sign of x).",
+        params=(
+            Param("lambd", 0.5, "Half-width of the zeroed interval.", check="nonnegative"),
+            Param("bias", 0.0, "Subtracted from inputs above lambd, added to inputs below -lambd.", check="finite"),
+        ),
+        notes="The operator both of PyTorch's shrinks become in ONNX; with another bias, what an ONNX graph's "
+        "Shrink computes.",
     ),
 )
 

@@ -291,9 +291,8 @@ CONVENTIONS: dict[str, tuple[Counterpart, ...]] = {
         Keras("keras.activations.soft_shrink", "threshold=0.5", "fastact.softshrink(x)",
               "The parameter is called threshold (fastact and PyTorch: lambd). NaN gives 0 with the jax backend "
               "(NaN with torch).", varies_at=(nan,)),
-        Onnx("Shrink", "bias=0.0, lambd=0.5", "fastact.softshrink(x)",
-             "Shrink with bias = lambd (the default bias 0 is hardshrink). NaN gives 0 (the formula's "
-             "'otherwise' branch; fastact: NaN).", call="Shrink(x, bias=0.5)", value_differs_at=(nan,)),
+        Onnx(differences="No operator of its own: Shrink with bias = lambd, which is fastact.shrink(x, "
+             "lambd=0.5, bias=0.5) (zeros +0.0 inside [-lambd, lambd], where softshrink keeps the sign of x)."),
     ),
     "hardshrink": (
         Torch("torch.nn.functional.hardshrink", "lambd=0.5", "fastact.hardshrink(x)"),
@@ -301,8 +300,8 @@ CONVENTIONS: dict[str, tuple[Counterpart, ...]] = {
         Keras("keras.activations.hard_shrink", "threshold=0.5", "fastact.hardshrink(x)",
               "The parameter is called threshold (fastact and PyTorch: lambd). NaN gives 0 with the jax backend "
               "(NaN with torch).", varies_at=(nan,)),
-        Onnx("Shrink", "bias=0.0, lambd=0.5", "fastact.hardshrink(x)", "Since opset 9; bias = lambd makes it "
-             "softshrink. NaN gives 0 (fastact: NaN).", value_differs_at=(nan,)),
+        Onnx(differences="No operator of its own: Shrink with its default bias 0, which is fastact.shrink(x), "
+             "the same function."),
     ),
     "threshold": (
         Torch("torch.nn.functional.threshold", "inplace=False", "fastact.threshold(x, threshold=0.5, value=-2.0)",
@@ -314,6 +313,55 @@ CONVENTIONS: dict[str, tuple[Counterpart, ...]] = {
               varies_at=(nan,)),
         Onnx("ThresholdedRelu", "alpha=1.0", "fastact.threshold(x, threshold=1.0, value=0.0)",
              "Since opset 10: x if x > alpha else 0, a threshold with value 0; NaN gives 0 (fastact: NaN).",
+             value_differs_at=(nan,)),
+    ),
+    "relu2": (
+        Torch("torch.square", fastact="fastact.relu2(x)", call="torch.square(torch.nn.functional.relu(x))",
+              differences="No function of its own: the square of relu."),
+        Jax("jax.numpy.square", fastact="fastact.relu2(x)", call="jax.numpy.square(jax.nn.relu(x))",
+            differences="No jax.nn function: the square of relu, whose derivative is 0 at NaN (relu's custom "
+            "derivative; fastact: NaN).", grad_differs_at=(nan,)),
+        Keras("keras.ops.square", fastact="fastact.relu2(x)", call="keras.ops.square(keras.activations.relu(x))",
+              differences="No keras.activations function: the square of relu."),
+        Onnx(differences="No operator (Relu, then Mul)."),
+    ),
+    "squareplus": (
+        Torch(differences="No function ((x + torch.sqrt(x * x + b)) / 2)."),
+        Jax("jax.nn.squareplus", "b=4", "fastact.squareplus(x)",
+            "The formula as written: NaN at -inf (-inf + inf; fastact: the limit +0.0), x * x overflows for "
+            "|x| > 1.3e154 (NaN or inf; fastact scales), and x + sqrt(x^2 + b) cancels for x << 0. Derivative "
+            "NaN at ±inf (fastact: 0 and 1).", value_differs_at=(-inf,), grad_differs_at=(-inf, inf)),
+        Keras("keras.activations.squareplus", "b=4", "fastact.squareplus(x)",
+              "The formula as written: NaN at -inf (fastact: +0.0).", value_differs_at=(-inf,)),
+        Onnx(differences="No operator."),
+    ),
+    "sparse_plus": (
+        Torch(differences="No function."),
+        Jax("jax.nn.sparse_plus", fastact="fastact.sparse_plus(x)",
+            differences="Derivative NaN at ±inf (fastact: the limits 0 and 1).", grad_differs_at=(-inf, inf)),
+        Keras("keras.activations.sparse_plus", fastact="fastact.sparse_plus(x)"),
+        Onnx(differences="No operator."),
+    ),
+    "sparse_sigmoid": (
+        Torch(differences="No function (torch.nn.functional.hardtanh(x + 1, 0, 2) / 2)."),
+        Jax("jax.nn.sparse_sigmoid", fastact="fastact.sparse_sigmoid(x)",
+            differences="0.5 * clip(x + 1, 0, 2): the derivative of its clip at the bounds is split, 1/4 at "
+            "x = ±1 (fastact: 0 there, as hard_sigmoid and hard_tanh at their bounds).",
+            grad_differs_at=(-1.0, 1.0)),
+        Keras("keras.activations.sparse_sigmoid", fastact="fastact.sparse_sigmoid(x)"),
+        Onnx(differences="No operator."),
+    ),
+    "shrink": (
+        Torch(differences="No function: hardshrink is shrink with bias = 0, softshrink shrink with bias = lambd "
+              "(up to the sign of zero results)."),
+        Jax(differences="No jax.nn function."),
+        Keras(differences="No keras.activations function (hard_shrink and soft_shrink are the cases bias = 0 "
+              "and bias = threshold)."),
+        Onnx("Shrink", "bias=0.0, lambd=0.5", "fastact.shrink(x)",
+             "Since opset 9. NaN gives 0 (the formula's 'otherwise' branch; fastact: NaN).",
+             value_differs_at=(nan,)),
+        Onnx("Shrink", "bias=0.0, lambd=0.5", "fastact.shrink(x, lambd=0.5, bias=0.5)",
+             "With bias = lambd: softshrink. NaN gives 0 (fastact: NaN).", call="Shrink(x, bias=0.5)",
              value_differs_at=(nan,)),
     ),
     "softmax": (

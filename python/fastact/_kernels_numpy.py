@@ -47,6 +47,7 @@ _INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2*pi)
 _TWO_OVER_SQRT_PI = 1.1283791670955126  # 2/sqrt(pi)
 _INV_SQRT_PI = 0.5641895835477563  # 1/sqrt(pi)
 _SCALE = 64  # exponent of the 2**64 scaling used for subnormal-range exponentials
+_QUICK_HI, _QUICK_LO = 1.702, 4.263256414560601e-17  # the decimal 1.702 (quick GELU)
 
 SELU_SCALE = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -679,6 +680,183 @@ def tanhshrink_grad(x):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# relu2, squareplus, sparse_plus, sparse_sigmoid, shrink, gelu_sigmoid
+# ---------------------------------------------------------------------------------------------------------
+
+
+@_kernel
+def relu2(x):
+    return np.where(x <= 0, 0.0, x * x)
+
+
+@_kernel
+def relu2_grad(x):
+    return np.where(x <= 0, 0.0, 2.0 * x)
+
+
+@_kernel
+def relu2_grad_from_output(y):
+    return np.where(y <= 0, 0.0, 2.0 * np.sqrt(y))
+
+
+def _squareplus_root(x, b: float):
+    """(s, s_lo, k): sqrt(x^2 + b) = (s + s_lo) * 2**k to about 2**-100 relative, with |x| and sqrt(b) scaled
+    by 2**-k to at most 1 (nothing overflows; b * 2**-2k only underflows where it is negligible)."""
+    a = np.abs(x)
+    m = np.maximum(a, math.sqrt(b))
+    _, k = np.frexp(np.where(np.isfinite(m) & (m > 0), m, 1.0))
+    a_s = np.ldexp(a, -k)
+    b_s = np.ldexp(np.full_like(a, b), -2 * k)
+    p, pe = _two_prod(a_s, a_s)
+    t, te = _two_sum(p, b_s)
+    te = te + pe
+    s = np.sqrt(t)
+    q, qe = _two_prod(s, s)
+    s_lo = np.where(s > 0, (((t - q) - qe) + te) / (2.0 * s), 0.0)
+    return a_s, s, s_lo, k
+
+
+def _squareplus_dd(x, b: float):
+    """squareplus(x) as hi + lo, finite x: (s + |x|)/2 for x >= 0, (b/4) / ((s + |x|)/2) below."""
+    a_s, s, s_lo, k = _squareplus_root(x, b)
+    u, ue = _fast_two_sum(s, a_s)
+    ue = ue + s_lo
+    pos = np.ldexp(u + ue, k - 1)
+    h, h_lo = np.ldexp(u, k - 1), np.ldexp(ue, k - 1)
+    q = b / 4.0
+    y0 = q / h
+    p, pe = _two_prod(y0, h)
+    y_lo = _finite_or_zero((((q - p) - pe) - y0 * h_lo) / h)
+    neg = x < 0
+    return np.where(neg, y0 + y_lo, pos), np.where(neg, y_lo - ((y0 + y_lo) - y0), 0.0)
+
+
+@_kernel
+def squareplus(x, b):
+    y, _ = _squareplus_dd(x, b)
+    return np.where(x == np.inf, x, np.where(x == -np.inf, 0.0, y))
+
+
+@_kernel
+def squareplus_grad(x, b):
+    # squareplus(x) / sqrt(x^2 + b): 1/2 + |x|/(2s) for x >= 0, y/s below (no cancellation as x -> -inf)
+    a_s, s, s_lo, k = _squareplus_root(x, b)
+    ratio = a_s / s
+    p, pe = _two_prod(ratio, s)
+    ratio_lo = (((a_s - p) - pe) - ratio * s_lo) / s
+    pos = 0.5 + (0.5 * ratio + 0.5 * ratio_lo)
+    y, y_lo = _squareplus_dd(x, b)
+    st, st_lo = np.ldexp(s, k), np.ldexp(s_lo, k)
+    g0 = y / st
+    p, pe = _two_prod(g0, st)
+    neg = g0 + (((y - p) - pe) + (y_lo - g0 * st_lo)) / st
+    r = np.where(s == 0, 0.0, np.where(x < 0, neg, pos))
+    return np.where(x == np.inf, 1.0, np.where(x == -np.inf, 0.0, r))
+
+
+@_kernel
+def squareplus_grad_from_output(y, b):
+    # y / sqrt(x^2 + b) with sqrt(x^2 + b) = y + (b/4)/y
+    z = (b / 4.0) / y
+    r = np.where(np.isinf(z), 0.0, y / (y + z))
+    return np.where(y == 0, 0.0, np.where(np.isinf(y), 1.0, r))
+
+
+@_kernel
+def sparse_plus(x):
+    s, se = _two_sum(x, 1.0)  # x + 1 exactly
+    p, pe = _two_prod(s, s)
+    mid = (p + (pe + (2.0 * s * se + se * se))) / 4.0
+    return np.where(x <= -1.0, 0.0, np.where(x >= 1.0, x, mid))
+
+
+@_kernel
+def sparse_plus_grad(x):
+    return np.clip(x + 1.0, 0.0, 2.0) / 2.0
+
+
+@_kernel
+def sparse_plus_grad_from_output(y):
+    return np.sqrt(np.clip(y, 0.0, 1.0))
+
+
+@_kernel
+def sparse_sigmoid(x):
+    return np.clip(x + 1.0, 0.0, 2.0) / 2.0
+
+
+@_kernel
+def sparse_sigmoid_grad(x):
+    return np.where((x > -1.0) & (x < 1.0), 0.5, 0.0)
+
+
+@_kernel
+def sparse_sigmoid_grad_from_output(y):
+    return np.where((y > 0.0) & (y < 1.0), 0.5, 0.0)
+
+
+@_kernel
+def shrink(x, lambd, bias):
+    inside = np.where(np.isnan(x), x, 0.0)
+    return np.where(x < -lambd, x + bias, np.where(x > lambd, x - bias, inside))
+
+
+@_kernel
+def shrink_grad(x, lambd, bias):
+    return np.where((x >= -lambd) & (x <= lambd), 0.0, 1.0)
+
+
+def _quick_arg(x):
+    """z = 1.702 x (the decimal constant) as a double-double (z, z_lo)."""
+    z, z_lo = _two_prod(x, _QUICK_HI)
+    return z, _finite_or_zero(z_lo + x * _QUICK_LO)
+
+
+def _quotient_dd(n, n_lo, d, d_lo):
+    """(n + n_lo) / (d + d_lo), finite non-zero d: the quotient corrected once."""
+    q = n / d
+    p, pe = _two_prod(q, d)
+    r = ((((n - p) - pe) + n_lo) - q * d_lo) / d
+    return np.where(r == 0, q, q + r)  # q + 0 would turn -0.0 into +0.0
+
+
+@_kernel
+def gelu_sigmoid(x):
+    # x / (1 + e) for x >= 0 and x e / (1 + e) below, e = exp(-|z|), in double-double
+    z, z_lo = _quick_arg(x)
+    e, es = _exp_neg_abs(z, z_lo)
+    d, d_lo = _fast_two_sum(1.0, e)
+    n, n_lo = _two_prod(x, es)
+    pos = _quotient_dd(x, 0.0, d, d_lo)
+    neg = _unscale(_quotient_dd(n, n_lo, d, d_lo))
+    r = np.where(x >= 0, pos, neg)
+    return np.where(x == -np.inf, -0.0, np.where(x == np.inf, x, r))
+
+
+@_kernel
+def gelu_sigmoid_grad(x):
+    # silu'(z) at z = 1.702 x: ((1 + e) + z e) / (1 + e)^2 for x >= 0 and e ((1 + z) + e) / (1 + e)^2 below,
+    # e = exp(-|z|); numerators and denominator in double-double (1 + z cancels against e near the zero).
+    z, z_lo = _quick_arg(x)
+    e, es = _exp_neg_abs(z, z_lo)
+    d, d_lo = _fast_two_sum(1.0, e)
+    sq, sq_lo = _two_prod(d, d)
+    sq_lo = sq_lo + 2.0 * d * d_lo
+    ze, ze_lo = _two_prod(z, e)
+    pn, pn_lo = _fast_two_sum(d, ze)
+    pn_lo = pn_lo + (d_lo + (ze_lo + z_lo * e))
+    a, a_lo = _two_sum(1.0, z)
+    t, t_lo = _two_sum(a, e)
+    t_lo = t_lo + (a_lo + z_lo)
+    nn, nn_lo = _two_prod(es, t)
+    nn_lo = nn_lo + es * t_lo
+    pos = _quotient_dd(pn, pn_lo, sq, sq_lo)
+    neg = _unscale(_quotient_dd(nn, nn_lo, sq, sq_lo))
+    r = np.where(x >= 0, pos, neg)
+    return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), r)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------------------
 
@@ -708,6 +886,12 @@ NPARAMS: dict[str, int] = {
     "softshrink": 1,
     "hardshrink": 1,
     "threshold": 2,
+    "relu2": 0,
+    "squareplus": 1,
+    "sparse_plus": 0,
+    "sparse_sigmoid": 0,
+    "shrink": 2,
+    "gelu_sigmoid": 0,
 }
 
 

@@ -26,6 +26,7 @@ const DERIVATIVE_ZERO_CROSSING: &[(&str, f64)] = &[
     ("gelu_tanh", -0.752_461_4),
     ("silu", -1.278_464_542_761_074),
     ("mish", -1.192_369_8),
+    ("gelu_sigmoid", -0.751_154_255_441_288_9),
 ];
 const CROSSING_WINDOW: f64 = 0.25;
 /// From-output derivatives y + alpha (elu, celu) cancel as y -> -alpha (x -> -inf), where the rounding of a

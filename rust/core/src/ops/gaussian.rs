@@ -1,6 +1,7 @@
-//! GELU in its exact (normal CDF) and tanh forms, each in the input's precision. f64 takes x² exactly in
-//! the normal tail; the exact form's f32 kernel has its own polynomials (`f32_gelu`); the tanh form carries
-//! its argument as hi + lo in both precisions (its f32 derivative computes in f64: see PROMOTE_DERIVATIVE).
+//! GELU in its exact (normal CDF), tanh and sigmoid forms. f64 takes x² exactly in the normal tail; the
+//! exact form's f32 kernel has its own polynomials (`f32_gelu`); the tanh form carries its argument as
+//! hi + lo in both precisions (its f32 derivative computes in f64: see PROMOTE_DERIVATIVE); the sigmoid form
+//! carries 1.702·x as hi + lo and computes f32 in f64.
 
 use super::{select, Kernel, Params};
 use crate::math::{
@@ -277,4 +278,115 @@ fn f32_gelu_tanh_forward<R: Real>(x: R) -> R {
     let y = (num / (R::c(1.0) + e)) * unscale;
     let sat = R::c(F32_TANH_FORM_SATURATED);
     select(x > sat, x, select(x < -sat, R::c(-0.0), y))
+}
+
+/// The decimal 1.702 as hi + lo (mpmath): "quick GELU" is x·sigmoid(1.702·x) with that exact constant.
+const QUICK: (f64, f64) = (1.702, 4.263_256_414_560_601e-17);
+
+/// Pieces of x·sigmoid(z), z = 1.702·x, from e = exp(-|z|): z exactly as z + z_lo; exp(-|z + z_lo|) as
+/// s·(1 + m)·2^-TAIL_SCALE (`exp_split`) and, unscaled, as e + e_lo; 1 + e as d + d_lo.
+struct Quick<R> {
+    xc: R,
+    z: R,
+    z_lo: R,
+    negative: bool,
+    s: R,
+    m: R,
+    e: R,
+    e_lo: R,
+    d: R,
+    d_lo: R,
+}
+
+#[inline(always)]
+fn quick<R: Real>(x: R) -> Quick<R> {
+    // Beyond ±LIMIT the forward is x or -0.0 and the derivative 1 or 0 (f64: 442·e^-752.3 < 2^-1076;
+    // f32: 75·e^-127.6 < 2^-177), and 2^(k + TAIL_SCALE) = s stays normal for |z| <= 1.702·LIMIT.
+    let limit = if R::IS_F64 { 442.0 } else { 75.0 };
+    let xc = x.clamp_nan(R::c(-limit), R::c(limit));
+    let (c, c_lo) = split_const::<R>(QUICK);
+    let (z, z_lo) = two_prod_finite(c, xc);
+    let z_lo = c_lo.mul_add(xc, z_lo);
+    let negative = z < R::c(0.0);
+    // In the tail exp(-|z|) turns an error δ in z into a relative error δ: z_lo goes into exp's argument.
+    let (m, s) = exp_split(-z.abs(), select(negative, z_lo, -z_lo), TAIL_SCALE);
+    let su = s * R::c(TAIL_UNSCALE); // a power of two: exact
+    let sm = su * m;
+    let e = su + sm;
+    let e_lo = (su - e) + sm; // Fast2Sum: |m| < 1/2
+    let one = R::c(1.0);
+    let d = one + e;
+    let d_lo = ((one - d) + e) + e_lo; // Fast2Sum: 1 >= e
+    Quick {
+        xc,
+        z,
+        z_lo,
+        negative,
+        s,
+        m,
+        e,
+        e_lo,
+        d,
+        d_lo,
+    }
+}
+
+/// (n + n_lo)/(d + d_lo) for d in [1, 4]: n·(1/d), corrected once from the exact remainder (one division;
+/// not where the remainder is 0: q + 0 would turn -0.0 into +0.0).
+#[inline(always)]
+fn quotient_dd<R: Real>(n: R, n_lo: R, d: R, d_lo: R) -> R {
+    let inv = R::c(1.0) / d;
+    let q = n * inv;
+    let rem = (-q).mul_add(d, n) + (n_lo - q * d_lo);
+    select(rem == R::c(0.0), q, rem.mul_add(inv, q))
+}
+
+/// x·sigmoid(1.702·x), "quick GELU" (the sigmoid approximation of GELU in Hendrycks and Gimpel's paper).
+pub struct GeluSigmoid;
+impl Kernel for GeluSigmoid {
+    const PROMOTE: bool = false;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        // x/(1 + e) for x >= 0 and x·e/(1 + e) below, e = exp(-|z|): for x < 0 the numerator is
+        // s·(x + x·m) (hi + lo, s applied last), 1 + e is hi + lo, and the quotient is corrected once.
+        let q = quick(x);
+        let n = q.xc.mul_add(q.m, q.xc);
+        let n_lo = q.xc.mul_add(q.m, q.xc - n); // x - n is exact (Sterbenz: 1 + m in [0.7, 1.42])
+        let y = quotient_dd(
+            select(q.negative, n, q.xc),
+            select(q.negative, n_lo, R::c(0.0)),
+            q.d,
+            q.d_lo,
+        );
+        // s·y is exact (a power of two, and s·y < 2^74), so a subnormal result rounds once more at most.
+        let y = select(q.negative, (y * q.s) * R::c(TAIL_UNSCALE), y);
+        select(x > q.xc, x, y)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        // d/dx x·sigmoid(z) = silu'(z) = sigmoid(z)·(1 + z·sigmoid(-z)), over the common denominator
+        // (1 + e)² (as silu', ops/exponential.rs):
+        //   x >= 0: ((1 + e) + z·e)/(1 + e)², all terms positive;
+        //   x <  0: e·((1 + z) + e)/(1 + e)², which cancels only at the true zero crossing (z = -1.2785):
+        //           (1 + z) + e + z_lo is carried as hi + lo, so only exp's error is left there.
+        let q = quick(x);
+        let one = R::c(1.0);
+        let p = q.z.mul_add(q.e, q.d_lo + q.z.mul_add(q.e_lo, q.z_lo * q.e));
+        let pos = q.d + p;
+        let pos_lo = (q.d - pos) + p; // Fast2Sum: z·e <= 0.28 < 1 + e
+        let (a, a_lo) = two_sum(one, q.z);
+        let (t, t_lo) = two_sum(a, q.e);
+        let t_lo = t_lo + ((a_lo + q.z_lo) + q.e_lo);
+        let neg = t.mul_add(q.m, t);
+        let neg_lo = t.mul_add(q.m, t - neg) + t_lo.mul_add(q.m, t_lo);
+        let (sq, sq_lo) = two_prod_finite(q.d, q.d);
+        let sq_lo = (R::c(2.0) * q.d).mul_add(q.d_lo, sq_lo);
+        let g = quotient_dd(
+            select(q.negative, neg, pos),
+            select(q.negative, neg_lo, pos_lo),
+            sq,
+            sq_lo,
+        );
+        select(q.negative, (g * q.s) * R::c(TAIL_UNSCALE), g)
+    }
 }

@@ -2,18 +2,20 @@
 //! its derivative, and (where it exists) the derivative written from the output. The table in
 //! `crate::table` lists them; nothing else needs to know they exist.
 
+mod algebraic;
 mod exponential;
 mod gaussian;
 mod hyperbolic;
 mod piecewise;
 mod trig;
 
+pub use algebraic::Squareplus;
 pub use exponential::{Celu, Elu, LogSigmoid, Mish, Selu, Sigmoid, Silu, Softplus};
-pub use gaussian::{Gelu, GeluTanh};
+pub use gaussian::{Gelu, GeluSigmoid, GeluTanh};
 pub use hyperbolic::{Softsign, Tanh, Tanhshrink};
 pub use piecewise::{
-    BinaryStep, HardSigmoid, HardSwish, HardTanh, Hardshrink, Identity, LeakyRelu, Relu, Relu6,
-    Softshrink, Threshold,
+    BinaryStep, HardSigmoid, HardSwish, HardTanh, Hardshrink, Identity, LeakyRelu, Relu, Relu2,
+    Relu6, Shrink, Softshrink, SparsePlus, SparseSigmoid, Threshold,
 };
 pub use trig::Sine;
 

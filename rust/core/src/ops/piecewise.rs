@@ -1,10 +1,12 @@
-//! Piecewise-linear activations. Exact in the input's precision (no promotion), and the value at every
-//! kink and at NaN follows PyTorch's CPU kernels: its backward branch tests are copied literally, so a
-//! comparison with NaN (always false) picks the same branch as in PyTorch.
+//! Piecewise-linear and piecewise-quadratic activations. Exact or correctly rounded in the input's precision
+//! (no promotion; sparse_plus widens f32 to f64 for one step), and the value at every kink and at NaN follows
+//! PyTorch's CPU kernels: its backward branch tests are copied literally, so a comparison with NaN (always
+//! false) picks the same branch as in PyTorch. Those PyTorch lacks (relu2, shrink, sparse_plus,
+//! sparse_sigmoid) test their kinks the same way.
 
 use super::{select, Kernel, Params};
 use crate::math::{two_prod_finite, two_sum};
-use crate::real::Real;
+use crate::real::{Int, Real};
 
 /// x·c, but a signed zero (sign of x times sign of c) where c = 0, also for x = ±inf (0·inf is NaN).
 #[inline(always)]
@@ -243,5 +245,131 @@ impl Kernel for Threshold {
     #[inline(always)]
     fn derivative<R: Real>(x: R, p: Params<R>) -> R {
         select(x <= p[0], R::c(0.0), R::c(1.0))
+    }
+}
+
+/// max(0, x)²: +0.0 for x <= 0 (-0.0 included), one rounding above; NaN -> NaN.
+pub struct Relu2;
+impl Kernel for Relu2 {
+    const PROMOTE: bool = false;
+    const FROM_OUTPUT: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        select(x <= R::c(0.0), R::c(0.0), x * x)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        // relu's test x <= 0 -> 0: 0 at x = 0, NaN at NaN (2·NaN).
+        select(x <= R::c(0.0), R::c(0.0), R::c(2.0) * x)
+    }
+    #[inline(always)]
+    fn derivative_from_output<R: Real>(y: R, _p: Params<R>) -> R {
+        // 2·sqrt(y): sqrt is correctly rounded and the doubling exact. y <= 0 -> 0, as relu's from-output test.
+        select(y <= R::c(0.0), R::c(0.0), R::c(2.0) * y.sqrt())
+    }
+}
+
+/// ONNX's Shrink: x + bias below -lambd, x - bias above lambd, +0.0 on [-lambd, lambd]; NaN -> NaN.
+pub struct Shrink;
+impl Kernel for Shrink {
+    const PROMOTE: bool = false;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        let (lambd, bias) = (p[0], p[1]);
+        let y = select(x < -lambd, x + bias, select(x > lambd, x - bias, R::c(0.0)));
+        select(x.is_nan(), x, y)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, p: Params<R>) -> R {
+        // softshrink's test: 0 on the closed interval, 1 outside it and at NaN.
+        select(x >= -p[0] && x <= p[0], R::c(0.0), R::c(1.0))
+    }
+}
+
+/// (1 + clamp(x, -1, 1))/2, correctly rounded: the sum rounds once and halving is exact. NaN passes.
+#[inline(always)]
+fn half_of_one_plus<R: Real>(x: R) -> R {
+    (R::c(1.0) + x.clamp_nan(R::c(-1.0), R::c(1.0))) * R::c(0.5)
+}
+
+/// hi + lo rounded to odd, for hi = fl(hi + lo) >= 0: hi, or its neighbour towards lo where lo != 0 and
+/// hi's last bit is 0. Rounding that once more to a format at least two bits narrower gives hi + lo
+/// correctly rounded (Boldo and Melquiond, "Emulation of FMA and correctly rounded sums", 2008).
+#[inline(always)]
+fn round_to_odd_nonneg<R: Real>(hi: R, lo: R) -> R {
+    let bits = hi.to_bits();
+    let one = R::Bits::from_i32(1);
+    let even = (bits & one) == R::Bits::from_i32(0);
+    let up = R::from_bits(bits.wrapping_add(one));
+    let down = R::from_bits(bits.wrapping_sub(one));
+    select(
+        even && lo != R::c(0.0),
+        select(lo > R::c(0.0), up, down),
+        hi,
+    )
+}
+
+/// (xc + 1)² on x clamped to [-1, 1] (NaN passes) as sum + lo: xc + 1 exact as s + s_lo (Fast2Sum: |xc| <= 1),
+/// s² exact as sq + sq_lo, the rest of the square in the tail.
+#[inline(always)]
+fn one_plus_squared<R: Real>(x: R) -> (R, R) {
+    let xc = x.clamp_nan(R::c(-1.0), R::c(1.0));
+    let one = R::c(1.0);
+    let s = one + xc;
+    let s_lo = xc - (s - one);
+    let (sq, sq_lo) = two_prod_finite(s, s);
+    let tail = (R::c(2.0) * s).mul_add(s_lo, sq_lo) + s_lo * s_lo;
+    let sum = sq + tail;
+    (sum, (sq - sum) + tail) // Fast2Sum: |tail| <= |sq|
+}
+
+/// 0 for x <= -1, (x + 1)²/4 for -1 < x < 1, x for x >= 1 (JAX's sparse_plus).
+pub struct SparsePlus;
+impl Kernel for SparsePlus {
+    const PROMOTE: bool = false;
+    const FROM_OUTPUT: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        // (x + 1)²/4; the quarter is exact. f32 computes the square in f64 (widened in the vector registers):
+        // there x + 1 is exact wherever the result is not 1/4 to f32 precision (|x| >= 2^-29), so sum + lo is
+        // the exact square, rounded to odd and then to f32 once: correctly rounded. f64 rounds sum + lo once
+        // (nearly correctly rounded). +0.0 at and below -1.
+        let sum = if R::IS_F64 {
+            one_plus_squared(x).0
+        } else {
+            let (sum, lo) = one_plus_squared(x.to_f64());
+            R::c(round_to_odd_nonneg(sum, lo))
+        };
+        select(x >= R::c(1.0), x, sum * R::c(0.25))
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        // sparse_sigmoid: continuous, so the kinks need no convention; NaN -> NaN.
+        half_of_one_plus(x)
+    }
+    #[inline(always)]
+    fn derivative_from_output<R: Real>(y: R, _p: Params<R>) -> R {
+        // (x + 1)/2 = sqrt(y) while y < 1, 1 above: sqrt(clamp(y, 0, 1)), correctly rounded; NaN passes.
+        y.clamp_nan(R::c(0.0), R::c(1.0)).sqrt()
+    }
+}
+
+/// 0 for x <= -1, (x + 1)/2 for -1 < x < 1, 1 for x >= 1 (JAX's sparse_sigmoid, sparse_plus' derivative).
+pub struct SparseSigmoid;
+impl Kernel for SparseSigmoid {
+    const PROMOTE: bool = false;
+    const FROM_OUTPUT: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        half_of_one_plus(x)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        // hard_sigmoid's test: 1/2 strictly inside, 0 at x = ±1, outside and at NaN.
+        select(x > R::c(-1.0) && x < R::c(1.0), R::c(0.5), R::c(0.0))
+    }
+    #[inline(always)]
+    fn derivative_from_output<R: Real>(y: R, _p: Params<R>) -> R {
+        select(y > R::c(0.0) && y < R::c(1.0), R::c(0.5), R::c(0.0))
     }
 }
