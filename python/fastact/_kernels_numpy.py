@@ -557,8 +557,7 @@ def gelu_tanh_grad(x):
     one_z = 1.0 + z
     pos = 1.0 / one_z + np.where(z == 0, 0.0, xd * z / (one_z * one_z))
     neg = np.where(zs == 0, 0.0, _unscale(zs / one_z * (1.0 + xd / one_z)))
-    r = np.where(x >= 0, pos, neg)
-    return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), r)
+    return np.where(x >= 0, pos, neg)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -837,6 +836,9 @@ def gelu_sigmoid(x):
 def gelu_sigmoid_grad(x):
     # silu'(z) at z = 1.702 x: ((1 + e) + z e) / (1 + e)^2 for x >= 0 and e ((1 + z) + e) / (1 + e)^2 below,
     # e = exp(-|z|); numerators and denominator in double-double (1 + z cancels against e near the zero).
+    # Beyond |x| = 1000 the derivative is exactly 0 or 1 in float64 (e = exp(-1702) = 0): clipping keeps
+    # 1.702 x from overflowing (NaN passes np.clip).
+    x = np.clip(x, -1000.0, 1000.0)
     z, z_lo = _quick_arg(x)
     e, es = _exp_neg_abs(z, z_lo)
     d, d_lo = _fast_two_sum(1.0, e)
@@ -852,8 +854,7 @@ def gelu_sigmoid_grad(x):
     nn_lo = nn_lo + es * t_lo
     pos = _quotient_dd(pn, pn_lo, sq, sq_lo)
     neg = _unscale(_quotient_dd(nn, nn_lo, sq, sq_lo))
-    r = np.where(x >= 0, pos, neg)
-    return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0), r)
+    return np.where(x >= 0, pos, neg)
 
 
 # ---------------------------------------------------------------------------------------------------------
