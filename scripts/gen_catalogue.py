@@ -54,21 +54,10 @@ def _signature(fn: Any) -> str:
     return f"`{fn.__name__}{_cell(str(bare))}`"
 
 
-def alias_text(spec: Any, alias: Any) -> str:
-    _fastact()
-    from fastact._registry import alias_text as text
-
-    return text(spec, alias)
-
-
-def _code_alias(text: str) -> str:
-    """``gelu_new (= gelu(x, approximate='tanh'); Hugging Face)`` with the name as code."""
-    name, _, rest = text.partition(" ")
-    return f"`{name}`" + (f" {_cell(rest)}" if rest else "")
-
-
 def _section(fastact: Any, spec: Any, params: list[str], from_output: str, image: str | None) -> list[str]:
     """One activation: summary, plot, the facts table, when to use it, conventions."""
+    from fastact._registry import alias_markdown  # importable once _fastact() has put python/ on the path
+
     entry = fastact.get(spec.name)
     functions = [entry.forward, entry.grad] + ([entry.grad_from_output] if entry.grad_from_output else [])
     lines = [f"## {spec.name}", ""]
@@ -86,7 +75,7 @@ def _section(fastact: Any, spec: Any, params: list[str], from_output: str, image
         f"| range | {_cell(spec.output_range)} |",
         f"| properties | {', '.join(spec.properties)} |",
         f"| parameters | {'<br>'.join(params) or '—'} |",
-        f"| aliases | {', '.join(_code_alias(alias_text(spec, a)) for a in spec.aliases) or '—'} |",
+        f"| aliases | {', '.join(alias_markdown(spec, a) for a in spec.aliases) or '—'} |",
         f"| functions | {'<br>'.join(_signature(fn) for fn in functions)} |",
         "",
     ]

@@ -21,7 +21,7 @@ END = "<!-- catalogue:end -->"
 def catalogue_table() -> str:
     sys.path.insert(0, str(ROOT / "python"))
     from fastact._catalogue import CATALOGUE
-    from fastact._registry import alias_text
+    from fastact._registry import alias_markdown
 
     rows = [
         "| function | formula | range | parameters (defaults) | from output | aliases |",
@@ -32,18 +32,12 @@ def catalogue_table() -> str:
             f"`{p.name}`" if p.default is None else f"`{p.name}={p.default!r}`" for p in spec.params
         )
         formula = spec.formula.replace("|", "\\|")
-        aliases = ", ".join(_code_name(alias_text(spec, a)) for a in spec.aliases)
+        aliases = ", ".join(alias_markdown(spec, a) for a in spec.aliases)
         rows.append(
             f"| [`{spec.name}`](docs/catalogue.md#{spec.name}) | {formula} | {spec.output_range} | "
             f"{params or '—'} | {'yes' if spec.from_output else '—'} | {aliases or '—'} |"
         )
     return "\n".join(rows)
-
-
-def _code_name(text: str) -> str:
-    """``gelu_new (= gelu(x, approximate='tanh'); Hugging Face)`` with the name as code."""
-    name, _, rest = text.partition(" ")
-    return f"`{name}`" + (f" {rest}" if rest else "")
 
 
 def render(readme: str) -> str:

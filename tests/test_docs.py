@@ -12,11 +12,16 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def _gen_docs():
-    spec = importlib.util.spec_from_file_location("gen_docs", ROOT / "scripts" / "gen_docs.py")
+def _script(name: str):
+    """scripts/NAME.py as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _gen_docs():
+    return _script("gen_docs")
 
 
 def test_readme_catalogue_table_is_current():
@@ -26,10 +31,7 @@ def test_readme_catalogue_table_is_current():
 
 
 def test_accuracy_table_is_current():
-    spec = importlib.util.spec_from_file_location("gen_accuracy", ROOT / "scripts" / "gen_accuracy.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    assert gen.render() == (ROOT / "docs" / "accuracy.md").read_text(), (
+    assert _script("gen_accuracy").render() == (ROOT / "docs" / "accuracy.md").read_text(), (
         "docs/accuracy.md is stale: run python scripts/gen_accuracy.py")
 
 
@@ -43,15 +45,8 @@ def test_conventions_table_is_current():
         "docs/conventions.md is stale: run python scripts/gen_docs.py")
 
 
-def _gen_catalogue():
-    spec = importlib.util.spec_from_file_location("gen_catalogue", ROOT / "scripts" / "gen_catalogue.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_catalogue_doc_is_current():
-    assert _gen_catalogue().render() == (ROOT / "docs" / "catalogue.md").read_text(), (
+    assert _script("gen_catalogue").render() == (ROOT / "docs" / "catalogue.md").read_text(), (
         "docs/catalogue.md is stale: run python scripts/gen_docs.py")
 
 

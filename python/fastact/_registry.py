@@ -381,6 +381,12 @@ def alias_text(spec: Activation | AxisActivation, alias: Alias) -> str:
     return alias.name + (f" ({'; '.join(notes)})" if notes else "")
 
 
+def alias_markdown(spec: Activation | AxisActivation, alias: Alias) -> str:
+    """``alias_text`` for a markdown table cell: the name as code, ``|`` escaped."""
+    name, _, rest = alias_text(spec, alias).partition(" ")
+    return f"`{name}`" + (" " + rest.replace("|", "\\|") if rest else "")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Registry
 # ---------------------------------------------------------------------------------------------------------
