@@ -6,7 +6,7 @@
 
 use crate::driver::{row_loop, Mode, RowFn};
 use crate::ops::Kernel;
-use crate::simd::Isa;
+use crate::simd::{isa_trampolines, select_levels, Isa};
 
 /// IEEE binary16 (NumPy's float16), stored as its bits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -219,64 +219,17 @@ pub(crate) fn half_row_loop<H: Half, K: Kernel, const MODE: u8, const F16C: bool
     }
 }
 
-/// The half row loop per ISA level (as `simd::isa_trampolines!`, plus F16C where the level has it).
+/// The half row loops, per ISA level (F16C where the level enables it).
 mod levels {
     use super::*;
 
-    pub(crate) fn portable<H: Half, K: Kernel, const MODE: u8>(
-        p: &[f64; 2],
-        x: &[H],
-        g: Option<&[H]>,
-        y: &mut [H],
-    ) {
-        half_row_loop::<H, K, MODE, false>(p, x, g, y)
-    }
-
-    /// # Safety
-    /// The CPU must support AVX2, FMA and F16C (`Isa::detect` checked them before this is selected).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma,f16c")]
-    pub(crate) unsafe fn avx2<H: Half, K: Kernel, const MODE: u8>(
-        p: &[f64; 2],
-        x: &[H],
-        g: Option<&[H]>,
-        y: &mut [H],
-    ) {
-        half_row_loop::<H, K, MODE, true>(p, x, g, y)
-    }
-
-    /// # Safety
-    /// The CPU must support AVX-512 F/DQ/VL/BW, FMA and F16C (`Isa::detect` checked them).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,f16c")]
-    pub(crate) unsafe fn avx512<H: Half, K: Kernel, const MODE: u8>(
-        p: &[f64; 2],
-        x: &[H],
-        g: Option<&[H]>,
-        y: &mut [H],
-    ) {
-        half_row_loop::<H, K, MODE, true>(p, x, g, y)
-    }
+    isa_trampolines!([H: Half, K: Kernel, const MODE: u8]
+        (p: &[f64; 2], x: &[H], g: Option<&[H]>, y: &mut [H]) => half_row_loop::<H, K, MODE, { F16C }>(p, x, g, y));
 }
 
 /// The row function for kernel `K` in `mode` on `isa`, for half storage.
 pub(crate) fn select_half_row<H: Half, K: Kernel>(mode: Mode, isa: Isa) -> RowFn<H> {
-    macro_rules! pick {
-        ($m:expr) => {
-            match isa {
-                #[cfg(target_arch = "x86_64")]
-                Isa::Avx512 => RowFn::Unsafe(levels::avx512::<H, K, { $m }>),
-                #[cfg(target_arch = "x86_64")]
-                Isa::Avx2 => RowFn::Unsafe(levels::avx2::<H, K, { $m }>),
-                _ => RowFn::Safe(levels::portable::<H, K, { $m }>),
-            }
-        };
-    }
-    match mode {
-        Mode::Forward => pick!(0),
-        Mode::Derivative => pick!(1),
-        Mode::FromOutput => pick!(2),
-    }
+    select_levels!(levels::<H, K>, mode, isa)
 }
 
 #[cfg(test)]

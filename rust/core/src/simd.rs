@@ -103,9 +103,12 @@ pub fn set_active(isa: Isa) -> Isa {
 /// target features, and its `mul_add` would become a libm call.
 ///
 /// `isa_trampolines!([generic params] (args) => body)` defines the three functions in the current module.
+/// Inside each, the constant `F16C` says whether the level enables F16C (the float16 conversions).
 macro_rules! isa_trampolines {
     ([$($generic:tt)*] ($($arg:ident: $ty:ty),* $(,)?) => $body:expr) => {
         pub(crate) fn portable<$($generic)*>($($arg: $ty),*) {
+            #[allow(dead_code)]
+            const F16C: bool = false;
             $body
         }
 
@@ -114,6 +117,8 @@ macro_rules! isa_trampolines {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma,f16c")]
         pub(crate) unsafe fn avx2<$($generic)*>($($arg: $ty),*) {
+            #[allow(dead_code)]
+            const F16C: bool = true;
             $body
         }
 
@@ -123,11 +128,35 @@ macro_rules! isa_trampolines {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma,f16c")]
         pub(crate) unsafe fn avx512<$($generic)*>($($arg: $ty),*) {
+            #[allow(dead_code)]
+            const F16C: bool = true;
             $body
         }
     };
 }
 pub(crate) use isa_trampolines;
+
+/// The row function for `mode` on `isa` from a module of `isa_trampolines!` row loops whose last generic
+/// parameter is the mode: `select_levels!(levels::<T, K>, mode, isa)`.
+macro_rules! select_levels {
+    ($levels:ident :: <$($g:ty),*>, $mode:expr, $isa:expr) => {
+        match $mode {
+            Mode::Forward => select_levels!(@isa $levels [$($g),*] 0, $isa),
+            Mode::Derivative => select_levels!(@isa $levels [$($g),*] 1, $isa),
+            Mode::FromOutput => select_levels!(@isa $levels [$($g),*] 2, $isa),
+        }
+    };
+    (@isa $levels:ident [$($g:ty),*] $m:literal, $isa:expr) => {
+        match $isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => RowFn::Unsafe($levels::avx512::<$($g,)* $m>),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => RowFn::Unsafe($levels::avx2::<$($g,)* $m>),
+            _ => RowFn::Safe($levels::portable::<$($g,)* $m>),
+        }
+    };
+}
+pub(crate) use select_levels;
 
 /// The elementwise row loops, per ISA level.
 pub(crate) mod levels {
@@ -139,20 +168,5 @@ pub(crate) mod levels {
 
 /// The row function for kernel `K` in `mode` on `isa`.
 pub(crate) fn select_row<T: Elem, K: Kernel>(mode: Mode, isa: Isa) -> RowFn<T> {
-    macro_rules! pick {
-        ($m:expr) => {
-            match isa {
-                #[cfg(target_arch = "x86_64")]
-                Isa::Avx512 => RowFn::Unsafe(levels::avx512::<T, K, { $m }>),
-                #[cfg(target_arch = "x86_64")]
-                Isa::Avx2 => RowFn::Unsafe(levels::avx2::<T, K, { $m }>),
-                _ => RowFn::Safe(levels::portable::<T, K, { $m }>),
-            }
-        };
-    }
-    match mode {
-        Mode::Forward => pick!(0),
-        Mode::Derivative => pick!(1),
-        Mode::FromOutput => pick!(2),
-    }
+    select_levels!(levels::<T, K>, mode, isa)
 }
