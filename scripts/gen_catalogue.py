@@ -24,7 +24,7 @@ IMAGES = ROOT / "docs" / "img"
 #: Values for the parameters that have no default (threshold), used in the plots.
 PLOT_PARAMS: dict[str, dict[str, float]] = {"threshold": {"threshold": 1.0, "value": -1.0}}
 #: Ranges other than (-5, 5), where the interesting part lies elsewhere.
-PLOT_RANGES: dict[str, tuple[float, float]] = {"relu6": (-3.0, 9.0)}
+PLOT_RANGES: dict[str, tuple[float, float]] = {"relu6": (-3.0, 9.0), "logit": (0.005, 0.995)}
 
 
 def _fastact() -> Any:
@@ -86,7 +86,7 @@ def _section(fastact: Any, spec: Any, params: list[str], from_output: str, image
 
 
 def _elementwise_section(fastact: Any, spec: Any) -> list[str]:
-    params = [f"`{p.name}` ({'required' if p.default is None else f'default `{p.default!r}`'}): {_cell(p.doc)}"
+    params = [f"`{p.name}` ({'required' if p.required else f'default `{p.default!r}`'}): {_cell(p.doc)}"
               for p in spec.params]
     from_output = f"`{spec.name}'(x) = {_cell(spec.from_output)}`" if spec.from_output else "—"
     notes = [f"{k}={v!r}" for k, v in PLOT_PARAMS.get(spec.name, {}).items()]

@@ -29,7 +29,7 @@ def catalogue_table() -> str:
     ]
     for spec in CATALOGUE:
         params = ", ".join(
-            f"`{p.name}`" if p.default is None else f"`{p.name}={p.default!r}`" for p in spec.params
+            f"`{p.name}`" if p.required else f"`{p.name}={p.default!r}`" for p in spec.params
         )
         formula = spec.formula.replace("|", "\\|")
         aliases = ", ".join(alias_markdown(spec, a) for a in spec.aliases)

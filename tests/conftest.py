@@ -118,7 +118,8 @@ REQUIRED_PARAMS = {"threshold": {"threshold": 0.5, "value": -2.0}}
 def default_params(spec: Activation) -> dict[str, Any]:
     params = dict(spec.defaults)
     params.update(REQUIRED_PARAMS.get(spec.name, {}))
-    assert all(v is not None for v in params.values()), f"no test value for a required parameter of {spec.name}"
+    required = {p.name for p in spec.params if p.required}
+    assert all(params[k] is not None for k in required), f"no test value for a required parameter of {spec.name}"
     return params
 
 
@@ -138,6 +139,9 @@ ALT_PARAMS: dict[str, list[dict[str, float]]] = {
     "threshold": [{"threshold": -1.0, "value": 3.0}, {"threshold": 0.0, "value": 0.0}],
     "squareplus": [{"b": 0.0}, {"b": 1.0}, {"b": 0.01}, {"b": 300.0}],
     "shrink": [{"lambd": 0.5, "bias": 0.5}, {"lambd": 0.0, "bias": -1.5}, {"lambd": 2.0, "bias": 0.25}],
+    "hard_sigmoid": [{"alpha": 0.2, "beta": 0.5}, {"alpha": -0.5, "beta": 0.25}, {"alpha": 0.0, "beta": 0.75}],
+    "swish": [{"beta": 2.0}, {"beta": 0.5}, {"beta": -1.5}, {"beta": 0.0}],
+    "logit": [{"eps": 1e-6}, {"eps": 0.25}, {"eps": 0.0}],
 }
 
 
@@ -161,6 +165,8 @@ def _sampled_params() -> dict[str, list[dict[str, float]]]:
         "softshrink": [{"lambd": log_uniform(0.01, 10.0)}],
         "shrink": [{"lambd": log_uniform(0.01, 10.0), "bias": uniform(-2.0, 2.0)}],
         "squareplus": [{"b": log_uniform(0.01, 100.0)}],
+        "hard_sigmoid": [{"alpha": uniform(0.05, 1.0), "beta": uniform(-1.0, 2.0)}],
+        "swish": [{"beta": log_uniform(0.1, 10.0)}],
     }
 
 
@@ -188,7 +194,7 @@ class Case:
     def kparams(self) -> tuple[float, ...]:
         """The numeric parameters, positionally, as the NumPy kernels take them."""
         kw = self.kwargs
-        return tuple(float(kw[p.name]) for p in self.spec.numeric_params)
+        return tuple(p.kernel_value(kw[p.name]) for p in self.spec.numeric_params)
 
     def kparams_as(self, dtype: Any) -> tuple[float, ...]:
         """The numeric parameters rounded to ``dtype``: the kernels use them in the input's precision (as
@@ -222,12 +228,13 @@ class Case:
             return lambda x, **kw: fn(x, **kwargs, **kw)
         return lambda x, grad_out=None, **kw: fn(x, grad_out, **kwargs, **kw)
 
-    def kernel_fn(self, mode: str, params_as: Any = np.float64) -> Callable[[np.ndarray], np.ndarray]:
-        """The pure-NumPy kernel (the oracle), with this case's parameters rounded to ``params_as``."""
+    def kernel_fn(self, mode: str, params_as: Any = None) -> Callable[[np.ndarray], np.ndarray]:
+        """The pure-NumPy kernel (the oracle), with this case's parameters rounded to ``params_as``, the
+        precision the kernel then works in (default: the input's)."""
         fn = _kernels_numpy.KERNELS[self.kernel][MODE_INDEX[mode]]
         assert fn is not None
-        kp = self.kparams_as(params_as)
-        return lambda x: fn(x, *kp)
+        kp = self.kparams_as(np.float64 if params_as is None else params_as)
+        return lambda x: fn(x, *kp, precision=params_as)
 
     def reference64(self, mode: str, x: np.ndarray, params_as: Any = None) -> np.ndarray:
         """The NumPy kernel on float64 input, with the parameters the kernel sees for input of dtype
@@ -243,7 +250,8 @@ class Case:
         extra = {
             "binary_step": lambda: [kw["threshold"]],
             "relu6": lambda: [6.0],
-            "hard_sigmoid": lambda: [-3.0, 3.0],
+            "hard_sigmoid": lambda: [-kw["beta"] / kw["alpha"], (1 - kw["beta"]) / kw["alpha"]] if kw["alpha"] else [],
+            "logit": lambda: [0.25, 0.5, 1.0] + ([] if kw["eps"] is None else [kw["eps"], 1 - kw["eps"]]),
             "hard_swish": lambda: [-3.0, 3.0],
             "hard_tanh": lambda: [kw["min_val"], kw["max_val"]],
             "softshrink": lambda: [-kw["lambd"], kw["lambd"]],
@@ -443,12 +451,22 @@ CANCELLATION_WINDOWS: dict[tuple[str, str], tuple[float, float]] = {
     ("silu", "grad"): (-1.2784645427610738, 0.25),
     ("mish", "grad"): (-1.1923698, 0.25),
     ("gelu_sigmoid", "grad"): (-0.7511542554412889, 0.25),
+    ("swish", "grad"): (-1.2784645427610738, 0.25),  # in z = beta * x: see cancellation_window
 }
+
+
+def cancellation_window(case: Case, mode: str) -> tuple[float, float] | None:
+    """(centre, half-width) in x of the case's cancellation window; swish's zero is at z = beta * x = -1.2785."""
+    window = CANCELLATION_WINDOWS.get((case.kernel, mode))
+    if window is None or case.kernel != "swish":
+        return window
+    beta = case.kparams[0]
+    return None if beta == 0 else (window[0] / beta, window[1] / abs(beta))
 
 
 def in_cancellation_window(case: Case, mode: str, x: np.ndarray) -> np.ndarray:
     """Mask of the points within the case's derivative-zero cancellation window (all False if none)."""
-    window = CANCELLATION_WINDOWS.get((case.kernel, mode))
+    window = cancellation_window(case, mode)
     if window is None:
         return np.zeros(np.shape(x), dtype=bool)
     centre, half = window
@@ -459,7 +477,7 @@ def cancellation_ok(case: Case, mode: str, x: np.ndarray, got: np.ndarray, ref64
                     ulps: float) -> np.ndarray:
     """Mask of the elements inside a cancellation window whose absolute error is at most abs_floor(dtype)
     plus the ULP bound (all False for kernels/modes without such a window)."""
-    window = CANCELLATION_WINDOWS.get((case.kernel, mode))
+    window = cancellation_window(case, mode)
     if window is None:
         return np.zeros(np.shape(got), dtype=bool)
     centre, half = window
@@ -584,9 +602,13 @@ def mp_points(case: Case) -> np.ndarray:
         rng.uniform(-25, -10, 12), rng.uniform(10, 25, 4),  # the gaussian tails
         -1.5 + np.array([1e-3, -1e-3, 2.5e-3, 1e-6, -1e-9, 0.25]),  # hard_swish' = (x + 1.5)/3
     ]
-    for (kernel, _), (centre, _) in CANCELLATION_WINDOWS.items():
-        if kernel == case.kernel:
-            parts.append(centre + np.array([1e-3, -1e-3, 1e-6, -1e-6, 1e-9, 2e-2, -2e-2, 0.1, -0.1]))
+    for mode in ("grad",):
+        window = cancellation_window(case, mode)
+        if window is not None:
+            parts.append(window[0] + np.array([1e-3, -1e-3, 1e-6, -1e-6, 1e-9, 2e-2, -2e-2, 0.1, -0.1]))
+    if case.name == "logit":  # its domain: (0, 1), densely near both ends and the zero at 1/2
+        parts = [rng.uniform(0, 1, 200), np.geomspace(1e-300, 0.5, 60), 1 - np.geomspace(1.2e-16, 0.5, 60),
+                 0.5 + np.array([1e-16, -1e-16, 1e-9, -1e-9, 1e-3, -1e-3]), np.array([0.25, 0.25 + 2**-54])]
     if case.name == "sine":
         k = np.arange(1, 12)
         parts.append(k * np.pi)  # near the zeros of sin ...
@@ -595,6 +617,8 @@ def mp_points(case: Case) -> np.ndarray:
     for k in case.kinks():
         parts.append(k + np.array([1e-9, -1e-9, 1e-3, -1e-3]))
     x = np.concatenate(parts)
+    if case.name == "logit":
+        return x[(x > 0) & (x < 1)]
     return x[np.isfinite(x)]
 
 
@@ -660,6 +684,47 @@ def _silu_grad_mp(z):
     return _sig(z) * (1 + z * _sig(-z))
 
 
+_SIXTHS = (1 / 6, float(np.float32(1 / 6)))
+
+
+def _hard_sigmoid_mp(x, a, b):
+    if a in _SIXTHS and b == 0.5:  # PyTorch's, computed exactly as relu6(x + 3)/6
+        return mpf(0) if x <= -3 else (mpf(1) if x >= 3 else (x + 3) / 6)
+    return min(max(a * x + b, mpf(0)), mpf(1))
+
+
+def _hard_sigmoid_grad_mp(x, a, b):
+    if a in _SIXTHS and b == 0.5:
+        return mpf(1) / 6 if -3 < x < 3 else mpf(0)
+    return mpf(a) if 0 < a * x + b < 1 else mpf(0)
+
+
+def _logit_bounds_mp(eps):
+    return None if eps < 0 else (eps, mpf(1 - float(eps)))  # 1 - eps rounded to float64, as the kernels do
+
+
+def _logit_mp(x, eps):
+    bounds = _logit_bounds_mp(eps)
+    if bounds is not None:
+        x = min(max(x, bounds[0]), bounds[1])
+    return mpmath.log(x / (1 - x))
+
+
+def _logit_grad_mp(x, eps):
+    bounds = _logit_bounds_mp(eps)
+    if bounds is not None and not bounds[0] <= x <= bounds[1]:
+        return mpf(0)
+    return 1 / (x * (1 - x))
+
+
+def _ndtr_mp(x):
+    return mpmath.erfc(-x / mpmath.sqrt(2)) / 2
+
+
+def _npdf_mp(x):
+    return mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi)
+
+
 def _mish_grad(x):
     sp = _softplus_mp(x)
     return mpmath.tanh(sp) + x * _sig(x) * mpmath.sech(sp) ** 2
@@ -695,10 +760,7 @@ MP_FUNCTIONS: dict[str, tuple[Callable, Callable]] = {
         lambda x: mpf(0) if (x <= 0 or x >= 6) else mpf(1),
     ),
     "log_sigmoid": (lambda x: -_softplus_mp(-x), lambda x: _sig(-x)),
-    "hard_sigmoid": (
-        lambda x: mpf(0) if x <= -3 else (mpf(1) if x >= 3 else (x + 3) / 6),
-        lambda x: mpf(1) / 6 if -3 < x < 3 else mpf(0),
-    ),
+    "hard_sigmoid": (_hard_sigmoid_mp, _hard_sigmoid_grad_mp),
     "sine": (lambda x, w: mpmath.sin(w * x), lambda x, w: w * mpmath.cos(w * x)),
     "silu": (lambda x: x * _sig(x), lambda x: _sig(x) * (1 + x * _sig(-x))),
     "mish": (lambda x: x * mpmath.tanh(_softplus_mp(x)), _mish_grad),
@@ -736,6 +798,14 @@ MP_FUNCTIONS: dict[str, tuple[Callable, Callable]] = {
         lambda x, lam, bias: mpf(0) if -lam <= x <= lam else mpf(1),
     ),
     "gelu_sigmoid": (lambda x: x * _sig(_quick_z(x)), lambda x: _silu_grad_mp(_quick_z(x))),
+    "swish": (lambda x, b: x * _sig(b * x), lambda x, b: _silu_grad_mp(b * x)),
+    "logit": (_logit_mp, _logit_grad_mp),
+    "erf": (mpmath.erf, lambda x: 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)),
+    "erfc": (mpmath.erfc, lambda x: -2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)),
+    "ndtr": (_ndtr_mp, _npdf_mp),
+    # log1p(-Phi(-x)) for x > 0: at 50 digits log(Phi(15)) would round Phi to 1 and give 0
+    "log_ndtr": (lambda x: mpmath.log1p(-_ndtr_mp(-x)) if x > 0 else mpmath.log(_ndtr_mp(x)),
+                 lambda x: _npdf_mp(x) / _ndtr_mp(x)),
 }
 
 

@@ -13,6 +13,9 @@ H = 1e-4  # finite-difference step; points are kept > 1e-3 (= 10 H) away from ev
 def _smooth_points(case: Case, dtype=np.float64) -> np.ndarray:
     rng = np.random.default_rng(RNG_SEED)
     x = np.concatenate([rng.uniform(-8, 8, 600), rng.uniform(-40, 40, 60), np.linspace(-3.5, 3.5, 141)])
+    if case.spec.domain is not None:  # the same spread, squeezed into the domain (logit: [0.02, 0.98])
+        lo, hi = case.spec.domain
+        x = lo + (hi - lo) * (0.02 + 0.96 * (x - x.min()) / (x.max() - x.min()))
     for k in case.kinks():
         x = x[np.abs(x - k) > 1e-3]
     return x.astype(dtype)

@@ -79,12 +79,12 @@ def test_function_and_derivative_are_the_computed_values() -> None:
 
 
 def test_several_functions_on_one_figure_share_colours() -> None:
-    names = ["relu", "swish", "mish"]
+    names = ["relu", "expit", "mish"]
     fig = fastact.plot(names)
     f_ax, d_ax = fig.axes
-    assert [line.get_label() for line in _lines(f_ax)] == ["relu", "silu", "mish"]  # aliases resolve
-    assert [line.get_label() for line in _lines(d_ax)] == ["relu'", "silu'", "mish'"]
-    for f_line, d_line, name in zip(_lines(f_ax), _lines(d_ax), ["relu", "silu", "mish"]):
+    assert [line.get_label() for line in _lines(f_ax)] == ["relu", "sigmoid", "mish"]  # aliases resolve
+    assert [line.get_label() for line in _lines(d_ax)] == ["relu'", "sigmoid'", "mish'"]
+    for f_line, d_line, name in zip(_lines(f_ax), _lines(d_ax), ["relu", "sigmoid", "mish"]):
         assert f_line.get_color() == d_line.get_color()
         np.testing.assert_array_equal(d_line.get_ydata(), getattr(fastact, name + "_grad")(d_line.get_xdata()))
     assert len({line.get_color() for line in _lines(f_ax)}) == 3

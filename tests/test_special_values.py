@@ -132,6 +132,9 @@ def _nan_allowed(case: Case, x: np.ndarray) -> np.ndarray:
     if case.name == "sine":
         with np.errstate(all="ignore"):
             return ~np.isfinite(x.astype(np.float64) * case.kwargs["w0"])
+    if case.spec.domain is not None:  # logit outside [0, 1] (tested exactly in test_outside_the_domain)
+        lo, hi = case.spec.domain
+        return (x < lo) | (x > hi)
     return np.zeros(x.shape, dtype=bool)
 
 
@@ -154,6 +157,22 @@ def test_no_nan_for_non_nan_input(case: Case) -> None:
         # and are covered bit for bit by test_specials_and_kinks_bitwise)
         nans = np.full(40, np.nan, dtype)
         assert np.isnan(case.public("forward")(nans)).all(), f"{case.id}: forward(NaN) is not NaN"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logit_outside_its_domain(dtype) -> None:
+    """PyTorch's torch.logit: NaN outside [0, 1] without eps, and so is the derivative; with eps the input is
+    clamped to [eps, 1 - eps] (1 - eps rounded in the dtype) and the derivative is 0 outside."""
+    x = np.array([-np.inf, -1.0, -1e-30, 1.0 + np.finfo(dtype).eps, 2.0, np.inf], dtype)
+    for module in (fastact, fastact.reference):
+        assert np.isnan(module.logit(x)).all() and np.isnan(module.logit_grad(x)).all()
+        eps = 0.125
+        hi = dtype(1) - dtype(eps)
+        edge = module.logit(np.array([eps, hi], dtype))
+        np.testing.assert_array_equal(module.logit(x, eps=eps), np.where(x < 0.5, edge[0], edge[1]))
+        np.testing.assert_array_equal(module.logit_grad(x, eps=eps), np.zeros_like(x))
+        inside = np.array([0.0, 1.0, -0.0], dtype)
+        np.testing.assert_array_equal(module.logit(inside), np.array([-np.inf, np.inf, -np.inf], dtype))
 
 
 # --------------------------------------------------------------------------------------------------------

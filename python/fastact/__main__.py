@@ -84,7 +84,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         if spec.params:
             out += ["", "parameters:"]
             for p in spec.params:
-                default = "required" if p.default is None else f"default {p.default!r}"
+                default = "required" if p.required else f"default {p.default!r}"
                 out.append(f"  {p.name} ({default}): {p.doc}")
         out += ["", "conventions:", f"  {spec.conventions}"]
         accuracy = _accuracy_line(e.forward.__doc__)

@@ -8,7 +8,7 @@ For every catalogue entry, forward and ``_grad`` (and every kernel a choice para
 * ``numpy``         -- the formula a user would write with plain NumPy today (:data:`NUMPY_FORMULAS`), run
   under ``np.errstate(all='ignore')``; where there is no obvious formula it is ``fastact.reference``,
   labelled ``numpy-reference``;
-* ``scipy``         -- ``scipy.special.expit`` / ``log_expit`` with ``out=`` where they apply;
+* ``scipy``         -- ``scipy.special`` (expit, log_expit, logit, erf, erfc, ndtr, log_ndtr) with ``out=``;
 * ``torch``         -- PyTorch CPU on ``torch.from_numpy`` views with the same thread count (``.out``
   variants where they exist), when PyTorch is installed;
 * ``copy``          -- the memory-bandwidth limit: ``np.copyto(out, x)`` for a forward (read one array,
@@ -114,6 +114,8 @@ NUMPY_FORMULAS: dict[str, tuple[str, str]] = {
     "shrink": ("np.where(x < -lambd, x + bias, np.where(x > lambd, x - bias, 0))", "g * (np.abs(x) > lambd)"),
     "gelu_sigmoid": ("x / (1 + np.exp(-1.702 * x))",
                      "g * (s := 1 / (1 + np.exp(-1.702 * x))) * (1 + 1.702 * x * (1 - s))"),
+    "swish": ("x / (1 + np.exp(-beta * x))", "g * (s := 1 / (1 + np.exp(-beta * x))) * (1 + beta * x * (1 - s))"),
+    "logit": ("np.log(x / (1 - x))", "g / (x * (1 - x))"),
 }
 
 #: Formulas that need a SciPy function (skipped, not replaced, when SciPy is missing).
@@ -123,6 +125,11 @@ _NEEDS_SCIPY = {"gelu"}
 SCIPY_FORMULAS: dict[str, str] = {
     "sigmoid": "expit(x, out=o)",
     "log_sigmoid": "log_expit(x, out=o)",
+    "logit": "logit(x, out=o)",
+    "erf": "erf(x, out=o)",
+    "erfc": "erfc(x, out=o)",
+    "ndtr": "ndtr(x, out=o)",
+    "log_ndtr": "log_ndtr(x, out=o)",
 }
 
 # PyTorch: candidates in order of preference (``t`` input tensor, ``o`` output tensor, ``gt`` incoming
@@ -160,6 +167,12 @@ TORCH_FUNCTIONAL: dict[str, str] = {
     "sparse_sigmoid": "F.hardtanh(u + 1, 0.0, 2.0) / 2",
     "shrink": "torch.where(u < -lambd, u + bias, torch.where(u > lambd, u - bias, 0.0))",
     "gelu_sigmoid": "u * torch.sigmoid(1.702 * u)",
+    "swish": "u * torch.sigmoid(beta * u)",
+    "logit": "torch.logit(u)",
+    "erf": "torch.erf(u)",
+    "erfc": "torch.erfc(u)",
+    "ndtr": "torch.special.ndtr(u)",
+    "log_ndtr": "torch.special.log_ndtr(u)",
 }
 TORCH_OUT: dict[str, tuple[str, ...]] = {
     "identity": ("torch.mul(t, slope, out=o)",),
@@ -182,6 +195,11 @@ TORCH_OUT: dict[str, tuple[str, ...]] = {
     "softshrink": ("torch._C._nn.softshrink(t, lambd, out=o)",),
     "hardshrink": ("torch.hardshrink(t, lambd, out=o)",),
     "threshold": ("torch.threshold(t, threshold, value, out=o)",),
+    "logit": ("torch.logit(t, out=o)",),
+    "erf": ("torch.erf(t, out=o)",),
+    "erfc": ("torch.erfc(t, out=o)",),
+    "ndtr": ("torch.special.ndtr(t, out=o)",),
+    "log_ndtr": ("torch.special.log_ndtr(t, out=o)",),
 }
 TORCH_BACKWARD: dict[str, tuple[str, ...]] = {
     "identity": ("torch.mul(gt, slope, out=o)",),
@@ -272,7 +290,7 @@ def cases(functions: Iterable[str] | None = None) -> list[Case]:
     for spec in _builtin_specs():
         if wanted is not None and spec.name not in wanted:
             continue
-        base = {p.name: (REQUIRED_PARAM_VALUES.get(p.name, 0.0) if p.default is None else p.default)
+        base = {p.name: (REQUIRED_PARAM_VALUES.get(p.name, 0.0) if p.required else p.default)
                 for p in spec.numeric_params}
         variants: list[tuple[str, dict[str, Any], str]] = []
         choice = spec.choice
@@ -325,7 +343,8 @@ def _compile(expr: str, args: Sequence[str], namespace: dict[str, Any]) -> Calla
 def _numpy_namespace() -> dict[str, Any]:
     ns: dict[str, Any] = {"np": np}
     if _sp is not None:
-        ns.update(erf=_sp.erf, expit=_sp.expit, log_expit=getattr(_sp, "log_expit", None))
+        ns.update(erf=_sp.erf, erfc=_sp.erfc, ndtr=_sp.ndtr, log_ndtr=_sp.log_ndtr, logit=_sp.logit,
+                  expit=_sp.expit, log_expit=getattr(_sp, "log_expit", None))
     return ns
 
 
@@ -450,10 +469,11 @@ def reference_value(case: Case, x: np.ndarray, g: np.ndarray) -> np.ndarray:
     if x.dtype.itemsize == 2:  # float16: computed in float32, rounded once to float16
         return reference_value(case, x.astype(np.float32), g.astype(np.float32)).astype(x.dtype)
     forward, derivative, _ = _kernels_numpy.KERNELS[case.kernel]
-    params = [float(v) for v in case.numeric_kwargs.values()]
+    spec = fastact.get(case.activation).spec
+    params = [p.kernel_value(case.numeric_kwargs[p.name]) for p in spec.numeric_params]  # None -> absent
     if not case.grad:
         return np.asarray(forward(x, *params))
-    d = derivative(np.asarray(x, dtype=np.float64), *params)
+    d = derivative(np.asarray(x, dtype=np.float64), *params, precision=x.dtype)
     return np.asarray((np.asarray(g, dtype=np.float64) * d).astype(x.dtype))
 
 
@@ -829,7 +849,8 @@ def markdown(rows: list[Row], config: Config, elapsed_s: float | None = None) ->
               "temporaries included; `(ref)` marks `fastact.reference` used where no formula exists.",
               ]
     if has_scipy:
-        lines.append("- **scipy**: `scipy.special.expit` / `log_expit` with `out=` (forward only).")
+        lines.append("- **scipy**: `scipy.special` (expit, log_expit, logit, erf, erfc, ndtr, log_ndtr) with `out=` "
+                     "(forward only).")
     if has_torch:
         lines.append("- **torch**: PyTorch CPU on `torch.from_numpy` views, same thread count, `.out` variants "
                      "where they exist; derivatives via ATen backward ops, `(ag)` = autograd.")

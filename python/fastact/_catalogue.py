@@ -230,13 +230,23 @@ CATALOGUE: tuple[Activation, ...] = (
     ),
     Activation(
         name="hard_sigmoid",
-        summary="Piecewise-linear approximation of the sigmoid.",
-        formula="hard_sigmoid(x) = relu6(x + 3) / 6 = min(max(x / 6 + 1/2, 0), 1)",
-        derivative="hard_sigmoid'(x) = 1/6 if -3 < x < 3 else 0",
+        summary="Piecewise-linear approximation of the sigmoid: a clipped line, PyTorch's by default.",
+        formula="hard_sigmoid(x) = min(max(alpha * x + beta, 0), 1); with the defaults relu6(x + 3) / 6",
+        derivative="hard_sigmoid'(x) = alpha where 0 < alpha * x + beta < 1, else 0 (with the defaults: 1/6 if "
+        "-3 < x < 3 else 0)",
         output_range="[0, 1]",
         properties=("piecewise-linear", "monotonic", "bounded", "not zero-centred"),
-        conventions="hard_sigmoid(x) = 0 for x <= -3 and 1 for x >= 3, hard_sigmoid(0) = 0.5; -inf -> 0, "
-        "+inf -> 1, NaN -> NaN. Derivative (PyTorch's test -3 < x < 3): 0 at x = ±3 and at NaN.",
+        conventions="With the defaults (PyTorch's): hard_sigmoid(x) = 0 for x <= -3 and 1 for x >= 3, "
+        "hard_sigmoid(0) = 0.5, computed as (x + 3)/6 correctly rounded; -inf -> 0, +inf -> 1, NaN -> NaN. "
+        "Other alpha and beta (Keras 2 and ONNX use alpha = 0.2): alpha * x + beta rounded once (one fused "
+        "multiply-add) and clamped to [0, 1]; alpha = 0 gives the clamped beta everywhere, ±inf included. "
+        "The derivative is alpha strictly between the kinks and 0 at them and outside (PyTorch's test "
+        "-3 < x < 3 for the defaults), 0 at NaN. The defaults are recognised as alpha = 1/6 and beta = 0.5 "
+        "rounded to the input's precision.",
+        params=(
+            Param("alpha", 1.0 / 6.0, "Slope of the linear part.", check="finite"),
+            Param("beta", 0.5, "Value of the linear part at x = 0.", check="finite"),
+        ),
         aliases=(Alias("hardsigmoid", source="PyTorch"),),
         notes="A cheap stand-in for sigmoid in gates and attention modules of mobile networks (MobileNetV3).",
     ),
@@ -265,11 +275,28 @@ CATALOGUE: tuple[Activation, ...] = (
         properties=("smooth", "non-monotonic", "bounded below", "unbounded above"),
         conventions="silu(-inf) = -0.0, silu(+inf) = +inf (the limits, not the NaN of -inf * 0), "
         "silu(-0.0) = -0.0, NaN -> NaN; silu'(-inf) = 0, silu'(+inf) = 1, NaN -> NaN.",
-        aliases=(Alias("swish", source="JAX, Keras"),),
         cancellation="The derivative's factor 1 + x * (1 - sigmoid(x)) cancels near its zero at x = -1.2785: "
         "there it keeps an absolute error of about 2^-53 but no relative accuracy.",
         notes="A smooth self-gated relu alternative, used in EfficientNet, YOLO and the gated MLPs (SwiGLU) "
         "of many language models.",
+    ),
+    Activation(
+        name="swish",
+        summary="Swish with a slope: the input gated by the sigmoid of beta times itself (silu for beta = 1).",
+        formula="swish(x) = x * sigmoid(beta * x) = x / (1 + exp(-beta * x))",
+        derivative="swish'(x) = s + z * s * (1 - s), z = beta * x, s = sigmoid(z) (silu's derivative at z)",
+        output_range="[-0.27846 / beta, inf) for beta > 0 (x / 2 for beta = 0)",
+        properties=("smooth", "non-monotonic for beta != 0", "bounded below for beta > 0"),
+        conventions="beta * x is taken exactly (hi + lo), so the negative tail keeps full relative accuracy. "
+        "swish(±inf) is the limit: x where beta * x > 0 or beta = 0, a zero of x's sign where beta * x < 0 "
+        "(never the NaN of inf * 0); swish(-0.0) = -0.0, NaN -> NaN. swish'(x) tends to 1 where beta * x -> "
+        "+inf, to 0 where it -> -inf, and is 1/2 everywhere for beta = 0.",
+        params=(Param("beta", 1.0, "Slope inside the sigmoid; beta = 1 is silu, large beta approaches relu.",
+                      check="finite"),),
+        cancellation="The derivative's factor 1 + z * (1 - sigmoid(z)) cancels near its zero at "
+        "beta * x = -1.2785: there it keeps an absolute error of about 2^-53 but no relative accuracy.",
+        notes="The form with a slope from Ramachandran et al. (2017), TensorFlow's silu(features, beta); JAX's and "
+        "Keras's swish are silu (beta = 1), which this function gives by default.",
     ),
     Activation(
         name="mish",
@@ -479,6 +506,73 @@ CATALOGUE: tuple[Activation, ...] = (
         ),
         notes="The operator both of PyTorch's shrinks become in ONNX; with another bias, what an ONNX graph's "
         "Shrink computes.",
+    ),
+    Activation(
+        name="logit",
+        summary="The log-odds, inverse of the sigmoid: maps (0, 1) onto the real line.",
+        formula="logit(x) = log(x / (1 - x)), x first clamped to [eps, 1 - eps] when eps is given",
+        derivative="logit'(x) = 1 / (x * (1 - x)); with eps, 0 outside [eps, 1 - eps]",
+        output_range="(-inf, inf); [logit(eps), -logit(eps)] with eps",
+        properties=("smooth", "monotonic", "unbounded", "odd about x = 1/2"),
+        conventions="PyTorch's torch.logit: without eps, logit(0) = -inf, logit(1) = +inf and inputs outside "
+        "[0, 1] give NaN, as does the derivative outside [0, 1] (1/(x(1 - x)) = +inf at 0 and 1). With eps, "
+        "x is clamped to [eps, 1 - eps] (1 - eps rounded in the input's precision, as PyTorch does) and the "
+        "derivative is 0 outside that interval, 1/(x(1 - x)) on it. logit(-0.0) = -inf, NaN -> NaN. Computed "
+        "as log1p((2x - 1)/(1 - x)) from x = 1/4 up, so the zero at x = 1/2 keeps full relative accuracy.",
+        params=(Param("eps", None, "Clamp inputs to [eps, 1 - eps] first; None (the default) does not clamp.",
+                      check="half_unit", absent=-1.0),),
+        domain=(0.0, 1.0),
+        notes="Turns probabilities back into logits (calibration, inverse-sigmoid parameterisations, the "
+        "log-odds of Bernoulli distributions).",
+    ),
+    Activation(
+        name="erf",
+        summary="The error function: the Gaussian integral behind the exact GELU.",
+        formula="erf(x) = 2/sqrt(pi) * integral from 0 to x of exp(-t^2) dt",
+        derivative="erf'(x) = 2/sqrt(pi) * exp(-x^2)",
+        output_range="(-1, 1)",
+        properties=("smooth", "monotonic", "bounded", "zero-centred", "odd"),
+        conventions="erf(±inf) = ±1, erf(-0.0) = -0.0, NaN -> NaN; erf'(±inf) = 0. Near 0 it keeps full "
+        "relative accuracy (a Taylor series, not 1 - erfc); beyond |x| = 1/2 it is ±(1 - erfc(|x|)).",
+        notes="A building block: gelu(x) = x * (1 + erf(x / sqrt(2))) / 2; also a smooth, saturating "
+        "activation in its own right.",
+    ),
+    Activation(
+        name="erfc",
+        summary="The complementary error function 1 - erf(x), accurate in its right tail.",
+        formula="erfc(x) = 1 - erf(x) = 2/sqrt(pi) * integral from x to inf of exp(-t^2) dt",
+        derivative="erfc'(x) = -2/sqrt(pi) * exp(-x^2)",
+        output_range="(0, 2)",
+        properties=("smooth", "monotonic (decreasing)", "bounded", "not zero-centred"),
+        conventions="erfc(-inf) = 2, erfc(+inf) = 0, NaN -> NaN; erfc'(±inf) = -0.0. Computed as "
+        "exp(-x^2) * erfcx(x) with x^2 exact, so the tail keeps full relative accuracy down to the "
+        "subnormals (erfc(26) = 5.7e-296, erfc(27.2) is subnormal, erfc(x > 27.3) = 0 in float64).",
+        notes="Where 1 - erf(x) would cancel: Gaussian tail probabilities, the exact GELU of negative inputs.",
+    ),
+    Activation(
+        name="ndtr",
+        summary="The standard normal cumulative distribution function Phi.",
+        formula="ndtr(x) = Phi(x) = erfc(-x / sqrt(2)) / 2",
+        derivative="ndtr'(x) = phi(x) = exp(-x^2/2) / sqrt(2*pi)",
+        output_range="(0, 1)",
+        properties=("smooth", "monotonic", "bounded", "not zero-centred"),
+        conventions="ndtr(-inf) = 0, ndtr(+inf) = 1, ndtr(0) = 0.5, NaN -> NaN; ndtr'(±inf) = 0. The left tail "
+        "keeps full relative accuracy (x^2 exact inside the exponential), subnormal results included.",
+        notes="SciPy's and PyTorch's special.ndtr; gelu(x) = x * ndtr(x), and probit-style gates.",
+    ),
+    Activation(
+        name="log_ndtr",
+        summary="The logarithm of the normal CDF, finite far into the left tail.",
+        formula="log_ndtr(x) = log(Phi(x)); for x < -1 computed as -x^2/2 + log(erfcx(-x / sqrt(2)) / 2)",
+        derivative="log_ndtr'(x) = phi(x) / Phi(x) (the inverse Mills ratio; ~ -x as x -> -inf)",
+        output_range="(-inf, 0)",
+        properties=("smooth", "monotonic", "concave", "bounded above"),
+        conventions="log_ndtr(-inf) = -inf, log_ndtr(+inf) = -0.0 (the tail -Phi(-x) underflows), NaN -> NaN; "
+        "the derivative tends to +inf at -inf and is 0 at +inf. Unlike log(ndtr(x)), it stays finite where "
+        "Phi(x) underflows (log_ndtr(-40) = -804.6), and keeps full relative accuracy in the right tail, "
+        "where it is -Phi(-x).",
+        notes="Probit likelihoods and the log-probability of Gaussian censoring; SciPy's, PyTorch's and JAX's "
+        "special.log_ndtr.",
     ),
 )
 

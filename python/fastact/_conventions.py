@@ -204,11 +204,9 @@ CONVENTIONS: dict[str, tuple[Counterpart, ...]] = {
         Jax("jax.nn.hard_sigmoid", fastact="fastact.hard_sigmoid(x)"),
         Keras("keras.activations.hard_sigmoid", fastact="fastact.hard_sigmoid(x)",
               differences="Keras 3: relu6(x + 3) / 6. Keras 2 (tf.keras up to TensorFlow 2.15) used "
-              "0.2 * x + 0.5 clipped to [0, 1]: fastact cannot reproduce that (a hard_sigmoid with slope and "
-              "offset parameters is planned, not built)."),
-        Onnx("HardSigmoid", "alpha=0.2, beta=0.5",
-             differences="max(0, min(1, alpha * x + beta)) with alpha = 0.2 by default (Keras 2's form), which "
-             "fastact cannot reproduce; HardSigmoid(alpha=1/6) is fastact.hard_sigmoid(x)."),
+              "0.2 * x + 0.5 clipped to [0, 1]: fastact.hard_sigmoid(x, alpha=0.2, beta=0.5)."),
+        Onnx("HardSigmoid", "alpha=0.2, beta=0.5", "fastact.hard_sigmoid(x, alpha=0.2, beta=0.5)",
+             "max(0, min(1, alpha * x + beta)) with alpha = 0.2 by default (Keras 2's form)."),
         Onnx("HardSigmoid", "alpha=0.2, beta=0.5", "fastact.hard_sigmoid(x)",
              "With alpha=1/6 (a float32 attribute).", call="HardSigmoid(x, alpha=1 / 6)"),
     ),
@@ -222,12 +220,27 @@ CONVENTIONS: dict[str, tuple[Counterpart, ...]] = {
         Torch("torch.nn.functional.silu", "inplace=False", "fastact.silu(x)",
               f"{_INF_NAN}; {_INF_NAN_GRAD}.", value_differs_at=(-inf,), grad_differs_at=(-inf, inf)),
         Jax("jax.nn.silu", fastact="fastact.silu(x)",
-            differences=f"Also jax.nn.swish (no beta). {_INF_NAN}; {_INF_NAN_GRAD}.",
+            differences=f"Also jax.nn.swish (no beta; fastact.swish(x) with its default beta=1). {_INF_NAN}; "
+            f"{_INF_NAN_GRAD}.",
             value_differs_at=(-inf,), grad_differs_at=(-inf, inf)),
         Keras("keras.activations.silu", fastact="fastact.silu(x)",
-              differences=f"Also keras.activations.swish (no beta). {_INF_NAN}.", value_differs_at=(-inf,)),
-        Onnx("Swish", "alpha=1.0", "fastact.silu(x)",
-             f"Since opset 24: x * sigmoid(alpha * x); fastact has no alpha. {_INF_NAN}.",
+              differences=f"Also keras.activations.swish (no beta; fastact.swish(x) with its default beta=1). "
+              f"{_INF_NAN}.", value_differs_at=(-inf,)),
+        Onnx(differences="No operator named so: Swish (opset 24) with its default alpha = 1 is silu, and "
+             "with another alpha fastact.swish(x, beta=alpha) (see swish)."),
+    ),
+    "swish": (
+        Torch(differences="No function with a slope: torch.nn.functional.silu is beta = 1 (fastact.silu)."),
+        Jax("jax.nn.swish", fastact="fastact.swish(x)",
+            differences=f"No beta: jax.nn.swish is silu, fastact.swish's default. {_INF_NAN}; {_INF_NAN_GRAD}.",
+            value_differs_at=(-inf,), grad_differs_at=(-inf, inf)),
+        Keras("keras.activations.swish", fastact="fastact.swish(x)",
+              differences=f"No beta: keras.activations.swish is silu, fastact.swish's default. {_INF_NAN}.",
+              value_differs_at=(-inf,)),
+        Onnx("Swish", "alpha=1.0", "fastact.swish(x)",
+             f"Since opset 24; its alpha is fastact's beta. {_INF_NAN}.", value_differs_at=(-inf,)),
+        Onnx("Swish", "alpha=1.0", "fastact.swish(x, beta=2.0)",
+             f"Since opset 24; its alpha is fastact's beta. {_INF_NAN}.", call="Swish(x, alpha=2.0)",
              value_differs_at=(-inf,)),
     ),
     "mish": (
@@ -363,6 +376,42 @@ CONVENTIONS: dict[str, tuple[Counterpart, ...]] = {
         Onnx("Shrink", "bias=0.0, lambd=0.5", "fastact.shrink(x, lambd=0.5, bias=0.5)",
              "With bias = lambd: softshrink. NaN gives 0 (fastact: NaN).", call="Shrink(x, bias=0.5)",
              value_differs_at=(nan,)),
+    ),
+    "logit": (
+        Torch("torch.logit", "eps=None", "fastact.logit(x)",
+              "Also torch.special.logit; torch.logit(x, eps) is fastact.logit(x, eps=eps)."),
+        Jax("jax.scipy.special.logit", fastact="fastact.logit(x)",
+            differences="No eps. Its derivative outside [0, 1] is the formula 1/(x(1 - x)) (fastact: NaN there, "
+            "as PyTorch, where the function itself is NaN).",
+            grad_differs_at=(-inf, -20.0, -6.0, -3.0, -1.5, -1.0, -0.5, -0.25, 1.5, 3.0, 6.0, 20.0, 25.0, inf)),
+        Keras(differences="No keras.activations or keras.ops function."),
+        Onnx(differences="No operator (Log of Div)."),
+    ),
+    "erf": (
+        Torch("torch.erf", fastact="fastact.erf(x)", differences="Also torch.special.erf."),
+        Jax("jax.scipy.special.erf", fastact="fastact.erf(x)", differences="Also jax.lax.erf."),
+        Keras("keras.ops.erf", fastact="fastact.erf(x)", differences="No keras.activations function."),
+        Onnx("Erf", fastact="fastact.erf(x)"),
+    ),
+    "erfc": (
+        Torch("torch.erfc", fastact="fastact.erfc(x)", differences="Also torch.special.erfc."),
+        Jax("jax.scipy.special.erfc", fastact="fastact.erfc(x)", differences="Also jax.lax.erfc."),
+        Keras(differences="No keras.activations or keras.ops function (1 - keras.ops.erf(x) cancels)."),
+        Onnx(differences="No operator (1 - Erf cancels for x >> 0)."),
+    ),
+    "ndtr": (
+        Torch("torch.special.ndtr", fastact="fastact.ndtr(x)"),
+        Jax("jax.scipy.special.ndtr", fastact="fastact.ndtr(x)"),
+        Keras(differences="No keras.activations or keras.ops function."),
+        Onnx(differences="No operator (Erf of Mul, then Add and Mul: cancels in the left tail)."),
+    ),
+    "log_ndtr": (
+        Torch("torch.special.log_ndtr", fastact="fastact.log_ndtr(x)",
+              differences="Derivative NaN at -inf (fastact: the limit +inf).", grad_differs_at=(-inf,)),
+        Jax("jax.scipy.special.log_ndtr", fastact="fastact.log_ndtr(x)",
+            differences="Derivative NaN at -inf (fastact: the limit +inf).", grad_differs_at=(-inf,)),
+        Keras(differences="No keras.activations or keras.ops function."),
+        Onnx(differences="No operator."),
     ),
     "softmax": (
         Torch("torch.nn.functional.softmax", "dim=None", "fastact.softmax(x, axis=-1)",

@@ -26,6 +26,7 @@ branch tests, mathematical limits at +-inf). No kernel emits a floating-point Ru
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable
 
@@ -64,19 +65,23 @@ _erfc = np.frompyfunc(math.erfc, 1, 1)
 
 def _kernel(fn: Callable) -> Callable:
     """Wrap a float64 implementation: dtype check, float64 upcast, parameters rounded to the input dtype,
-    errstate, rounding of the result to the input dtype."""
+    errstate, rounding of the result to the input dtype. A kernel that needs that precision itself (logit
+    rounds 1 - eps in it, as PyTorch does) takes it as a ``dtype`` keyword. ``precision`` overrides it: the
+    tests evaluate float32 cases on float64 input as the float64 oracle, with float32 parameters."""
+    extra = {"dtype"} & set(inspect.signature(fn).parameters)
 
     @functools.wraps(fn)
-    def kernel(x, *params):
+    def kernel(x, *params, precision=None):
         x = np.asarray(x)
         dtype = x.dtype
         if dtype != np.float64 and dtype != np.float32:
             raise TypeError(f"{fn.__name__}: expected a float32 or float64 array, got dtype {dtype}")
+        precision = dtype if precision is None else np.dtype(precision)
         with np.errstate(all="ignore"):
             xd = x.astype(np.float64)  # always a copy: nothing returned can alias the input
             # Parameters in the input's precision, as the native kernels (and PyTorch) use them.
-            params = tuple(float(np.asarray(p, dtype=dtype)) for p in params)
-            out = np.asarray(fn(xd, *params), dtype=np.float64)
+            params = tuple(float(np.asarray(p, dtype=precision)) for p in params)
+            out = np.asarray(fn(xd, *params, **{k: precision for k in extra}), dtype=np.float64)
             if out.shape != x.shape:  # a kernel returned a broadcast constant
                 out = np.broadcast_to(out, x.shape).copy()
             return out.astype(dtype, copy=False)
@@ -312,15 +317,35 @@ def hard_tanh_grad_from_output(y, min_val, max_val):
     return np.where((y <= min_val) | (y >= max_val), 0.0, 1.0)
 
 
+_SIXTHS = (1.0 / 6.0, float(np.float32(1.0 / 6.0)))
+
+
+def _is_pytorch_hard_sigmoid(alpha, beta) -> bool:
+    """(alpha, beta) = (1/6, 1/2), 1/6 rounded to float64 or float32: the exact relu6(x + 3)/6."""
+    return alpha in _SIXTHS and beta == 0.5
+
+
+def _affine(alpha, x, beta):
+    """alpha*x + beta nearly correctly rounded (as the native kernels' fma); beta at x = ±inf where alpha = 0."""
+    p, pe = _two_prod(alpha, x)
+    s, se = _two_sum(p, beta)
+    return np.where((alpha == 0) & np.isinf(x), beta, s + (se + pe))
+
+
 @_kernel
-def hard_sigmoid(x):
+def hard_sigmoid(x, alpha, beta):
+    if not _is_pytorch_hard_sigmoid(alpha, beta):
+        return _clamp(_affine(alpha, x, beta), 0.0, 1.0)
     s, se = _two_sum(x, 3.0)
     inner = _div_dd(s, se, 6.0)  # (x + 3) / 6 with one rounding
     return np.where(x < -3.0, 0.0, np.where(x > 3.0, 1.0, inner))
 
 
 @_kernel
-def hard_sigmoid_grad(x):
+def hard_sigmoid_grad(x, alpha, beta):
+    if not _is_pytorch_hard_sigmoid(alpha, beta):
+        t = _affine(alpha, x, beta)
+        return np.where((t > 0.0) & (t < 1.0), alpha, 0.0)
     return np.where((x > -3.0) & (x < 3.0), 1.0 / 6.0, 0.0)
 
 
@@ -606,6 +631,33 @@ def silu_grad(x):
 
 
 @_kernel
+def swish(x, beta):
+    # x / (1 + e) for z = beta*x >= 0, x e / (1 + e) below, e = exp(-|z|) with z as a double-double
+    z, z_lo = _two_prod(beta, x)
+    e, es = _exp_neg_abs(z, z_lo)
+    pos = x / (1.0 + e)
+    neg = np.where(np.abs(x) < 2.0**900, _unscale(x * es / (1.0 + e)), x * (e / (1.0 + e)))
+    r = np.where(z >= 0, pos, neg)
+    # x = ±inf: x where beta*x >= 0 (beta = 0 included), a zero of x's sign where it is < 0
+    limit = np.where((beta == 0) | (np.sign(beta) * x > 0), x, np.copysign(0.0, x))
+    return np.where(np.isinf(x), limit, r)
+
+
+@_kernel
+def swish_grad(x, beta):
+    # silu'(z) at z = beta*x (see silu_grad), with the low part of z in the terms where z appears
+    z, z_lo = _two_prod(beta, x)
+    e, es = _exp_neg_abs(z, z_lo)
+    one_e = 1.0 + e
+    pos = (one_e + (z * e + z_lo * e)) / (one_e * one_e)
+    neg = _unscale(es * ((1.0 + z) + z_lo + e) / (one_e * one_e))
+    r = np.where(z >= 0, pos, neg)
+    r = np.where(np.isinf(z), np.where(z > 0, 1.0, 0.0), r)  # beta * x overflowed: saturated
+    limit = np.where(beta == 0, 0.5, np.where(np.sign(beta) * x > 0, 1.0, 0.0))
+    return np.where(np.isinf(x), limit, r)
+
+
+@_kernel
 def mish(x):
     # tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2); for x >= 0, with t = e^-x:
     # (1 + 2t) / (1 + 2t + 2t^2). No overflow anywhere.
@@ -858,6 +910,105 @@ def gelu_sigmoid_grad(x):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# erf, erfc, ndtr, log_ndtr, logit
+# ---------------------------------------------------------------------------------------------------------
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def _two_over_sqrt_pi_exp_neg_square(x):
+    """(2/sqrt(pi)) exp(-x^2) with x^2 as a double-double, rounded once where it is subnormal."""
+    sq, sq_lo = _two_prod(x, x)
+    _, es = _exp_neg_abs(sq, sq_lo)
+    return _unscale(es * _TWO_OVER_SQRT_PI)
+
+
+@_kernel
+def erf(x):
+    return np.asarray(_erf(x), dtype=np.float64)
+
+
+@_kernel
+def erf_grad(x):
+    return _two_over_sqrt_pi_exp_neg_square(x)
+
+
+@_kernel
+def erfc(x):
+    return np.asarray(_erfc(x), dtype=np.float64)
+
+
+@_kernel
+def erfc_grad(x):
+    return -_two_over_sqrt_pi_exp_neg_square(x)
+
+
+@_kernel
+def ndtr(x):
+    erfc_s, _ = _gelu_parts(x)  # 2**64 erfc(-x/sqrt 2) = 2**65 Phi(x)
+    return _unscale(0.5 * erfc_s)
+
+
+@_kernel
+def ndtr_grad(x):
+    _, e_s = _gelu_parts(x)
+    return _unscale(e_s * _INV_SQRT_2PI)
+
+
+def _erfcx_of_minus_x_over_sqrt2(x):
+    """erfcx(-x/sqrt 2) for x <= -1 (t = -x/sqrt 2 >= 0.707): erfc/exp both scaled by 2**64 near, the
+    asymptotic series far (where exp(-x^2/2) underflows)."""
+    erfc_s, e_s = _gelu_parts(x)
+    t = -x * _INV_SQRT2_HI
+    big = t >= _ERFCX_ASYMPTOTIC_FROM
+    far = _erfcx_asymptotic(np.where(big, t, _ERFCX_ASYMPTOTIC_FROM))
+    return np.where(big, far, erfc_s / np.where(big, 1.0, e_s))
+
+
+@_kernel
+def log_ndtr(x):
+    # x < -1: -x^2/2 (double-double) + log(erfcx(-x/sqrt 2)/2); else log1p(-Phi(-x)), Phi(-x) <= 0.85
+    left_x = np.minimum(x, -1.0)
+    sq, sq_lo = _two_prod(left_x, left_x)
+    left = -0.5 * sq + (np.log(0.5 * _erfcx_of_minus_x_over_sqrt2(left_x)) - 0.5 * sq_lo)
+    erfc_s, _ = _gelu_parts(-np.maximum(x, -1.0))
+    right = np.log1p(-_unscale(0.5 * erfc_s))
+    return np.where(x < -1.0, left, right)
+
+
+@_kernel
+def log_ndtr_grad(x):
+    # phi(x)/Phi(x): sqrt(2/pi)/erfcx(-x/sqrt 2) left of -1 (the exponentials cancel), the quotient right
+    left = _SQRT_2_OVER_PI_HI / _erfcx_of_minus_x_over_sqrt2(np.minimum(x, -1.0))
+    erfc_s, e_s = _gelu_parts(np.maximum(x, -1.0))
+    right = (e_s * _INV_SQRT_2PI) / (0.5 * erfc_s)
+    return np.where(x < -1.0, left, np.where(x == np.inf, 0.0, right))
+
+
+def _logit_bounds(eps, dtype):
+    """[eps, 1 - eps] with 1 - eps rounded in the input's precision (PyTorch's clamp), or None for eps < 0."""
+    return None if eps < 0 else (eps, float(dtype.type(1.0) - dtype.type(eps)))
+
+
+@_kernel
+def logit(x, eps, *, dtype):
+    bounds = _logit_bounds(eps, dtype)
+    xc = x if bounds is None else _clamp(x, *bounds)
+    # from 1/4 up, 2x - 1 is exact and log1p keeps the zero at 1/2 accurate
+    d = 1.0 - xc
+    return np.where(xc >= 0.25, np.log1p((2.0 * xc - 1.0) / d), np.log(xc / d))
+
+
+@_kernel
+def logit_grad(x, eps, *, dtype):
+    bounds = _logit_bounds(eps, dtype)
+    value = 1.0 / (x * (1.0 - x))
+    if bounds is None:
+        return np.where((x < 0.0) | (x > 1.0), np.nan, value)
+    return np.where((x < bounds[0]) | (x > bounds[1]), 0.0, value)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------------------
 
@@ -876,7 +1027,7 @@ NPARAMS: dict[str, int] = {
     "gelu_tanh": 0,
     "relu6": 0,
     "log_sigmoid": 0,
-    "hard_sigmoid": 0,
+    "hard_sigmoid": 2,
     "sine": 1,
     "silu": 0,
     "mish": 0,
@@ -893,6 +1044,12 @@ NPARAMS: dict[str, int] = {
     "sparse_sigmoid": 0,
     "shrink": 2,
     "gelu_sigmoid": 0,
+    "swish": 1,
+    "logit": 1,
+    "erf": 0,
+    "erfc": 0,
+    "ndtr": 0,
+    "log_ndtr": 0,
 }
 
 

@@ -74,10 +74,17 @@ def _params_for(entries: list[_registry.Entry], params: Mapping[str, Any] | None
             if key not in entry.params:
                 takes = ", ".join(entry.params) or "no parameters"
                 raise ValueError(f"plot(): {entry.name} has no parameter {key!r} (it takes {takes})")
-        missing = [k for k, v in entry.params.items() if v is None and k not in kwargs]
+        missing = [k for k, v in entry.params.items() if v is None and k not in kwargs and _required(entry, k)]
         if missing:
             raise MissingParameters(entry.name, missing)
     return chosen
+
+
+def _required(entry: _registry.Entry, name: str) -> bool:
+    """Whether a parameter whose default is None must be given (logit's eps=None is a value, not missing)."""
+    spec = entry.spec
+    param = next((p for p in getattr(spec, "params", ()) if p.name == name), None)
+    return getattr(param, "required", True)
 
 
 def _changed(entry: _registry.Entry, kwargs: Mapping[str, Any]) -> list[str]:

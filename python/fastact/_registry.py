@@ -204,6 +204,7 @@ _CHECK_EXPR = {
     "nonnegative": "0 <= {v} < _INF",
     "nonzero": "-_INF < {v} < _INF and {v} != 0",
     "not_nan": "{v} == {v}",
+    "half_unit": "0 <= {v} <= 0.5",
 }
 assert set(_CHECK_EXPR) == set(CHECKS)
 
@@ -229,7 +230,7 @@ def _signature(spec: Activation, mode: int, bound: Mapping[str, Any]) -> str:
     for p in spec.params:
         if p.name in bound:
             continue
-        if p.default is None:
+        if p.required:
             required_after_default = mode != FORWARD
             params.append(p.name)
         else:
@@ -257,7 +258,12 @@ def _generate(spec: Activation, mode: int, backend: str, alias: Alias | None = N
             lines.append(f"    {p.name} = _bound_{p.name}")
             continue
         cond = _CHECK_EXPR[p.check].format(v=p.name)
-        lines.append(f"    if not ({cond}): _bad_param({fname!r}, {p.name!r}, {p.name}, {CHECKS[p.check][1]!r})")
+        check = f"if not ({cond}): _bad_param({fname!r}, {p.name!r}, {p.name}, {CHECKS[p.check][1]!r})"
+        if p.absent is None:
+            lines.append(f"    {check}")
+        else:  # None -> the kernel's value for "not given"
+            lines.append(f"    if {p.name} is None: {p.name} = {p.absent!r}")
+            lines.append(f"    else:\n        {check}")
     requirements = spec.requires + (spec.from_output_requires if mode == FROM_OUTPUT else ())
     for expr, message in requirements:
         names = ", ".join(f"{p.name!r}: {p.name}" for p in spec.numeric_params)
@@ -355,7 +361,7 @@ def _docstring(spec: Activation, mode: int, alias: Alias | None = None) -> str:
     for p in spec.params:
         if p.name in bound:
             continue
-        default = "required" if p.default is None else f"default {p.default!r}"
+        default = "required" if p.required else f"default {p.default!r}"
         kind = "str" if isinstance(p, Choice) else "float"
         out.append(f"{p.name} : {kind}, {default}\n    {p.doc}")
     out.append(DOC_OUT)

@@ -20,6 +20,7 @@ CHECKS: Mapping[str, tuple] = {
     "nonnegative": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
     "nonzero": (lambda v: math.isfinite(v) and v != 0, "a finite, non-zero number"),
     "not_nan": (lambda v: not math.isnan(v), "a number that is not NaN (±inf allowed)"),
+    "half_unit": (lambda v: 0 <= v <= 0.5, "a number in [0, 0.5]"),
 }
 
 
@@ -27,17 +28,34 @@ CHECKS: Mapping[str, tuple] = {
 class Param:
     """A numeric parameter, passed to the kernel as a float64.
 
-    ``default=None`` makes it required (PyTorch's ``threshold(x, threshold, value)``).
+    ``default=None`` makes it required (PyTorch's ``threshold(x, threshold, value)``), unless ``absent``
+    is set: then None is allowed and means "not given", and the kernel gets ``absent`` instead (PyTorch's
+    ``logit(x, eps=None)``: the kernel reads eps < 0 as no clamping).
     """
 
     name: str
     default: float | None
     doc: str
     check: str = "finite"
+    absent: float | None = None
 
     def __post_init__(self) -> None:
         if self.check not in CHECKS:
             raise ValueError(f"unknown check {self.check!r}; expected one of {sorted(CHECKS)}")
+        if self.absent is not None and self.default is not None:
+            raise ValueError(f"{self.name}: absent= is the kernel's value for None, so the default must be None")
+
+    @property
+    def required(self) -> bool:
+        return self.default is None and self.absent is None
+
+    def kernel_value(self, value: float | None) -> float:
+        """What the kernel gets for ``value`` (None -> ``absent``)."""
+        if value is None:
+            if self.absent is None:
+                raise ValueError(f"{self.name} is required")
+            return self.absent
+        return float(value)
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,10 @@ class Choice:
     default: str
     kernels: Mapping[str, str]
     doc: str
+
+    @property
+    def required(self) -> bool:
+        return False
 
 
 ParamSpec = Param | Choice
@@ -104,6 +126,9 @@ class Activation:
     requires: tuple[tuple[str, str], ...] = ()
     #: Extra conditions for the from-output derivative, which is only valid for some parameters.
     from_output_requires: tuple[tuple[str, str], ...] = ()
+    #: The closed interval the function is defined on, where it is not the whole line (logit: [0, 1]);
+    #: outside it the forward is NaN (unless a parameter clamps the input first).
+    domain: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         _check_aliases(self.name, self.aliases)

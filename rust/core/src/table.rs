@@ -29,7 +29,7 @@ macro_rules! for_each_kernel {
             gelu_tanh   => GeluTanh,    params 0 [0.0, 0.0], cost 54, ulp (3, 1, 4, 8);
             relu6       => Relu6,       params 0 [0.0, 0.0], cost 1,  ulp (0, 0, 0, 0);
             log_sigmoid => LogSigmoid,  params 0 [0.0, 0.0], cost 25, ulp (2, 3, 4, 4);
-            hard_sigmoid => HardSigmoid, params 0 [0.0, 0.0], cost 1, ulp (1, 0, 1, 0);
+            hard_sigmoid => HardSigmoid, params 2 [1.0 / 6.0, 0.5], cost 1, ulp (1, 0, 1, 0);
             sine        => Sine,        params 1 [1.0, 0.0], cost 28, ulp (1, 1, 2, 2);
             silu        => Silu,        params 0 [0.0, 0.0], cost 11,  ulp (4, 3, 4, 4);
             mish        => Mish,        params 0 [0.0, 0.0], cost 14, ulp (4, 1, 4, 16);
@@ -46,6 +46,12 @@ macro_rules! for_each_kernel {
             sparse_sigmoid => SparseSigmoid, params 0 [0.0, 0.0], cost 2, ulp (0, 0, 0, 0);
             shrink      => Shrink,      params 2 [0.5, 0.0], cost 2,  ulp (0, 0, 0, 0);
             gelu_sigmoid => GeluSigmoid, params 0 [0.0, 0.0], cost 29, ulp (2, 2, 2, 2);
+            swish       => Swish,       params 1 [1.0, 0.0], cost 21, ulp (4, 4, 4, 4);
+            logit       => Logit,       params 1 [-1.0, 0.0], cost 31, ulp (3, 1, 2, 1);
+            erf         => Erf,         params 0 [0.0, 0.0], cost 124, ulp (1, 1, 2, 2);
+            erfc        => Erfc,        params 0 [0.0, 0.0], cost 107, ulp (1, 1, 8, 2);
+            ndtr        => Ndtr,        params 0 [0.0, 0.0], cost 110, ulp (1, 1, 8, 2);
+            log_ndtr    => LogNdtr,     params 0 [0.0, 0.0], cost 291, ulp (1, 1, 8, 8);
         }
     };
 }

@@ -82,6 +82,65 @@ impl Kernel for Silu {
     }
 }
 
+/// x·sigmoid(beta·x): silu with a slope (TensorFlow's `silu(features, beta)`).
+pub struct Swish;
+
+/// beta·x as hi + lo, clamped to ±SATURATED (where the lo no longer matters), with x clamped to the finite
+/// range first: (x finite, z, z_lo, e·2^TAIL_SCALE on the negative side, e) with e = exp(-|z + lo|).
+#[inline(always)]
+fn swish_parts<R: Real>(x: R, beta: R) -> (R, R, R, R, R) {
+    let max = R::c(if R::IS_F64 {
+        f64::MAX
+    } else {
+        f64::from(f32::MAX)
+    });
+    let xf = x.clamp_nan(-max, max);
+    let (z, z_lo) = two_prod(beta, xf);
+    let saturated = z.abs() > R::c(SATURATED);
+    let zc = z.clamp_nan(R::c(-SATURATED), R::c(SATURATED));
+    let lo = select(saturated, R::c(0.0), z_lo);
+    // exp(-|z + lo|): the lo moves toward zero where z > 0.
+    let lo_toward_zero = select(zc > R::c(0.0), -lo, lo);
+    let e_scaled = exp_parts_scaled(-zc.abs(), lo_toward_zero, TAIL_SCALE);
+    (xf, zc, lo, e_scaled, e_scaled * R::c(TAIL_UNSCALE))
+}
+
+impl Kernel for Swish {
+    const PROMOTE: bool = false;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        // As silu: x/(1 + e) for z >= 0 and x·e/(1 + e) below, e = exp(-|z|), z = beta·x exact (a rounded z
+        // would cost |z| ULP in the tail). x = ±inf gives x where z >= 0 (beta = 0 included) and a zero of
+        // x's sign where z < 0, the limits.
+        let (xf, z, _, e_scaled, e) = swish_parts(x, p[0]);
+        let negative = z < R::c(0.0);
+        let q = select(negative, xf * e_scaled, xf) / (R::c(1.0) + e);
+        let y = select(negative, q * R::c(TAIL_UNSCALE), q);
+        select(x.is_infinite() && !negative, x, y)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, p: Params<R>) -> R {
+        // d/dx x·sigmoid(beta·x) = silu'(z), z = beta·x: silu's derivative (see Silu) with z + lo in the
+        // terms where z appears, e already exp(-|z + lo|).
+        let (_, z, lo, e_scaled, e) = swish_parts(x, p[0]);
+        let one = R::c(1.0);
+        let d = one + e;
+        let d_lo = (one - d) + e;
+        let (sq, sq_lo) = two_prod(d, d);
+        let sq_lo = (R::c(2.0) * d).mul_add(d_lo, sq_lo);
+        let q = one / sq;
+        let q = (-(q * sq_lo)).mul_add(q, q);
+        let negative = z < R::c(0.0);
+        let num = if negative {
+            e_scaled.mul_add((one + z) + lo, e_scaled * e)
+        } else {
+            d + z.mul_add(e, lo.mul_add(e, d_lo))
+        };
+        let unscale = if negative { R::c(TAIL_UNSCALE) } else { one };
+        (num * q) * unscale
+    }
+}
+
 /// log(1 + exp(beta·x))/beta, and x where beta·x > threshold (PyTorch's linear region).
 pub struct Softplus;
 impl Kernel for Softplus {

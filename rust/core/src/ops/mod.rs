@@ -7,16 +7,18 @@ mod exponential;
 mod gaussian;
 mod hyperbolic;
 mod piecewise;
+mod special;
 mod trig;
 
 pub use algebraic::Squareplus;
-pub use exponential::{Celu, Elu, LogSigmoid, Mish, Selu, Sigmoid, Silu, Softplus};
+pub use exponential::{Celu, Elu, LogSigmoid, Mish, Selu, Sigmoid, Silu, Softplus, Swish};
 pub use gaussian::{Gelu, GeluSigmoid, GeluTanh};
 pub use hyperbolic::{Softsign, Tanh, Tanhshrink};
 pub use piecewise::{
     BinaryStep, HardSigmoid, HardSwish, HardTanh, Hardshrink, Identity, LeakyRelu, Relu, Relu2,
     Relu6, Shrink, Softshrink, SparsePlus, SparseSigmoid, Threshold,
 };
+pub use special::{Erf, Erfc, LogNdtr, Logit, Ndtr};
 pub use trig::Sine;
 
 use crate::real::Real;

@@ -140,10 +140,26 @@ impl Kernel for HardTanh {
 /// relu6(x + 3)/6, rounded once: x + 3 is taken exactly (hi + lo) and the quotient corrected by its
 /// remainder, all in the input's precision.
 pub struct HardSigmoid;
+impl HardSigmoid {
+    /// Whether (alpha, beta) are PyTorch's (1/6, 1/2), 1/6 rounded to f64 or f32 (whichever precision the
+    /// caller rounded it in): then the exact relu6(x + 3)/6.
+    #[inline(always)]
+    fn pytorch<R: Real>(p: Params<R>) -> bool {
+        let alpha = p[0].to_f64();
+        (alpha == 1.0 / 6.0 || alpha == f64::from((1.0f64 / 6.0) as f32)) && p[1] == R::c(0.5)
+    }
+}
 impl Kernel for HardSigmoid {
     const PROMOTE: bool = false;
     #[inline(always)]
-    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        if !Self::pytorch(p) {
+            // alpha·x + beta rounded once and clamped to [0, 1]; with alpha = 0 the constant, ±inf included
+            // (not the NaN of 0·inf), NaN still NaN.
+            let t = p[0].mul_add(x, p[1]);
+            let t = select(p[0] == R::c(0.0) && x.is_infinite(), p[1], t);
+            return t.clamp_nan(R::c(0.0), R::c(1.0));
+        }
         // (xc + 3)/6 on x clamped to [-3, 3] (NaN passes): q ~ s/6 by a multiplication (a division costs
         // several times more), then one correction step from the exact remainder plus the rounding of
         // xc + 3, taken by Fast2Sum (|xc| <= 3 has 3's exponent or less). Correctly rounded over all f32
@@ -157,7 +173,12 @@ impl Kernel for HardSigmoid {
         rem.mul_add(R::c(1.0 / 6.0), q)
     }
     #[inline(always)]
-    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+    fn derivative<R: Real>(x: R, p: Params<R>) -> R {
+        if !Self::pytorch(p) {
+            // alpha strictly inside (0, 1), 0 at the kinks and outside (PyTorch's convention for the default).
+            let t = p[0].mul_add(x, p[1]);
+            return select(t > R::c(0.0) && t < R::c(1.0), p[0], R::c(0.0));
+        }
         select(x > R::c(-3.0) && x < R::c(3.0), R::c(1.0 / 6.0), R::c(0.0))
     }
 }

@@ -1,0 +1,168 @@
+//! The Gaussian building blocks erf, erfc, ndtr (the normal CDF) and log_ndtr, and logit (the inverse of
+//! the sigmoid). The Gaussian ones promote f32 to f64 (one rounding at the end: ~0.5 ULP); f64 takes x²
+//! exactly wherever exp(-x²) enters, so the tails keep full relative accuracy.
+
+use super::{select, Kernel, Params};
+use crate::math::{
+    erf, erfc, erfcx_nonneg, exp_neg_square_scaled, gauss_scaled, log, log1p,
+    normal_cdf_pdf_scaled, two_prod, TAIL_SCALE, TAIL_UNSCALE, TWO_OVER_SQRT_PI,
+};
+use crate::real::Real;
+
+/// Beyond |x| = 28, exp(-x²) underflows to 0 in f64; beyond 40 the normal CDF has saturated.
+const ERF_SATURATED: f64 = 28.0;
+const GAUSS_SATURATED: f64 = 40.0;
+/// 1/sqrt(2π) and sqrt(2/π), rounded (mpmath).
+const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+
+/// (2/sqrt(π))·exp(-x²), rounded once even where it is subnormal.
+#[inline(always)]
+fn erf_derivative<R: Real>(x: R) -> R {
+    let xc = x.clamp_nan(R::c(-ERF_SATURATED), R::c(ERF_SATURATED));
+    let e = exp_neg_square_scaled(xc, TAIL_SCALE);
+    e.mul_add(R::c(TWO_OVER_SQRT_PI.0), e * R::c(TWO_OVER_SQRT_PI.1)) * R::c(TAIL_UNSCALE)
+}
+
+/// The error function.
+pub struct Erf;
+impl Kernel for Erf {
+    const PROMOTE: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        erf(x)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        erf_derivative(x)
+    }
+}
+
+/// The complementary error function 1 - erf(x), without the cancellation for x >> 0.
+pub struct Erfc;
+impl Kernel for Erfc {
+    const PROMOTE: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        erfc(x)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        -erf_derivative(x)
+    }
+}
+
+/// The standard normal CDF Phi(x) = erfc(-x/sqrt 2)/2.
+pub struct Ndtr;
+impl Kernel for Ndtr {
+    const PROMOTE: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        // Times 2^TAIL_SCALE, so that subnormal tails round once; Phi is 1 above 40 and 0 below -40.
+        let xc = x.clamp_nan(R::c(-GAUSS_SATURATED), R::c(GAUSS_SATURATED));
+        normal_cdf_pdf_scaled(xc, TAIL_SCALE).0 * R::c(TAIL_UNSCALE)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        let xc = x.clamp_nan(R::c(-GAUSS_SATURATED), R::c(GAUSS_SATURATED));
+        (gauss_scaled(xc, TAIL_SCALE) * R::c(INV_SQRT_2PI)) * R::c(TAIL_UNSCALE)
+    }
+}
+
+/// log Phi(x). For x >= -1, log1p(-Phi(-x)) (Phi(-x) <= 0.85, accurate in the right tail, where the result is
+/// -Phi(-x)); below, -x²/2 + log(erfcx(|x|/sqrt 2)/2) with x² exact, so the far left tail, ~ -x²/2, keeps
+/// full relative accuracy.
+pub struct LogNdtr;
+impl Kernel for LogNdtr {
+    const PROMOTE: bool = true;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, _p: Params<R>) -> R {
+        let minus_one = R::c(-1.0);
+        // Right of -1 (NaN passes): Phi(-x) times 2^TAIL_SCALE; where it is below 2^-60 the result is -Phi(-x)
+        // itself, scaled back with one rounding.
+        let xr = x.clamp_nan(minus_one, R::c(GAUSS_SATURATED));
+        let t_scaled = normal_cdf_pdf_scaled(-xr, TAIL_SCALE).0;
+        let t = t_scaled * R::c(TAIL_UNSCALE);
+        let right = select(
+            t < R::c(2f64.powi(-60)),
+            -t_scaled * R::c(TAIL_UNSCALE),
+            log1p(-t),
+        );
+        // Left of -1: log(erfcx(z)/2), z = |x|/sqrt 2, minus x²/2 taken as hi + lo.
+        let xl = select(x < minus_one, x, minus_one);
+        let (h, l) = two_prod(xl, xl);
+        let z = xl.abs() * R::c(core::f64::consts::FRAC_1_SQRT_2);
+        let tail_log = log(R::c(0.5) * erfcx_nonneg(z));
+        let left = select(
+            h.is_infinite(),
+            -R::INFINITY,
+            h.mul_add(R::c(-0.5), tail_log + l * R::c(-0.5)),
+        );
+        select(x < minus_one, left, right)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
+        // phi(x)/Phi(x): for x < -1, sqrt(2/π)/erfcx(|x|/sqrt 2) (the exponentials cancel; -> +inf at -inf);
+        // otherwise the quotient itself, Phi(x) >= 0.158, phi kept scaled so its subnormal tail rounds once.
+        let minus_one = R::c(-1.0);
+        let xl = select(x < minus_one, x, minus_one);
+        let z = xl.abs() * R::c(core::f64::consts::FRAC_1_SQRT_2);
+        let left = R::c(SQRT_2_OVER_PI) / erfcx_nonneg(z);
+        let xr = x.clamp_nan(minus_one, R::c(GAUSS_SATURATED));
+        let (cdf, pdf) = normal_cdf_pdf_scaled(xr, TAIL_SCALE);
+        let right = pdf / cdf; // both carry 2^TAIL_SCALE
+        let right = select(x > R::c(GAUSS_SATURATED), R::c(0.0), right);
+        select(x < minus_one, left, right)
+    }
+}
+
+/// log(x/(1 - x)), on x clamped to [eps, 1 - eps] when eps >= 0 (PyTorch's logit; eps < 0 stands for
+/// eps=None, no clamping). Computed in the input's precision, so that 1 - eps rounds as PyTorch rounds it
+/// and clamped inputs give PyTorch's values.
+pub struct Logit;
+impl Kernel for Logit {
+    const PROMOTE: bool = false;
+    #[inline(always)]
+    fn forward<R: Real>(x: R, p: Params<R>) -> R {
+        let eps = p[0];
+        let one = R::c(1.0);
+        let xc = select(eps >= R::c(0.0), x.clamp_nan(eps, one - eps), x);
+        // From 1/4 up, 2x - 1 is exact and log1p((2x - 1)/(1 - x)) keeps full relative accuracy through the
+        // zero at x = 1/2; 1 - x is carried as d + d_lo (Fast2Sum, exact) and the quotient corrected once, as
+        // log1p amplifies its error by up to 1.6 there. Below 1/4 the result is below log(1/3) and
+        // log(x/(1 - x)) loses nothing.
+        let d = one - xc;
+        let d_lo = (one - d) - xc;
+        let n = R::c(2.0) * xc - one;
+        let q = n / d;
+        // (not at x = 1, where q = +inf and the correction would be NaN)
+        let q = select(d == R::c(0.0), q, q + ((-q).mul_add(d, n) - q * d_lo) / d);
+        let upper = log1p(q);
+        let lower = log(xc / d);
+        select(xc >= R::c(0.25), upper, lower)
+    }
+    #[inline(always)]
+    fn derivative<R: Real>(x: R, p: Params<R>) -> R {
+        // 1/(x(1 - x)); 0 outside [eps, 1 - eps] with eps, NaN outside [0, 1] without (PyTorch's
+        // logit_backward).
+        let eps = p[0];
+        let one = R::c(1.0);
+        let zero = R::c(0.0);
+        // x(1 - x) with 1 - x = d + d_lo exactly (Fast2Sum) and the product as p + p_lo, then one correction
+        // of the reciprocal: a plain 1/(x·(1 - x)) rounds three times (up to 2 ULP in f32).
+        let d = one - x;
+        let d_lo = (one - d) - x;
+        let prod = x * d;
+        let prod_lo = x.mul_add(d, -prod) + x * d_lo;
+        let r = one / prod;
+        let value = select(
+            r.is_infinite() || r == zero,
+            r,
+            r.mul_add((-prod).mul_add(r, one) - prod_lo * r, r),
+        );
+        let clamped = eps >= zero;
+        let (lo, hi) = (select(clamped, eps, zero), select(clamped, one - eps, one));
+        let outside = x < lo || x > hi;
+        select(outside, select(clamped, zero, R::NAN), value)
+    }
+}
