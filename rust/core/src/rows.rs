@@ -15,6 +15,15 @@
 //!
 //! Rows with NaN, +inf or only -inf follow PyTorch: softmax and log_softmax give NaN for the whole row,
 //! logsumexp gives +inf when any element is +inf (and no NaN), -inf for an all -inf or empty row.
+//!
+//! quiet_softmax is softmax with an extra logit 0 (the max is taken as max(max x, 0) and exp(-max) joins
+//! the sum), so a row of -inf gives 0s; logmeanexp is logsumexp - log n, taken as log(s/n) without the
+//! cancellation of the two logarithms.
+//!
+//! A lane can carry a mask (`apply_lanes_masked`): the entries it leaves out are replaced by -inf (+inf
+//! for softmin; for the from-output derivatives, by the output of a left-out entry) and their grad_out by
+//! 0 before the lane is computed, and their results are set afterwards (0; -inf for log_softmax). A fully
+//! masked row thus gives 0s (-inf for log_softmax and logsumexp) with no special case.
 
 use std::cell::RefCell;
 
@@ -31,6 +40,15 @@ pub enum RowOp {
     LogSoftmax = 1,
     Softmin = 2,
     LogSumExp = 3,
+    QuietSoftmax = 4,
+    LogMeanExp = 5,
+}
+
+impl RowOp {
+    /// One value per lane (the forward reduces the axis).
+    pub fn reduces(self) -> bool {
+        matches!(self, RowOp::LogSumExp | RowOp::LogMeanExp)
+    }
 }
 
 /// Forward, derivative from the input, or derivative from the forward's output.
@@ -87,13 +105,35 @@ impl Stats {
             self.max + self.log_sum()
         }
     }
+
+    /// logsumexp - log n for a lane of n elements: NaN for an empty lane (the mean of nothing), the
+    /// infinities as logsumexp. log(s/n) is taken as log1p((s - n)/n) when s/n is near 1 (then the two
+    /// logarithms would cancel: a row of equal values c gives exactly c), else as log s - log n.
+    fn logmeanexp(&self, n: usize) -> f64 {
+        if n == 0 || self.nan {
+            return f64::NAN;
+        }
+        if self.max.is_infinite() {
+            return self.max;
+        }
+        let count = n as f64;
+        let ratio = self.sum() / count;
+        let log_mean = if ratio > 0.5 && ratio < 2.0 {
+            // hits - n is exact (integers below 2^53); the rest is added once and divided once.
+            ((((self.hits - count) + self.rest) + self.rest_lo) / count).ln_1p()
+        } else {
+            self.sum().ln() - count.ln()
+        };
+        self.max + log_mean
+    }
 }
 
 /// The lane's statistics; each exp(sign·x_i - max) is written to `store` on the way. With `HITS` false
 /// (softmax, which needs only the sum) the terms at the max are not counted apart: `hits` is 0 and `rest`
 /// the whole sum, which saves a comparison and two selects per element.
+/// `floor` bounds the max from below (quiet_softmax's extra logit 0; -inf otherwise).
 #[inline(always)]
-fn stats<T: Elem, const HITS: bool>(x: &[T], sign: T, store: &mut [T]) -> Stats {
+fn stats<T: Elem, const HITS: bool>(x: &[T], sign: T, floor: T, store: &mut [T]) -> Stats {
     // The max ignores NaN (`>` is false for it); a NaN then shows in the sum, whose term is NaN. Only an
     // infinite max hides it (the sum is NaN or 0 anyway), and only then is the row scanned for NaN.
     let mut mx = [-T::INFINITY; LANES];
@@ -109,7 +149,7 @@ fn stats<T: Elem, const HITS: bool>(x: &[T], sign: T, store: &mut [T]) -> Stats 
         let v = v * sign;
         mx[j] = if v > mx[j] { v } else { mx[j] };
     }
-    let mut m = -T::INFINITY;
+    let mut m = floor;
     for &v in &mx {
         m = if v > m { v } else { m };
     }
@@ -254,18 +294,22 @@ fn dot<T: Elem>(a: &[T], b: Option<&[T]>) -> f64 {
     s + s_lo
 }
 
-/// Writes softmax(sign·x) into `y`: one pass for the max, one for exp and the sum, one to scale.
+/// Writes softmax(sign·x) into `y` (with `QUIET`, quiet_softmax(x)): one pass for the max, one for exp
+/// and the sum, one to scale.
 #[inline(always)]
-fn softmax_into<T: Elem>(x: &[T], sign: T, y: &mut [T]) {
+fn softmax_into<T: Elem, const QUIET: bool>(x: &[T], sign: T, y: &mut [T]) {
     let y = &mut y[..x.len()];
-    let st = stats::<T, false>(x, sign, y);
+    let floor = if QUIET { T::c(0.0) } else { -T::INFINITY };
+    let st = stats::<T, false>(x, sign, floor, y);
     if st.nan || st.max.is_infinite() {
-        // NaN, +inf, or only -inf in the row: PyTorch's NaN row.
+        // NaN, +inf, or only -inf in the row: PyTorch's NaN row (quiet_softmax's max is never -inf).
         y.fill(T::NAN);
         return;
     }
+    // The extra logit 0 of quiet_softmax adds exp(0 - max) to the sum.
+    let extra = if QUIET { (-st.max).exp() } else { 0.0 };
     // y·(1/s) with 1/s as hi + lo in T: one fused step, rounding about once, without f64 conversions.
-    let inv = 1.0 / st.sum();
+    let inv = 1.0 / (st.sum() + extra);
     let inv_hi = T::from_f64(inv);
     let inv_lo = T::from_f64(inv - inv_hi.to_f64());
     for v in y.iter_mut() {
@@ -290,20 +334,24 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
     } else {
         T::c(1.0)
     };
+    let quiet = OP == RowOp::QuietSoftmax as u8;
     match (OP, MODE) {
         (3, 0) => {
-            y[0] = T::from_f64(stats::<T, true>(x, sign, scratch).logsumexp());
+            y[0] = T::from_f64(stats::<T, true>(x, sign, -T::INFINITY, scratch).logsumexp());
         }
-        (3, _) => {
-            // d logsumexp / dx = softmax(x), times the lane's grad_out.
-            softmax_into(x, sign, y);
+        (5, 0) => {
+            y[0] = T::from_f64(stats::<T, true>(x, sign, -T::INFINITY, scratch).logmeanexp(n));
+        }
+        (3 | 5, _) => {
+            // d logsumexp / dx = d logmeanexp / dx = softmax(x), times the lane's grad_out.
+            softmax_into::<T, false>(x, sign, y);
             let gs = g_scalar.to_f64();
             for v in y[..n].iter_mut() {
                 *v = T::from_f64(v.to_f64() * gs);
             }
         }
         (1, 0) => {
-            let st = stats::<T, true>(x, sign, scratch);
+            let st = stats::<T, true>(x, sign, -T::INFINITY, scratch);
             let y = &mut y[..n];
             if st.nan || st.max.is_infinite() {
                 y.fill(T::NAN);
@@ -325,13 +373,14 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
                 }
             }
         }
-        (_, 0) => softmax_into(x, sign, y),
+        (_, 0) if quiet => softmax_into::<T, true>(x, sign, y),
+        (_, 0) => softmax_into::<T, false>(x, sign, y),
         (1, mode) => {
             // g - softmax(x)·Σg; from the output y = log_softmax(x): softmax = exp(y).
             let total = dot(g, None);
             let y = &mut y[..n];
             if mode == RowMode::Derivative as u8 {
-                softmax_into(x, sign, scratch);
+                softmax_into::<T, false>(x, sign, scratch);
             } else {
                 for (p, &v) in scratch[..n].iter_mut().zip(x) {
                     *p = exp(v);
@@ -342,9 +391,13 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
             }
         }
         (_, mode) => {
-            // softmax: p·(g - Σ g·p); softmin: the same with the sign flipped.
+            // softmax and quiet_softmax: p·(g - Σ g·p); softmin: the same with the sign flipped.
             let p: &[T] = if mode == RowMode::Derivative as u8 {
-                softmax_into(x, sign, scratch);
+                if quiet {
+                    softmax_into::<T, true>(x, sign, scratch);
+                } else {
+                    softmax_into::<T, false>(x, sign, scratch);
+                }
                 &scratch[..n]
             } else {
                 x
@@ -398,6 +451,8 @@ fn lane_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> LaneFn<T> {
         RowOp::LogSoftmax => by_mode!(1),
         RowOp::Softmin => by_mode!(2),
         RowOp::LogSumExp => by_mode!(3),
+        RowOp::QuietSoftmax => by_mode!(4),
+        RowOp::LogMeanExp => by_mode!(5),
     }
 }
 
@@ -450,16 +505,62 @@ pub unsafe fn apply_lanes<T: Elem>(
     g: Option<LaneView<'_, *const T>>,
     y: LaneView<'_, *mut T>,
 ) {
+    // SAFETY: the caller's contract is this one's, without a mask.
+    unsafe { apply_lanes_masked(op, mode, outer_shape, n, x, g, None, y) }
+}
+
+/// What a mask puts in place of the entries it leaves out: (x or y, grad_out, result). `None` for the
+/// result of a per-lane forward (logsumexp), which has no masked positions.
+fn mask_fills<T: Elem>(op: RowOp, mode: RowMode) -> (T, T, Option<T>) {
+    let zero = T::c(0.0);
+    let input = match (op, mode) {
+        (RowOp::LogSoftmax, RowMode::FromOutput) => -T::INFINITY, // log_softmax's output there
+        (_, RowMode::FromOutput) => zero,                         // softmax's and softmin's
+        (RowOp::Softmin, _) => T::INFINITY,                       // softmin weighs -x
+        _ => -T::INFINITY,
+    };
+    let result = match (op, mode) {
+        (_, RowMode::Forward) if op.reduces() => None,
+        (RowOp::LogSoftmax, RowMode::Forward) => Some(-T::INFINITY),
+        _ => Some(zero),
+    };
+    (input, zero, result)
+}
+
+/// As `apply_lanes`, with an optional mask: a `u8` per element of x (NumPy's bool; any non-zero byte
+/// keeps the entry), laid out by its own strides (0 strides allowed: a broadcast mask). Masked lanes are
+/// computed one by one (no tiles).
+///
+/// # Safety
+/// As `apply_lanes`; and for every lane and position k < n, the mask's `ptr + lane_offset + k·step` is
+/// readable and not written during the call.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn apply_lanes_masked<T: Elem>(
+    op: RowOp,
+    mode: RowMode,
+    outer_shape: &[usize],
+    n: usize,
+    x: LaneView<'_, *const T>,
+    g: Option<LaneView<'_, *const T>>,
+    mask: Option<LaneView<'_, *const u8>>,
+    y: LaneView<'_, *mut T>,
+) {
     let lanes: usize = outer_shape.iter().product();
     // Lanes of length 0 have nothing to read or write, except logsumexp's per-lane result (-inf). NumPy
     // gives empty arrays zero strides, which must not be taken for the per-lane (step 0) convention:
     // that wrote one element past an empty output (found by valgrind).
-    let per_lane_out = op == RowOp::LogSumExp && mode == RowMode::Forward;
+    let per_lane_out = op.reduces() && mode == RowMode::Forward;
     if lanes == 0 || (n == 0 && !per_lane_out) {
         return;
     }
     let f = lane_fn::<T>(op, mode, simd::active());
-    let ptrs = SendPtrs { x, g, y };
+    let ptrs = SendPtrs {
+        x,
+        g,
+        mask,
+        y,
+        fills: mask_fills(op, mode),
+    };
     let run = |first: usize, last: usize| {
         BUFFERS.with(|cell| {
             let mut bufs = cell.borrow_mut();
@@ -498,7 +599,10 @@ pub unsafe fn apply_lanes<T: Elem>(
 struct SendPtrs<'a, T> {
     x: LaneView<'a, *const T>,
     g: Option<LaneView<'a, *const T>>,
+    mask: Option<LaneView<'a, *const u8>>,
     y: LaneView<'a, *mut T>,
+    /// `mask_fills(op, mode)`.
+    fills: (T, T, Option<T>),
 }
 // SAFETY: lanes handed to different threads write disjoint output lanes (the caller guarantees no
 // overlap between lanes of the output, which has distinct positions per index) and read inputs nothing
@@ -525,6 +629,7 @@ fn tile_len<T>(
         return 1;
     };
     if p.x.step == 1
+        || p.mask.is_some()
         || !adjacent(p.x.outer)
         || !adjacent(p.y.outer)
         || p.g.is_some_and(|g| !adjacent(g.outer))
@@ -666,11 +771,18 @@ unsafe fn run_lane<T: Elem>(
         p.y.ptr
             .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
     let y_len = if p.y.step == 0 { 1 } else { n };
+    let mask = p.mask.map(|m| {
+        let base = m
+            .ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, m.outer));
+        (base, m.step)
+    });
+    let (x_fill, g_fill, y_fill) = p.fills;
     // The caller guarantees these n positions (or the one per-lane element) are valid. A lane that is the
     // output's own memory is read into a buffer before anything is written.
     let x_aliases = core::ptr::eq(x_base, y_base as *const T);
-    // SAFETY: x's lane is readable (contract); copied when it is the output's memory.
-    let x_lane: &[T] = unsafe { lane_slice(x_base, p.x.step, n, x_aliases, bx) };
+    // SAFETY: x's lane is readable (contract); copied when it is the output's memory or masked.
+    let x_lane: &[T] = unsafe { lane_slice(x_base, p.x.step, n, x_aliases, mask, x_fill, bx) };
     let (g_lane, g_scalar): (&[T], T) = match p.g {
         None => (&[], T::c(0.0)),
         Some(g) => {
@@ -683,8 +795,9 @@ unsafe fn run_lane<T: Elem>(
             } else {
                 let aliases = core::ptr::eq(g_base, y_base as *const T);
                 (
-                    // SAFETY: grad_out's lane is readable (contract); copied when it is the output's memory.
-                    unsafe { lane_slice(g_base, g.step, n, aliases, bg) },
+                    // SAFETY: grad_out's lane is readable (contract); copied when it is the output's memory
+                    // or masked.
+                    unsafe { lane_slice(g_base, g.step, n, aliases, mask, g_fill, bg) },
                     T::c(0.0),
                 )
             }
@@ -698,11 +811,17 @@ unsafe fn run_lane<T: Elem>(
         let out = unsafe { core::slice::from_raw_parts_mut(y_base, y_len) };
         // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
         unsafe { f(x_lane, g_lane, g_scalar, out, scratch) };
+        // SAFETY: the mask's lane is readable (contract).
+        unsafe { fill_masked(out, mask, y_fill) };
     } else {
         // SAFETY: `typed` sizes the buffer to y_len elements.
         let out = unsafe { typed::<T>(by, y_len) };
         // SAFETY: as above, for the ISA of `f`.
         unsafe { f(x_lane, g_lane, g_scalar, out, scratch) };
+        if y_len == n {
+            // SAFETY: the mask's lane is readable (contract).
+            unsafe { fill_masked(out, mask, y_fill) };
+        }
         let step = p.y.step;
         for (k, &v) in out.iter().enumerate() {
             // SAFETY: position k of the output lane is writable (contract).
@@ -711,18 +830,22 @@ unsafe fn run_lane<T: Elem>(
     }
 }
 
-/// The lane as a slice: where it lies when contiguous and not the output's memory, else copied into `buf`.
+/// The lane as a slice: where it lies when contiguous, not the output's memory and not masked, else copied
+/// into `buf`, with `fill` in place of the entries the mask (base, step) leaves out.
 ///
 /// # Safety
-/// `base + k·step` is readable for k < n, and stays unwritten while the slice lives unless `copy` is set.
+/// `base + k·step` and the mask's `base + k·step` are readable for k < n, and the lane stays unwritten
+/// while the slice lives unless `copy` is set.
 unsafe fn lane_slice<T: Elem>(
     base: *const T,
     step: isize,
     n: usize,
     copy: bool,
+    mask: Option<(*const u8, isize)>,
+    fill: T,
     buf: &mut Vec<f64>,
 ) -> &[T] {
-    if step == 1 && !copy {
+    if step == 1 && !copy && mask.is_none() {
         // SAFETY: contiguous and readable per the contract.
         return unsafe { core::slice::from_raw_parts(base, n) };
     }
@@ -732,5 +855,23 @@ unsafe fn lane_slice<T: Elem>(
         // SAFETY: readable per the contract.
         *o = unsafe { *base.offset(k as isize * step) };
     }
+    // SAFETY: the mask's lane is readable (contract).
+    unsafe { fill_masked(out, mask, Some(fill)) };
     out
+}
+
+/// Writes `fill` where the mask (base, step) leaves an entry out; nothing without a mask or a fill.
+///
+/// # Safety
+/// The mask's `base + k·step` is readable for k < `lane.len()`.
+unsafe fn fill_masked<T: Elem>(lane: &mut [T], mask: Option<(*const u8, isize)>, fill: Option<T>) {
+    let (Some((base, step)), Some(fill)) = (mask, fill) else {
+        return;
+    };
+    for (k, v) in lane.iter_mut().enumerate() {
+        // SAFETY: readable per the contract; read as a byte, so any bit pattern of a NumPy bool is sound.
+        if unsafe { *base.offset(k as isize * step) } == 0 {
+            *v = fill;
+        }
+    }
 }
