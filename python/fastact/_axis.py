@@ -199,7 +199,7 @@ def _ref_quiet_softmax(x: np.ndarray, axis: int) -> np.ndarray:
 
 def _ref_logmeanexp(x: np.ndarray, axis: int) -> np.ndarray:
     """m + log(s/n), s = Σ exp(x - m) = 1 + rest: log1p((1 - n + rest)/n) when s/n is near 1 (a row of
-    equal values gives exactly that value), else log s - log n; NaN for an empty axis."""
+    equal values gives exactly that value), else log of the rounded s/n; NaN for an empty axis."""
     n = x.shape[axis]
     if n == 0:
         return np.full(x.shape[:axis] + x.shape[axis + 1:], np.nan, x.dtype)
@@ -207,7 +207,7 @@ def _ref_logmeanexp(x: np.ndarray, axis: int) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         ratio = (1.0 + rest) / n
         near = (ratio > 0.5) & (ratio < 2.0)
-        log_mean = np.where(near, np.log1p(((1.0 - n) + rest) / n), np.log1p(rest) - np.log(n))
+        log_mean = np.where(near, np.log1p(((1.0 - n) + rest) / n), np.log(ratio))
         value = np.where(np.isinf(m), m, m + log_mean)
         value = np.where(np.isnan(x).any(axis=axis, keepdims=True), np.nan, value)
     return np.squeeze(value, axis=axis).astype(x.dtype)
