@@ -1,8 +1,10 @@
-"""Along-an-axis activations: softmax, log_softmax, softmin, logsumexp, the GLU family, maxout and PReLU.
+"""Along-an-axis activations: softmax, log_softmax, softmin, logsumexp, quiet_softmax, logmeanexp, sparsemax,
+the GLU family, maxout, PReLU and CReLU.
 
-The softmax family and logsumexp run on the native lane kernels (``rust/core/src/rows.rs``) when they are
-loaded; GLU computes its gate with the native elementwise kernels and PReLU runs the native leaky_relu
-kernel once per channel (a strided view each, no temporaries); maxout is NumPy. Every
+The softmax family (where= masks included), logsumexp, logmeanexp and sparsemax run on the native lane
+kernels (``rust/core/src/rows.rs``) when they are loaded; GLU computes its gate with the native elementwise
+kernels, PReLU runs the native leaky_relu kernel once per channel (a strided view each, no temporaries) and
+CReLU the native relu kernel on the two halves of its output; maxout is NumPy. Every
 function has a pure-NumPy reference in :data:`REFERENCE` (used by ``fastact.reference`` and as the
 fallback), written for stability: max-shifted exponentials, and log1p of the sum without the max term, so a
 dominant term keeps full relative accuracy (``logsumexp([0, -40])`` is 4.25e-18, not 0).
@@ -28,7 +30,8 @@ from ._spec import AxisActivation
 
 __all__ = ["AXIS_FUNCTIONS", "GATES", "REFERENCE", "namespace"]
 
-_OPS = {"softmax": 0, "log_softmax": 1, "softmin": 2, "logsumexp": 3, "quiet_softmax": 4, "logmeanexp": 5}
+_OPS = {"softmax": 0, "log_softmax": 1, "softmin": 2, "logsumexp": 3, "quiet_softmax": 4, "logmeanexp": 5,
+        "sparsemax": 6}
 #: The row functions that take where= (a mask of the entries that take part).
 _MASKED = ("softmax", "log_softmax", "softmin", "logsumexp")
 #: The one-value-per-row functions (keepdims=, grad_out of the reduced shape, no _grad_from_output).
@@ -266,8 +269,12 @@ def _reference64(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: 
             return _ref_logmeanexp(x, axis)
         if op == "quiet_softmax":
             return _ref_quiet_softmax(x, axis)
+        if op == "sparsemax":
+            return _sparsemax64(x, axis)
         return _ref_log_softmax(x, axis) if op == "log_softmax" else _ref_softmax(x, axis, sign)
     assert g is not None
+    if op == "sparsemax":
+        return _sparsemax_vjp64(_sparsemax64(x, axis) if mode == _GRAD else x, g, axis)
     if op == "quiet_softmax":
         p = _ref_quiet_softmax(x, axis) if mode == _GRAD else x
         return _ref_softmax_vjp(p, g, axis, 1.0)
@@ -611,7 +618,7 @@ def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# sparsemax and CReLU
+# sparsemax's reference and CReLU
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -619,7 +626,8 @@ def _sparsemax64(x: np.ndarray, axis: int) -> np.ndarray:
     """sparsemax of a float64 array along `axis` (Martins & Astudillo 2016, Algorithm 1): the row shifted by
     its max (sparsemax is shift-invariant, and the cumulative sums then start at 0), sorted descending; the
     support is the k with 1 + k·z_(k) > Σ_{j<=k} z_(j), tau = (Σ_{j<=k} z_(j) - 1)/k, y = max(z - tau, 0).
-    A row with NaN, with more than one +inf or with only -inf gives NaN; one +inf (the limit) a one-hot row."""
+    A row with NaN, with more than one +inf or with only -inf gives NaN; one +inf (the limit) a one-hot row.
+    The native lane (rows.rs, sparsemax_threshold) does the same operations in the same order."""
     if x.size == 0:
         return x.copy()
     z = np.moveaxis(x, axis, -1)
@@ -647,41 +655,6 @@ def _sparsemax_vjp64(y: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
                                                                                     keepdims=True)
         value = np.where(support, g - mean, 0.0)
         return np.where(np.isnan(y).any(axis=axis, keepdims=True), np.nan, value)
-
-
-def _make_sparsemax() -> dict[str, Callable[..., Any]]:
-    """NumPy on both backends (a sort per row, vectorised over rows), computed in float64, rounded once."""
-
-    def sparsemax(x: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
-        if _interop.is_dask(x):
-            return _dask_call("sparsemax", True, [(x, "same")], axis, {"dtype": dtype}, out)
-        xc, _, result = _float_input(x, "x", dtype, "sparsemax")
-        ax = _axis(axis, xc.ndim, "sparsemax")
-        _registry.check_out(out, xc.shape, result, "sparsemax")
-        return _finish(_sparsemax64(xc.astype(np.float64), ax).astype(xc.dtype), out, result)
-
-    def grad(mode: int, v: Any, grad_out: Any, axis: Any, out: Any, dtype: Any, function: str) -> Any:
-        if _interop.is_dask(v) or _interop.is_dask(grad_out):
-            return _dask_call(function, True, [(v, "same"), (grad_out, "same")], axis, {"dtype": dtype}, out)
-        vc, _, result = _float_input(v, "x" if mode == _GRAD else "y", dtype, function)
-        ax = _axis(axis, vc.ndim, function)
-        if grad_out is None:
-            raise TypeError(f"{function}() needs grad_out (the Jacobian of sparsemax is not diagonal)")
-        gc = _like(vc, grad_out, "grad_out", function, None, result if dtype is not None else None)
-        _registry.check_out(out, vc.shape, result, function)
-        v64 = vc.astype(np.float64)
-        y = _sparsemax64(v64, ax) if mode == _GRAD else v64
-        return _finish(_sparsemax_vjp64(y, gc.astype(np.float64), ax).astype(vc.dtype), out, result)
-
-    def sparsemax_grad(x: Any, grad_out: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
-        return grad(_GRAD, x, grad_out, axis, out, dtype, "sparsemax_grad")
-
-    def sparsemax_grad_from_output(y: Any, grad_out: Any, axis: int = -1, *, out: Any = None,
-                                   dtype: Any = None) -> Any:
-        return grad(_FROM_OUTPUT, y, grad_out, axis, out, dtype, "sparsemax_grad_from_output")
-
-    return {"sparsemax": sparsemax, "sparsemax_grad": sparsemax_grad,
-            "sparsemax_grad_from_output": sparsemax_grad_from_output}
 
 
 def _make_crelu(native: bool) -> dict[str, Callable[..., Any]]:
@@ -746,7 +719,6 @@ def _build(native: bool) -> dict[str, Callable[..., Any]]:
     functions.update(_make_glu(native))
     functions.update(_make_maxout())
     functions.update(_make_prelu(native))
-    functions.update(_make_sparsemax())
     functions.update(_make_crelu(native))
     return functions
 

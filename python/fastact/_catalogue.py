@@ -606,10 +606,11 @@ AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
         from_output="on S = {y > 0}: g_i - mean_{j in S} g_j; 0 elsewhere",
         output_range="[0, 1], summing to 1 along the axis, often with exact zeros",
         properties=("piecewise-linear", "bounded", "sparse", "shift-invariant along the axis"),
-        conventions="NumPy on both backends (a sort of each row, vectorised over rows, in float64, rounded once). "
-        "A row holding NaN gives NaN throughout; one +inf gives the limit, 1 there and 0 elsewhere; more than one "
-        "+inf (no limit) or only -inf gives NaN, as softmax; -inf entries get 0. Ties at the threshold (y_i = 0 "
-        "exactly) are outside the support, so the derivative there is 0. An empty axis gives an empty result.",
+        conventions="Computed in float64 (float32 rounded once) on the row shifted by its max, with the row "
+        "sorted: the native lanes and the NumPy reference do the same operations in the same order (the same "
+        "bits). A row holding NaN gives NaN throughout; one +inf gives the limit, 1 there and 0 elsewhere; more "
+        "than one +inf (no limit) or only -inf gives NaN, as softmax; -inf entries get 0. Ties at the threshold "
+        "(y_i = 0 exactly) are outside the support, so the derivative there is 0. An empty axis gives an empty result.",
         params=(("axis", -1),),
         param_docs=(_AXIS_DOC, _OUT_DOC),
         notes="Martins & Astudillo, 'From Softmax to Sparsemax' (ICML 2016): sparse attention and multi-label "

@@ -20,6 +20,10 @@
 //! the sum), so a row of -inf gives 0s; logmeanexp is logsumexp - log n, taken as log(s/n) without the
 //! cancellation of the two logarithms.
 //!
+//! sparsemax (Martins & Astudillo 2016) sorts a copy of the lane (descending) into the scratch buffer and
+//! takes the threshold tau from its running sums in f64, on the lane shifted by its max: the same
+//! operations, in the same order, as the NumPy reference (`_sparsemax64`), so the two agree bit for bit.
+//!
 //! A lane can carry a mask (`apply_lanes_masked`): the entries it leaves out are replaced by -inf (+inf
 //! for softmin; for the from-output derivatives, by the output of a left-out entry) and their grad_out by
 //! 0 before the lane is computed, and their results are set afterwards (0; -inf for log_softmax). A fully
@@ -42,6 +46,7 @@ pub enum RowOp {
     LogSumExp = 3,
     QuietSoftmax = 4,
     LogMeanExp = 5,
+    Sparsemax = 6,
 }
 
 impl RowOp {
@@ -318,6 +323,113 @@ fn softmax_into<T: Elem, const QUIET: bool>(x: &[T], sign: T, y: &mut [T]) {
     }
 }
 
+/// What a sparsemax lane is, apart from ordinary: its threshold, or a special row.
+enum Threshold {
+    /// Finite max `max` and threshold `tau`: y_i = max((x_i - max) - tau, 0).
+    Finite { max: f64, tau: f64 },
+    /// Exactly one +inf (and no NaN): the limit, 1 at that entry and 0 elsewhere.
+    OneHot,
+    /// NaN in the row, more than one +inf, or only -inf: NaN throughout.
+    Nan,
+}
+
+/// sparsemax's threshold for the lane `x` (non-empty), using `sorted` (the lane's length) as scratch.
+#[inline(always)]
+fn sparsemax_threshold<T: Elem>(x: &[T], sorted: &mut [T]) -> Threshold {
+    let (mut max, mut plus, mut nan) = (f64::NEG_INFINITY, 0usize, false);
+    for &v in x {
+        let v = v.to_f64();
+        nan |= v.is_nan();
+        plus += usize::from(v == f64::INFINITY);
+        max = if v > max { v } else { max };
+    }
+    if nan || plus > 1 || max == f64::NEG_INFINITY {
+        return Threshold::Nan;
+    }
+    if plus == 1 {
+        return Threshold::OneHot;
+    }
+    let sorted = &mut sorted[..x.len()];
+    sorted.copy_from_slice(x);
+    // Descending; no NaN is left here, total_cmp only fixes an order for ±0 (equal in the sums).
+    sorted.sort_unstable_by(|a, b| b.to_f64().total_cmp(&a.to_f64()));
+    // The support is every k with 1 + k·z_(k) > Σ_{j<=k} z_(j) (a prefix of the sorted lane); -inf entries
+    // never qualify. Sums run in order, as NumPy's cumsum.
+    let (mut sum, mut size) = (0f64, 0usize);
+    for (k, &v) in sorted.iter().enumerate() {
+        let z = v.to_f64() - max;
+        sum += z;
+        size += usize::from(1.0 + (k + 1) as f64 * z > sum);
+    }
+    // size >= 1: the max qualifies (1 + 0 > 0). tau takes the running sum over the first `size` entries,
+    // as the reference does (the qualifying k are those entries unless rounding breaks a tie).
+    let mut head = 0f64;
+    for &v in &sorted[..size] {
+        head += v.to_f64() - max;
+    }
+    let tau = (head - 1.0) / size as f64;
+    Threshold::Finite { max, tau }
+}
+
+/// sparsemax of the lane into `y`, or its derivative (the support: y > 0, from the forward's threshold
+/// or, from the output, from `x` = y itself) times `g`: g_i - mean_{j in S} g_j on S, 0 off it.
+#[inline(always)]
+fn sparsemax_lane<T: Elem, const MODE: u8>(x: &[T], g: &[T], y: &mut [T], scratch: &mut [T]) {
+    let n = x.len();
+    let y = &mut y[..n];
+    if MODE == RowMode::FromOutput as u8 {
+        if x.iter().any(|v| v.is_nan()) {
+            y.fill(T::NAN);
+            return;
+        }
+        sparsemax_vjp(x.iter().map(|v| v.to_f64() > 0.0), g, y);
+        return;
+    }
+    match sparsemax_threshold(x, scratch) {
+        Threshold::Nan => y.fill(T::NAN),
+        Threshold::OneHot if MODE == RowMode::Forward as u8 => {
+            for (o, &v) in y.iter_mut().zip(x) {
+                *o = T::c(if v.to_f64() == f64::INFINITY {
+                    1.0
+                } else {
+                    0.0
+                });
+            }
+        }
+        Threshold::OneHot => sparsemax_vjp(x.iter().map(|v| v.to_f64() == f64::INFINITY), g, y),
+        Threshold::Finite { max, tau } if MODE == RowMode::Forward as u8 => {
+            for (o, &v) in y.iter_mut().zip(x) {
+                let d = (v.to_f64() - max) - tau;
+                // As NumPy's maximum(d, 0): d where d >= 0 (so -0.0 stays -0.0).
+                *o = T::from_f64(if d >= 0.0 { d } else { 0.0 });
+            }
+        }
+        Threshold::Finite { max, tau } => {
+            sparsemax_vjp(x.iter().map(|v| (v.to_f64() - max) - tau > 0.0), g, y)
+        }
+    }
+}
+
+/// g_i - mean_{j in S} g_j on the support S, 0 off it, into `out`; the mean in f64 (compensated for f64).
+#[inline(always)]
+fn sparsemax_vjp<T: Elem>(support: impl Iterator<Item = bool> + Clone, g: &[T], out: &mut [T]) {
+    let (mut hi, mut lo, mut count) = (0f64, 0f64, 0usize);
+    for (s, &gi) in support.clone().zip(g) {
+        if s {
+            add_term::<T>(&mut hi, &mut lo, gi.to_f64(), 0.0);
+            count += 1;
+        }
+    }
+    let mean = (hi + lo) / count as f64;
+    for ((o, s), &gi) in out.iter_mut().zip(support).zip(g) {
+        *o = if s {
+            T::from_f64(gi.to_f64() - mean)
+        } else {
+            T::c(0.0)
+        };
+    }
+}
+
 /// One lane. `x` is the forward's input (or output, for FromOutput), `g` the lane of grad_out (empty for
 /// forwards), `g_scalar` logsumexp's per-lane grad_out, `y` the output lane (one element for logsumexp's
 /// forward), `scratch` a buffer of the lane's length.
@@ -336,6 +448,10 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
         T::c(1.0)
     };
     let quiet = OP == RowOp::QuietSoftmax as u8;
+    if OP == RowOp::Sparsemax as u8 {
+        sparsemax_lane::<T, MODE>(x, g, y, scratch);
+        return;
+    }
     match (OP, MODE) {
         (3, 0) => {
             y[0] = T::from_f64(stats::<T, true>(x, sign, -T::INFINITY, scratch).logsumexp());
@@ -454,6 +570,7 @@ fn lane_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> LaneFn<T> {
         RowOp::LogSumExp => by_mode!(3),
         RowOp::QuietSoftmax => by_mode!(4),
         RowOp::LogMeanExp => by_mode!(5),
+        RowOp::Sparsemax => by_mode!(6),
     }
 }
 

@@ -261,8 +261,8 @@ fn overlaps_badly(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) 
 }
 
 /// Along-an-axis functions (softmax 0, log_softmax 1, softmin 2, logsumexp 3, quiet_softmax 4,
-/// logmeanexp 5) in `mode` over `axis` of `x`, written into `out`, with an optional boolean `mask` of x's
-/// shape (any strides, 0 included: a broadcast view; not for logmeanexp). The Python layer normalises the operands first; anything else is a ValueError here
+/// logmeanexp 5, sparsemax 6) in `mode` over `axis` of `x`, written into `out`, with an optional boolean `mask` of x's
+/// shape (any strides, 0 included: a broadcast view; not for logmeanexp and sparsemax). The Python layer normalises the operands first; anything else is a ValueError here
 /// (never undefined behaviour): same dtype (float32/float64, aligned, native), `out` writeable and of the
 /// result's shape (logsumexp's forward: x's shape without `axis`), `grad_out` of x's shape (logsumexp: of the
 /// reduced shape), no partial overlap between `out` and an input, no zero strides in `out`.
@@ -287,6 +287,7 @@ fn apply_axis<'py>(
         3 => RowOp::LogSumExp,
         4 => RowOp::QuietSoftmax,
         5 => RowOp::LogMeanExp,
+        6 => RowOp::Sparsemax,
         _ => return bad("unknown op"),
     };
     let mode = match mode {
@@ -348,8 +349,8 @@ fn apply_axis<'py>(
         if !is_bool || m.shape() != shape.as_slice() {
             return bad("mask must be a bool array of x's shape");
         }
-        if op == RowOp::LogMeanExp {
-            return bad("logmeanexp takes no mask");
+        if matches!(op, RowOp::LogMeanExp | RowOp::Sparsemax) {
+            return bad("logmeanexp and sparsemax take no mask");
         }
         if byte_span(m).is_some_and(|(lo, hi)| {
             byte_span(out).is_some_and(|(out_lo, out_hi)| lo <= out_hi && out_lo <= hi)
