@@ -343,6 +343,20 @@ def test_logmeanexp_of_equal_values_is_exact(n: int, dtype: type) -> None:
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_logmeanexp_near_zero_keeps_relative_accuracy(dtype: type) -> None:
+    """Values near 0 and near each other: s/n is near 1, and s - n = Σ expm1(x - max) keeps the small
+    differences that exponentials near 1 lose (an error of eps(1) against terms of 1e-7)."""
+    rng = np.random.default_rng(20)
+    x = (rng.uniform(-3e-7, 3e-7, (8, 33)) + rng.uniform(-1e-7, 1e-7, (8, 1))).astype(dtype)
+    want, scale = mp_logmeanexp(x)
+    got = fastact.logmeanexp(x)
+    if dtype == np.float32:
+        assert np.max(ulp_error(got, want, dtype)) <= 1
+    else:  # the documented bound (max x + log(s/n) still cancels: the problem's own conditioning)
+        assert np.all(np.abs(got - want) <= 2 * np.spacing(scale))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_logmeanexp_special_rows_and_shapes(dtype: type) -> None:
     x = np.array([[-INF, -INF], [INF, 1.0], [NAN, 1.0], [-INF, 0.0], [1e4, -1e4]], dtype)
     want = np.array([-INF, INF, NAN, -np.log(2), 1e4 - np.log(2)]).astype(dtype)

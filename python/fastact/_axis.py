@@ -201,16 +201,19 @@ def _ref_quiet_softmax(x: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _ref_logmeanexp(x: np.ndarray, axis: int) -> np.ndarray:
-    """m + log(s/n), s = Σ exp(x - m) = 1 + rest: log1p((1 - n + rest)/n) when s/n is near 1 (a row of
-    equal values gives exactly that value), else log of the rounded s/n; NaN for an empty axis."""
+    """m + log(s/n), s = Σ exp(x - m) <= n: log of the rounded s/n when s/n <= 1/2, else log1p((s - n)/n)
+    with s - n = Σ expm1(x - m) (terms <= 0: nothing cancels; a row of equal values gives exactly that
+    value); NaN for an empty axis. As rows.rs (logmeanexp)."""
     n = x.shape[axis]
     if n == 0:
         return np.full(x.shape[:axis] + x.shape[axis + 1:], np.nan, x.dtype)
-    _, _, _, rest, m = _shifted(x, axis, 1.0)
+    d, err, _, rest, m = _shifted(x, axis, 1.0)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         ratio = (1.0 + rest) / n
-        near = (ratio > 0.5) & (ratio < 2.0)
-        log_mean = np.where(near, np.log1p(((1.0 - n) + rest) / n), np.log(ratio))
+        em1 = np.expm1(d)
+        em1 = em1 + err * (1.0 + em1)  # e^(d + err) - 1; err is 0 where d is not finite
+        near = np.log1p(np.sum(em1, axis=axis, keepdims=True) / n)
+        log_mean = np.where(ratio > 0.5, near, np.log(ratio))
         value = np.where(np.isinf(m), m, m + log_mean)
         value = np.where(np.isnan(x).any(axis=axis, keepdims=True), np.nan, value)
     return np.squeeze(value, axis=axis).astype(x.dtype)

@@ -568,8 +568,9 @@ AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
         derivative="logmeanexp_grad(x, g)_i = g · softmax(x)_i (g has logmeanexp's output shape), as logsumexp_grad",
         output_range="[max x - log n, max x]; between the mean and the max of x",
         properties=("smooth", "convex", "monotonic in each x_i", "reduces the axis"),
-        conventions="log(s/n) is taken as log1p((s - n)/n) when s/n lies in (1/2, 2), else as the log of the "
-        "rounded s/n, so two logarithms never cancel: a row of equal values c gives exactly c. +inf when the row "
+        conventions="log(s/n) (s <= n) is taken as log1p((s - n)/n) with s - n = sum_j expm1(x_j - max x) when "
+        "s/n > 1/2, else as the log of the rounded s/n: no two logarithms cancel, rows of nearly equal values "
+        "keep their small differences, and a row of equal values c gives exactly c. +inf when the row "
         "holds +inf (and no NaN); -inf for a row of -inf; NaN for an empty axis (the mean of nothing) and when "
         "the row holds NaN. "
         "Accuracy: float32 within 1 ULP (computed in float64); float64 within 2 ULP of max(|max x|, |log(s/n)|) "

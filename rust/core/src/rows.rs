@@ -31,7 +31,7 @@
 
 use std::cell::RefCell;
 
-use crate::math::{exp, two_prod, two_sum};
+use crate::math::{exp, expm1, two_prod, two_sum};
 use crate::parallel;
 use crate::real::{Elem, Real};
 use crate::simd::{self, Isa};
@@ -110,28 +110,45 @@ impl Stats {
             self.max + self.log_sum()
         }
     }
+}
 
-    /// logsumexp - log n for a lane of n elements: NaN for an empty lane (the mean of nothing), the
-    /// infinities as logsumexp. log(s/n) is taken as log1p((s - n)/n) when s/n is near 1 (a row of equal
-    /// values c gives exactly c), else as log of the rounded s/n: never as log s - log n, whose cancellation
-    /// cost 7 ULP in f64.
-    fn logmeanexp(&self, n: usize) -> f64 {
-        if n == 0 || self.nan {
-            return f64::NAN;
-        }
-        if self.max.is_infinite() {
-            return self.max;
-        }
-        let count = n as f64;
-        let ratio = self.sum() / count;
-        let log_mean = if ratio > 0.5 && ratio < 2.0 {
-            // hits - n is exact (integers below 2^53); the rest is added once and divided once.
-            ((((self.hits - count) + self.rest) + self.rest_lo) / count).ln_1p()
-        } else {
-            ratio.ln()
-        };
-        self.max + log_mean
+/// logsumexp - log n of the lane `x` whose statistics are `st`: NaN for an empty lane (the mean of nothing),
+/// the infinities as logsumexp. log(s/n), s = Σ exp(x_i - max) <= n, is log of the rounded s/n when s/n <=
+/// 1/2; nearer 1 it is log1p((s - n)/n) with s - n = Σ expm1(x_i - max) (every term <= 0, so nothing
+/// cancels): from the exponentials themselves, each near 1, s - n would lose the small difference (millions
+/// of ULP for values within 1e-7 of each other), and log s - log n would cancel. A row of equal values c
+/// gives exactly c.
+#[inline(always)]
+fn logmeanexp<T: Elem>(x: &[T], st: &Stats) -> f64 {
+    if x.is_empty() || st.nan {
+        return f64::NAN;
     }
+    if st.max.is_infinite() {
+        return st.max;
+    }
+    let count = x.len() as f64;
+    let ratio = st.sum() / count;
+    if ratio <= 0.5 {
+        return st.max + ratio.ln();
+    }
+    let (mut hi, mut lo) = (0f64, 0f64);
+    for &v in x {
+        // x - max exactly, as hi + lo (f32 lanes: exact in f64); e^(d + d_lo) - 1 = em1 + d_lo·(1 + em1).
+        let (d, d_lo) = if T::IS_F64 {
+            two_sum(v.to_f64(), -st.max)
+        } else {
+            (v.to_f64() - st.max, 0.0)
+        };
+        let em1 = expm1(d);
+        // d = -inf (an element at -inf): the error term is NaN, e^d - 1 is -1.
+        let term = if d_lo.is_nan() {
+            em1
+        } else {
+            d_lo.mul_add(1.0 + em1, em1)
+        };
+        add_term::<T>(&mut hi, &mut lo, term, 0.0);
+    }
+    st.max + ((hi + lo) / count).ln_1p()
 }
 
 /// The lane's statistics; each exp(sign·x_i - max) is written to `store` on the way. With `HITS` false
@@ -457,7 +474,8 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
             y[0] = T::from_f64(stats::<T, true>(x, sign, -T::INFINITY, scratch).logsumexp());
         }
         (5, 0) => {
-            y[0] = T::from_f64(stats::<T, true>(x, sign, -T::INFINITY, scratch).logmeanexp(n));
+            let st = stats::<T, true>(x, sign, -T::INFINITY, scratch);
+            y[0] = T::from_f64(logmeanexp(x, &st));
         }
         (3 | 5, _) => {
             // d logsumexp / dx = d logmeanexp / dx = softmax(x), times the lane's grad_out.
