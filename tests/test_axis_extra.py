@@ -587,6 +587,22 @@ def test_native_sparsemax_is_the_reference_bit_for_bit(dtype: type) -> None:
             assert np.all(np.abs(got - ref)[~np.isnan(ref)] <= 4 * scale)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparsemax_candidates_at_max_minus_one(dtype: type) -> None:
+    """Entries at max - 1 and one ULP either side: the native lanes sort only entries >= max - 1 (tau >= max - 1),
+    which must give the full sort's bits (the reference sorts the whole row)."""
+    for m in (0.0, 0.3, 5.0, -7.25, 1e3):
+        c = dtype(m) - dtype(1)
+        for v in (np.nextafter(c, dtype(-INF)), c, np.nextafter(c, dtype(INF))):
+            for others in (1, 2, 5):
+                row = np.array([m] + [v] * others + [dtype(m) - dtype(3)], dtype)
+                got = fastact.sparsemax(row)
+                assert_bitwise_equal(got, fastact.reference.sparsemax(row), f"max {m}, entries {v}")
+                want = np.array([float(e) for e in exact_sparsemax(row)])
+                allowed = 0.5 * np.spacing(want.astype(dtype)).astype(np.float64) + row.size * 2.0**-52 * 4.0
+                assert np.all(np.abs(got - want) <= allowed), f"max {m}, entries {v}"
+
+
 @native_only
 @pytest.mark.parametrize("op", [*MASKED_OPS, "quiet_softmax", "logmeanexp", "sparsemax"])
 def test_new_lanes_independent_of_threads_and_simd_level(op: str) -> None:

@@ -366,8 +366,19 @@ fn sparsemax_threshold<T: Elem>(x: &[T], sorted: &mut [T]) -> Threshold {
     if plus == 1 {
         return Threshold::OneHot;
     }
-    let sorted = &mut sorted[..x.len()];
-    sorted.copy_from_slice(x);
+    // Only entries >= max - 1 can be in the support (the max term alone gives max - tau <= 1, so tau >=
+    // max - 1, and the support is {x > tau}): those are the candidates, sorted. The entries left out fail
+    // the support test in the full sorted row too, so the sums below are the reference's over its first
+    // entries. For logits of unit scale that is a few entries per thousand instead of a sort of the lane.
+    let cutoff = max - 1.0;
+    let mut count = 0;
+    for &v in x {
+        if v.to_f64() >= cutoff {
+            sorted[count] = v;
+            count += 1;
+        }
+    }
+    let sorted = &mut sorted[..count];
     // Descending; no NaN is left here, total_cmp only fixes an order for ±0 (equal in the sums).
     sorted.sort_unstable_by(|a, b| b.to_f64().total_cmp(&a.to_f64()));
     // The support is every k with 1 + k·z_(k) > Σ_{j<=k} z_(j) (a prefix of the sorted lane); -inf entries
@@ -987,6 +998,20 @@ unsafe fn lane_slice<T: Elem>(
     }
     // SAFETY: `typed` resizes the buffer to n elements.
     let out = unsafe { typed::<T>(buf, n) };
+    if let (1, Some((mask_base, 1))) = (step, mask) {
+        // Both contiguous: one select per element, which vectorises.
+        // SAFETY: readable per the contract, n elements each.
+        let (src, keep) = unsafe {
+            (
+                core::slice::from_raw_parts(base, n),
+                core::slice::from_raw_parts(mask_base, n),
+            )
+        };
+        for ((o, &v), &k) in out.iter_mut().zip(src).zip(keep) {
+            *o = if k != 0 { v } else { fill };
+        }
+        return out;
+    }
     for (k, o) in out.iter_mut().enumerate() {
         // SAFETY: readable per the contract.
         *o = unsafe { *base.offset(k as isize * step) };
@@ -1004,6 +1029,14 @@ unsafe fn fill_masked<T: Elem>(lane: &mut [T], mask: Option<(*const u8, isize)>,
     let (Some((base, step)), Some(fill)) = (mask, fill) else {
         return;
     };
+    if step == 1 {
+        // SAFETY: readable per the contract, lane.len() bytes.
+        let keep = unsafe { core::slice::from_raw_parts(base, lane.len()) };
+        for (v, &k) in lane.iter_mut().zip(keep) {
+            *v = if k != 0 { *v } else { fill };
+        }
+        return;
+    }
     for (k, v) in lane.iter_mut().enumerate() {
         // SAFETY: readable per the contract; read as a byte, so any bit pattern of a NumPy bool is sound.
         if unsafe { *base.offset(k as isize * step) } == 0 {
