@@ -201,6 +201,15 @@ def test_masked_layouts_give_the_same_bits(op: str) -> None:
     want = fn(x, where=mask)
     got_t = fn(np.asfortranarray(x.T), axis=0, where=np.asfortranarray(mask.T))
     assert_bitwise_equal(got_t if op == "logsumexp" else got_t.T, want, op)
+    # a C-ordered array over axis 0: adjacent strided lanes, gathered (mask too) a cache line at a time
+    tiles = fn(np.ascontiguousarray(x.T), axis=0, where=np.ascontiguousarray(mask.T))
+    assert_bitwise_equal(tiles if op == "logsumexp" else tiles.T, want, f"{op} tiles")
+    # and the gradients
+    grad = getattr(fastact, f"{op}_grad")
+    g = np.random.default_rng(5).standard_normal(want.shape)
+    got_g = grad(np.ascontiguousarray(x.T), np.ascontiguousarray(g.T) if op != "logsumexp" else g, axis=0,
+                 where=np.ascontiguousarray(mask.T))
+    assert_bitwise_equal(got_g.T, grad(x, g, where=mask), f"{op}_grad tiles")
 
 
 def test_mask_with_out_and_in_place() -> None:

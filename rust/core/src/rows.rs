@@ -776,7 +776,7 @@ fn tile_len<T>(
         return 1;
     };
     if p.x.step == 1
-        || p.mask.is_some()
+        || p.mask.is_some_and(|m| !adjacent(m.outer))
         || !adjacent(p.x.outer)
         || !adjacent(p.y.outer)
         || p.g.is_some_and(|g| !adjacent(g.outer))
@@ -803,6 +803,35 @@ unsafe fn gather_tile<T: Elem>(base: *const T, step: isize, n: usize, t: usize, 
             for i in i0..i1 {
                 // SAFETY: per the contract.
                 out[k * n + i] = unsafe { *base.offset(i as isize * step + k as isize) };
+            }
+        }
+    }
+}
+
+/// Put `fill` where the mask tile (lane k at base + k, position i at i·step, as `gather_tile`) leaves an
+/// entry out, in `buf` (lane after lane, n each); nothing without a fill.
+///
+/// # Safety
+/// Every `base + i·step + k` (i < n, k < t) is readable; `buf` holds t·n elements.
+unsafe fn fill_tile<T: Elem>(
+    base: *const u8,
+    step: isize,
+    n: usize,
+    t: usize,
+    buf: &mut [T],
+    fill: Option<T>,
+) {
+    let Some(fill) = fill else {
+        return;
+    };
+    for i0 in (0..n).step_by(TRANSPOSE_BLOCK) {
+        let i1 = (i0 + TRANSPOSE_BLOCK).min(n);
+        for k in 0..t {
+            for i in i0..i1 {
+                // SAFETY: per the contract; read as a byte (any NumPy bool is sound).
+                if unsafe { *base.offset(i as isize * step + k as isize) } == 0 {
+                    buf[k * n + i] = fill;
+                }
             }
         }
     }
@@ -835,6 +864,18 @@ unsafe fn run_tile<T: Elem>(
     let xs = unsafe { typed::<T>(bx, t * n) };
     // SAFETY: see above.
     unsafe { gather_tile(x_base, p.x.step, n, t, xs) };
+    // The mask's tile: adjacent lanes too (`tile_len`), readable per the contract.
+    let mask = p.mask.map(|m| {
+        let base = m
+            .ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, m.outer));
+        (base, m.step)
+    });
+    let (x_fill, g_fill, y_fill) = p.fills;
+    if let Some((m_base, m_step)) = mask {
+        // SAFETY: as above, for the mask's tile.
+        unsafe { fill_tile(m_base, m_step, n, t, xs, Some(x_fill)) };
+    }
     let mut g_scalars = [T::c(0.0); 64];
     let gs: &[T] = match p.g {
         None => &[],
@@ -853,6 +894,10 @@ unsafe fn run_tile<T: Elem>(
                 let buf = unsafe { typed::<T>(bg, t * n) };
                 // SAFETY: see above.
                 unsafe { gather_tile(g_base, g.step, n, t, buf) };
+                if let Some((m_base, m_step)) = mask {
+                    // SAFETY: as above, for the mask's tile.
+                    unsafe { fill_tile(m_base, m_step, n, t, buf, Some(g_fill)) };
+                }
                 buf
             }
         }
@@ -878,6 +923,10 @@ unsafe fn run_tile<T: Elem>(
                 scratch,
             )
         };
+    }
+    if let (Some((m_base, m_step)), false) = (mask, p.y.step == 0) {
+        // SAFETY: as above, for the mask's tile.
+        unsafe { fill_tile(m_base, m_step, n, t, ys, y_fill) };
     }
     if p.y.step == 0 {
         for (k, &v) in ys[..t].iter().enumerate() {
