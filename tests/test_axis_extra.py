@@ -258,8 +258,10 @@ def test_bad_masks() -> None:
     with pytest.raises(TypeError, match="where"):
         fastact.quiet_softmax(x, where=np.ones((3, 4), bool))  # not a masked function
     da = pytest.importorskip("dask.array")
-    with pytest.raises(TypeError, match="dask"):
-        fastact.softmax(da.ones((3, 4)), where=np.ones((3, 4), bool))
+    with pytest.raises(TypeError, match="where must be a boolean array"):
+        fastact.softmax(da.ones((3, 4)), where=np.ones((3, 4)))
+    with pytest.raises(ValueError, match="does not broadcast"):
+        fastact.softmax(da.ones((3, 4)), where=np.ones(3, bool))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -635,6 +637,27 @@ def test_new_lanes_independent_of_threads_and_simd_level(op: str) -> None:
     for fwd, back in results:
         assert_bitwise_equal(fwd, one[0], op)
         assert_bitwise_equal(back, one[1], f"{op}_grad")
+
+
+@pytest.mark.parametrize("op", MASKED_OPS)
+def test_where_with_dask_arrays(op: str) -> None:
+    """x, grad_out or the mask as dask arrays: the same values, the mask chunked (and broadcast) as x."""
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((6, 8))
+    mask = random_mask(x.shape, 21)
+    fn, grad = getattr(fastact, op), getattr(fastact, f"{op}_grad")
+    want = fn(x, axis=0, where=mask)
+    lazy = fn(da.from_array(x, chunks=(3, 4)), axis=0, where=mask)
+    assert isinstance(lazy, da.Array)
+    assert_bitwise_equal(lazy.compute(), want, op)
+    assert_bitwise_equal(fn(x, axis=0, where=da.from_array(mask, chunks=(2, 2))).compute(), want, f"{op} dask mask")
+    line = mask[:, :1]  # broadcast along the other axis
+    assert_bitwise_equal(fn(da.from_array(x, chunks=(3, 4)), axis=-1, where=line).compute(),
+                         fn(x, axis=-1, where=line), f"{op} broadcast mask")
+    g = rng.standard_normal(want.shape)
+    got = grad(da.from_array(x, chunks=(3, 4)), g, axis=0, where=mask).compute()
+    assert_bitwise_equal(got, grad(x, g, axis=0, where=mask), f"{op}_grad")
 
 
 @pytest.mark.parametrize("name", NEW)

@@ -87,8 +87,6 @@ def _mask(where: Any, shape: tuple[int, ...], function: str) -> np.ndarray | Non
     """where= as a read-only boolean view of `shape` (NumPy broadcasting, no copy), or None."""
     if where is None:
         return None
-    if _interop.is_dask(where):
-        raise TypeError(f"{function}(): where= cannot be a dask array; pass a NumPy boolean array")
     mask = np.asarray(where)
     if mask.dtype != np.bool_:
         raise TypeError(
@@ -299,10 +297,8 @@ def _reference64(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: 
 
 def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bool, out: Any, dtype: Any,
               function: str, native: bool, where: Any = None) -> Any:
-    if _interop.is_dask(x) or _interop.is_dask(grad_out):
-        if where is not None:
-            raise TypeError(f"{function}(): where= is not supported with dask arrays; compute the input first")
-        return _lazy_rows(op, mode, x, grad_out, axis, keepdims, out, dtype, function, native)
+    if _interop.is_dask(x) or _interop.is_dask(grad_out) or _interop.is_dask(where):
+        return _lazy_rows(op, mode, x, grad_out, axis, keepdims, out, dtype, function, native, where)
     xc, compute, result = _float_input(x, "x" if mode != _FROM_OUTPUT else "y", dtype, function)
     ax = _axis(axis, xc.ndim, function)
     mask = _mask(where, xc.shape, function)
@@ -340,8 +336,9 @@ def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bo
 
 
 def _lazy_rows(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bool, out: Any, dtype: Any,
-               function: str, native: bool) -> Any:
-    """_row_call for dask arrays: a lazy dask array, the axis in one chunk (see _dask.py)."""
+               function: str, native: bool, where: Any = None) -> Any:
+    """_row_call for dask arrays: a lazy dask array, the axis in one chunk (see _dask.py); a where= mask is
+    broadcast to x's shape and chunked as x."""
     kwargs: dict[str, Any] = {"dtype": dtype}
     arrays: list[tuple[Any, str]] = [(x, "same")]
     if op in _REDUCING:
@@ -349,6 +346,8 @@ def _lazy_rows(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: b
     if mode != _FORWARD:
         role = "const" if grad_out is None else "reduced" if op in _REDUCING and not keepdims else "same"
         arrays.append((grad_out, role))
+    if where is not None:
+        arrays.append((where, "where"))
     return _dask_call(function, native, arrays, axis, kwargs, out)
 
 
