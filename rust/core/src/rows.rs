@@ -829,9 +829,10 @@ unsafe fn fill_tile<T: Elem>(
         for k in 0..t {
             for i in i0..i1 {
                 // SAFETY: per the contract; read as a byte (any NumPy bool is sound).
-                if unsafe { *base.offset(i as isize * step + k as isize) } == 0 {
-                    buf[k * n + i] = fill;
-                }
+                let keep = unsafe { *base.offset(i as isize * step + k as isize) } != 0;
+                // A select, not a branch: masks are often random, and mispredictions cost more than the fill.
+                let v = &mut buf[k * n + i];
+                *v = if keep { *v } else { fill };
             }
         }
     }
@@ -1088,8 +1089,7 @@ unsafe fn fill_masked<T: Elem>(lane: &mut [T], mask: Option<(*const u8, isize)>,
     }
     for (k, v) in lane.iter_mut().enumerate() {
         // SAFETY: readable per the contract; read as a byte, so any bit pattern of a NumPy bool is sound.
-        if unsafe { *base.offset(k as isize * step) } == 0 {
-            *v = fill;
-        }
+        let keep = unsafe { *base.offset(k as isize * step) } != 0;
+        *v = if keep { *v } else { fill };
     }
 }
