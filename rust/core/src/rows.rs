@@ -808,31 +808,36 @@ unsafe fn gather_tile<T: Elem>(base: *const T, step: isize, n: usize, t: usize, 
     }
 }
 
-/// Put `fill` where the mask tile (lane k at base + k, position i at i·step, as `gather_tile`) leaves an
-/// entry out, in `buf` (lane after lane, n each); nothing without a fill.
+/// As `gather_tile`, with `fill` in place of the entries the mask tile (laid out as the lanes: lane k at
+/// mask base + k, position i at i·mask step) leaves out, in the same pass.
 ///
 /// # Safety
-/// Every `base + i·step + k` (i < n, k < t) is readable; `buf` holds t·n elements.
-unsafe fn fill_tile<T: Elem>(
-    base: *const u8,
+/// As `gather_tile`, and every mask `base + i·step + k` (i < n, k < t) is readable.
+unsafe fn gather_tile_masked<T: Elem>(
+    base: *const T,
     step: isize,
+    mask: Option<(*const u8, isize)>,
+    fill: T,
     n: usize,
     t: usize,
-    buf: &mut [T],
-    fill: Option<T>,
+    out: &mut [T],
 ) {
-    let Some(fill) = fill else {
-        return;
+    let Some((mask_base, mask_step)) = mask else {
+        // SAFETY: the caller's contract.
+        return unsafe { gather_tile(base, step, n, t, out) };
     };
     for i0 in (0..n).step_by(TRANSPOSE_BLOCK) {
         let i1 = (i0 + TRANSPOSE_BLOCK).min(n);
         for k in 0..t {
             for i in i0..i1 {
-                // SAFETY: per the contract; read as a byte (any NumPy bool is sound).
-                let keep = unsafe { *base.offset(i as isize * step + k as isize) } != 0;
-                // A select, not a branch: masks are often random, and mispredictions cost more than the fill.
-                let v = &mut buf[k * n + i];
-                *v = if keep { *v } else { fill };
+                // SAFETY: per the contract; the mask read as a byte (any NumPy bool is sound).
+                let (v, keep) = unsafe {
+                    (
+                        *base.offset(i as isize * step + k as isize),
+                        *mask_base.offset(i as isize * mask_step + k as isize) != 0,
+                    )
+                };
+                out[k * n + i] = if keep { v } else { fill };
             }
         }
     }
@@ -863,8 +868,6 @@ unsafe fn run_tile<T: Elem>(
     // `tile_len`) and positions i < n at i·step, all valid per the contract. Inputs are copied into the
     // buffers before anything is written, so an aliased output is safe.
     let xs = unsafe { typed::<T>(bx, t * n) };
-    // SAFETY: see above.
-    unsafe { gather_tile(x_base, p.x.step, n, t, xs) };
     // The mask's tile: adjacent lanes too (`tile_len`), readable per the contract.
     let mask = p.mask.map(|m| {
         let base = m
@@ -873,10 +876,8 @@ unsafe fn run_tile<T: Elem>(
         (base, m.step)
     });
     let (x_fill, g_fill, y_fill) = p.fills;
-    if let Some((m_base, m_step)) = mask {
-        // SAFETY: as above, for the mask's tile.
-        unsafe { fill_tile(m_base, m_step, n, t, xs, Some(x_fill)) };
-    }
+    // SAFETY: see above, for x's tile and the mask's.
+    unsafe { gather_tile_masked(x_base, p.x.step, mask, x_fill, n, t, xs) };
     let mut g_scalars = [T::c(0.0); 64];
     let gs: &[T] = match p.g {
         None => &[],
@@ -893,12 +894,8 @@ unsafe fn run_tile<T: Elem>(
             } else {
                 // SAFETY: see above.
                 let buf = unsafe { typed::<T>(bg, t * n) };
-                // SAFETY: see above.
-                unsafe { gather_tile(g_base, g.step, n, t, buf) };
-                if let Some((m_base, m_step)) = mask {
-                    // SAFETY: as above, for the mask's tile.
-                    unsafe { fill_tile(m_base, m_step, n, t, buf, Some(g_fill)) };
-                }
+                // SAFETY: see above, for grad_out's tile and the mask's.
+                unsafe { gather_tile_masked(g_base, g.step, mask, g_fill, n, t, buf) };
                 buf
             }
         }
@@ -925,11 +922,22 @@ unsafe fn run_tile<T: Elem>(
             )
         };
     }
-    if let (Some((m_base, m_step)), false) = (mask, p.y.step == 0) {
-        // SAFETY: as above, for the mask's tile.
-        unsafe { fill_tile(m_base, m_step, n, t, ys, y_fill) };
-    }
-    if p.y.step == 0 {
+    if let (Some((m_base, m_step)), Some(fill), false) = (mask, y_fill, p.y.step == 0) {
+        // The masked results are set on the way out, in the scatter's pass.
+        for i0 in (0..n).step_by(TRANSPOSE_BLOCK) {
+            let i1 = (i0 + TRANSPOSE_BLOCK).min(n);
+            for k in 0..t {
+                for i in i0..i1 {
+                    // SAFETY: position i of output lane k, and of the mask's lane k (readable, contract).
+                    unsafe {
+                        let keep = *m_base.offset(i as isize * m_step + k as isize) != 0;
+                        *y_base.offset(i as isize * p.y.step + k as isize) =
+                            if keep { ys[k * n + i] } else { fill };
+                    }
+                }
+            }
+        }
+    } else if p.y.step == 0 {
         for (k, &v) in ys[..t].iter().enumerate() {
             // SAFETY: the per-lane output element of lane k.
             unsafe { *y_base.add(k) = v };
