@@ -743,8 +743,9 @@ def _docstring(spec: AxisActivation, suffix: str) -> str:
     lines += [f"Range: {spec.output_range}", f"Properties: {', '.join(spec.properties)}", "",
               "Parameters:"]
     if suffix:
-        lines.append("    grad_out: the gradient of the loss with respect to the output (same shape; "
-                     "for logsumexp, its output's shape). Required: the Jacobian is not diagonal.")
+        lines.append("    grad_out: the gradient of the loss with respect to the output, of the output's shape (x's; "
+                     "the reduced shape for logsumexp and logmeanexp; twice x's along axis for crelu). Required: "
+                     "the Jacobian is not diagonal.")
     lines += [f"    {name}: {doc}" for name, doc in spec.param_docs]
     lines.append("    dtype: compute and return in this dtype, like a NumPy ufunc's dtype= (float16, float32, "
                  "float64, or bfloat16 with ml_dtypes; the input is cast first).")
