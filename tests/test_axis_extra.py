@@ -119,6 +119,14 @@ def test_fully_masked_rows_and_their_gradients(op: str) -> None:
                                       np.zeros(x.shape))
 
 
+def test_mask_on_empty_arrays() -> None:
+    empty_axis, no_rows = np.zeros((3, 0)), np.zeros((0, 4))
+    assert fastact.softmax(empty_axis, where=np.zeros((3, 0), bool)).shape == (3, 0)
+    np.testing.assert_array_equal(fastact.logsumexp(empty_axis, where=np.zeros((3, 0), bool)), [-INF] * 3)
+    assert fastact.log_softmax(no_rows, where=np.ones(4, bool)).shape == (0, 4)
+    assert fastact.logsumexp_grad(no_rows, np.zeros(0), where=np.ones((0, 4), bool)).shape == (0, 4)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("op", MASKED_OPS)
 def test_masked_grads_against_finite_differences_and_formula(op: str, dtype: type) -> None:
