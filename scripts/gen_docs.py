@@ -179,6 +179,7 @@ _AXIS_ARG_TYPES = {
     "keepdims": "bool",
     "pieces": "int",
     "weight": "npt.ArrayLike",
+    "where": "npt.ArrayLike | None",
 }
 
 

@@ -89,6 +89,12 @@ ROWS: tuple[Row, ...] = (
         "one per channel"),
     Row("softmax-grad-missing", "softmax_grad without grad_out", "fa.softmax_grad(np.ones((2, 3)), None)",
         TypeError, "needs grad_out"),
+    Row("where-dtype", "a where= mask that is not boolean", "fa.softmax(np.ones((2, 3)), where=np.ones((2, 3)))",
+        TypeError, "where must be a boolean array"),
+    Row("where-shape", "a where= mask that does not broadcast to x",
+        "fa.softmax(np.ones((2, 3)), where=np.ones(2, bool))", ValueError, "does not broadcast to the input's shape"),
+    Row("crelu-grad-shape", "crelu_grad's grad_out of x's shape (it has crelu's: twice x's along axis)",
+        "fa.crelu_grad(np.ones((2, 3)), np.ones((2, 3)))", ValueError, r"grad_out has shape \(2, 3\) but \(2, 6\)"),
     # handled inputs (computed correctly, compared with the same call on clean data)
     Row("byteswapped", "byte-swapped (big-endian) input", f"fa.gelu({X}.astype('>f4'))", None,
         clean=f"fa.gelu({X})"),

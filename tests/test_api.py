@@ -839,8 +839,8 @@ def _call_args(name: str, x: np.ndarray) -> tuple[tuple[Any, ...], dict[str, Any
         if par.default is not par.empty:
             continue
         if par.name == "grad_out":
-            shape = (4,) if name == "logsumexp_grad" else (4, 3) if name.startswith("glu") else \
-                (4, 3) if name.startswith("maxout") else x.shape
+            shape = (4,) if name in ("logsumexp_grad", "logmeanexp_grad") else (4, 3) if name.startswith("glu") \
+                else (4, 3) if name.startswith("maxout") else (4, 12) if name == "crelu_grad" else x.shape
             args.append(np.linspace(-1.0, 1.0, int(np.prod(shape))).reshape(shape))
         elif par.name == "weight":
             args.append(np.array([0.25]))

@@ -1,8 +1,10 @@
-"""Along-an-axis activations: softmax, log_softmax, softmin, logsumexp, the GLU family, maxout and PReLU.
+"""Along-an-axis activations: softmax, log_softmax, softmin, logsumexp, quiet_softmax, logmeanexp, sparsemax,
+the GLU family, maxout, PReLU and CReLU.
 
-The softmax family and logsumexp run on the native lane kernels (``rust/core/src/rows.rs``) when they are
-loaded; GLU computes its gate with the native elementwise kernels and PReLU runs the native leaky_relu
-kernel once per channel (a strided view each, no temporaries); maxout is NumPy. Every
+The softmax family (where= masks included), logsumexp, logmeanexp and sparsemax run on the native lane
+kernels (``rust/core/src/rows.rs``) when they are loaded; GLU computes its gate with the native elementwise
+kernels, PReLU runs the native leaky_relu kernel once per channel (a strided view each, no temporaries) and
+CReLU the native relu kernel on the two halves of its output; maxout is NumPy. Every
 function has a pure-NumPy reference in :data:`REFERENCE` (used by ``fastact.reference`` and as the
 fallback), written for stability: max-shifted exponentials, and log1p of the sum without the max term, so a
 dominant term keeps full relative accuracy (``logsumexp([0, -40])`` is 4.25e-18, not 0).
@@ -28,7 +30,12 @@ from ._spec import AxisActivation
 
 __all__ = ["AXIS_FUNCTIONS", "GATES", "REFERENCE", "namespace"]
 
-_OPS = {"softmax": 0, "log_softmax": 1, "softmin": 2, "logsumexp": 3}
+_OPS = {"softmax": 0, "log_softmax": 1, "softmin": 2, "logsumexp": 3, "quiet_softmax": 4, "logmeanexp": 5,
+        "sparsemax": 6}
+#: The row functions that take where= (a mask of the entries that take part).
+_MASKED = ("softmax", "log_softmax", "softmin", "logsumexp")
+#: The one-value-per-row functions (keepdims=, grad_out of the reduced shape, no _grad_from_output).
+_REDUCING = ("logsumexp", "logmeanexp")
 _FORWARD, _GRAD, _FROM_OUTPUT = 0, 1, 2
 
 
@@ -74,6 +81,24 @@ def _like(a: np.ndarray, b: Any, name: str, function: str, shape: tuple[int, ...
             f"{function}(): {name} has shape {ba.shape} but {want} is expected; fastact does not broadcast"
         )
     return np.require(ba, dtype=a.dtype.newbyteorder("="), requirements="A")
+
+
+def _mask(where: Any, shape: tuple[int, ...], function: str) -> np.ndarray | None:
+    """where= as a read-only boolean view of `shape` (NumPy broadcasting, no copy), or None."""
+    if where is None:
+        return None
+    mask = np.asarray(where)
+    if mask.dtype != np.bool_:
+        raise TypeError(
+            f"{function}(): where must be a boolean array (True = the entry takes part), got dtype {mask.dtype}; "
+            "pass a comparison such as x > 0, or where.astype(bool)"
+        )
+    try:
+        return np.broadcast_to(mask, shape)
+    except ValueError:
+        raise ValueError(
+            f"{function}(): where has shape {mask.shape}, which does not broadcast to the input's shape {shape}"
+        ) from None
 
 
 def _finish(value: np.ndarray, out: np.ndarray | None, result: np.dtype) -> Any:
@@ -158,6 +183,40 @@ def _ref_logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
     return np.squeeze(value, axis=axis).astype(x.dtype)
 
 
+def _ref_quiet_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    """exp(x_i - m) / (exp(-m) + Σ exp(x_j - m)), m = max(max x, 0): the extra logit 0 keeps m finite for a
+    row of -inf (which gives 0s); NaN or +inf in the row gives NaN."""
+    if x.shape[axis] == 0:
+        return x.copy()
+    m = np.max(x, axis=axis, keepdims=True, initial=0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        d, err = _kernels_numpy._two_sum(x, -m)
+        e = np.exp(d)
+        e = e + e * err
+        y = e / (np.exp(-m) + np.sum(e, axis=axis, keepdims=True))
+    bad = np.isinf(m) | np.isnan(x).any(axis=axis, keepdims=True)
+    return np.where(bad, np.nan, y).astype(x.dtype)
+
+
+def _ref_logmeanexp(x: np.ndarray, axis: int) -> np.ndarray:
+    """m + log(s/n), s = Σ exp(x - m) <= n: log of the rounded s/n when s/n <= 1/2, else log1p((s - n)/n)
+    with s - n = Σ expm1(x - m) (terms <= 0: nothing cancels; a row of equal values gives exactly that
+    value); NaN for an empty axis. As rows.rs (logmeanexp)."""
+    n = x.shape[axis]
+    if n == 0:
+        return np.full(x.shape[:axis] + x.shape[axis + 1:], np.nan, x.dtype)
+    d, err, _, rest, m = _shifted(x, axis, 1.0)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        ratio = (1.0 + rest) / n
+        em1 = np.expm1(d)
+        em1 = em1 + err * (1.0 + em1)  # e^(d + err) - 1; err is 0 where d is not finite
+        near = np.log1p(np.sum(em1, axis=axis, keepdims=True) / n)
+        log_mean = np.where(ratio > 0.5, near, np.log(ratio))
+        value = np.where(np.isinf(m), m, m + log_mean)
+        value = np.where(np.isnan(x).any(axis=axis, keepdims=True), np.nan, value)
+    return np.squeeze(value, axis=axis).astype(x.dtype)
+
+
 def _ref_softmax_vjp(p: np.ndarray, g: np.ndarray, axis: int, sign: float) -> np.ndarray:
     p64, g64 = p.astype(np.float64), g.astype(np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -171,11 +230,35 @@ def _ref_log_softmax_vjp(p: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
         return (g64 - p.astype(np.float64) * np.sum(g64, axis=axis, keepdims=True)).astype(p.dtype)
 
 
-def _reference(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: int) -> np.ndarray:
-    """float32 is computed in float64 and rounded once, like the elementwise references."""
+def _mask_fills(op: str, mode: int) -> tuple[float, float | None]:
+    """What where= puts in place of the entries it leaves out: (in x, or y for the from-output derivatives;
+    in the result, None for logsumexp's value). grad_out's left-out entries become 0. As mask_fills in
+    rows.rs."""
+    if mode == _FROM_OUTPUT:
+        fill = -np.inf if op == "log_softmax" else 0.0
+    else:
+        fill = np.inf if op == "softmin" else -np.inf
+    if mode != _FORWARD:
+        return fill, 0.0
+    return fill, (None if op in _REDUCING else -np.inf if op == "log_softmax" else 0.0)
+
+
+def _reference(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: int,
+               mask: np.ndarray | None = None) -> np.ndarray:
+    """float32 is computed in float64 and rounded once, like the elementwise references. A mask replaces the
+    entries it leaves out before (and sets their results after), as the native lanes do."""
     x64 = x.astype(np.float64)
     g64 = None if g is None else g.astype(np.float64)
-    return _reference64(op, mode, x64, g64, axis).astype(x.dtype)
+    if mask is None:
+        return _reference64(op, mode, x64, g64, axis).astype(x.dtype)
+    fill, result_fill = _mask_fills(op, mode)
+    x64 = np.where(mask, x64, fill)
+    if g64 is not None and g64.shape == x64.shape:
+        g64 = np.where(mask, g64, 0.0)
+    value = _reference64(op, mode, x64, g64, axis)
+    if result_fill is not None:
+        value = np.where(mask, value, result_fill)
+    return value.astype(x.dtype)
 
 
 def _reference64(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: int) -> np.ndarray:
@@ -183,9 +266,20 @@ def _reference64(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: 
     if mode == _FORWARD:
         if op == "logsumexp":
             return _ref_logsumexp(x, axis)
+        if op == "logmeanexp":
+            return _ref_logmeanexp(x, axis)
+        if op == "quiet_softmax":
+            return _ref_quiet_softmax(x, axis)
+        if op == "sparsemax":
+            return _sparsemax64(x, axis)
         return _ref_log_softmax(x, axis) if op == "log_softmax" else _ref_softmax(x, axis, sign)
     assert g is not None
-    if op == "logsumexp":
+    if op == "sparsemax":
+        return _sparsemax_vjp64(_sparsemax64(x, axis) if mode == _GRAD else x, g, axis)
+    if op == "quiet_softmax":
+        p = _ref_quiet_softmax(x, axis) if mode == _GRAD else x
+        return _ref_softmax_vjp(p, g, axis, 1.0)
+    if op in _REDUCING:
         p = _ref_softmax(x, axis)
         with np.errstate(invalid="ignore", over="ignore"):
             return (p.astype(np.float64) * np.expand_dims(g, axis).astype(np.float64)).astype(x.dtype)
@@ -202,14 +296,15 @@ def _reference64(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: 
 
 
 def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bool, out: Any, dtype: Any,
-              function: str, native: bool) -> Any:
-    if _interop.is_dask(x) or _interop.is_dask(grad_out):
-        return _lazy_rows(op, mode, x, grad_out, axis, keepdims, out, dtype, function, native)
+              function: str, native: bool, where: Any = None) -> Any:
+    if _interop.is_dask(x) or _interop.is_dask(grad_out) or _interop.is_dask(where):
+        return _lazy_rows(op, mode, x, grad_out, axis, keepdims, out, dtype, function, native, where)
     xc, compute, result = _float_input(x, "x" if mode != _FROM_OUTPUT else "y", dtype, function)
     ax = _axis(axis, xc.ndim, function)
+    mask = _mask(where, xc.shape, function)
     reduced = xc.shape[:ax] + xc.shape[ax + 1:]
     kept = xc.shape[:ax] + (1,) + xc.shape[ax + 1:]
-    lse = op == "logsumexp"
+    lse = op in _REDUCING
     gc = None
     if mode != _FORWARD:
         if grad_out is None:
@@ -224,36 +319,43 @@ def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bo
         out_shape = xc.shape
     _registry.check_out(out, out_shape, result, function)
     if not (native and _registry.NATIVE is not None):
-        value = _reference(op, mode, xc, gc, ax)
+        value = _reference(op, mode, xc, gc, ax, mask)
         if lse and mode == _FORWARD and keepdims:
             value = value.reshape(kept)
         return _finish(value, out, result)
     inputs = (xc,) if gc is None else (xc, gc)
     target = _direct_out(out, compute, inputs)
+    if target is not None and mask is not None and np.may_share_memory(mask, target):
+        target = None
     if target is None:
         target = np.empty(out_shape, dtype=compute)
     # keepdims: the kernel writes the reduced view of the kept array (dropping a unit axis is always a view).
     kernel_out = np.squeeze(target, axis=ax) if (lse and mode == _FORWARD and keepdims) else target
-    _registry.NATIVE.apply_axis(_OPS[op], mode, xc, gc, kernel_out, ax)
+    _registry.NATIVE.apply_axis(_OPS[op], mode, xc, gc, kernel_out, ax, mask)
     return _finish(target, out, result)
 
 
 def _lazy_rows(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bool, out: Any, dtype: Any,
-               function: str, native: bool) -> Any:
-    """_row_call for dask arrays: a lazy dask array, the axis in one chunk (see _dask.py)."""
+               function: str, native: bool, where: Any = None) -> Any:
+    """_row_call for dask arrays: a lazy dask array, the axis in one chunk (see _dask.py); a where= mask is
+    broadcast to x's shape and chunked as x."""
     kwargs: dict[str, Any] = {"dtype": dtype}
     arrays: list[tuple[Any, str]] = [(x, "same")]
-    if op == "logsumexp":
+    if op in _REDUCING:
         kwargs["keepdims"] = keepdims
     if mode != _FORWARD:
-        role = "const" if grad_out is None else "reduced" if op == "logsumexp" and not keepdims else "same"
+        role = "const" if grad_out is None else "reduced" if op in _REDUCING and not keepdims else "same"
         arrays.append((grad_out, role))
+    if where is not None:
+        arrays.append((where, "where"))
     return _dask_call(function, native, arrays, axis, kwargs, out)
 
 
 def _make_row_functions(op: str, native: bool) -> dict[str, Callable[..., Any]]:
+    if op in _MASKED:
+        return _make_masked_row_functions(op, native)
     functions: dict[str, Callable[..., Any]] = {}
-    if op == "logsumexp":
+    if op in _REDUCING:
         def forward(x: Any, axis: int = -1, *, keepdims: bool = False, out: Any = None, dtype: Any = None) -> Any:
             return _row_call(op, _FORWARD, x, None, axis, keepdims, out, dtype, op, native)
 
@@ -276,6 +378,37 @@ def _make_row_functions(op: str, native: bool) -> dict[str, Callable[..., Any]]:
 
         functions[op], functions[f"{op}_grad"] = forward, grad
         functions[f"{op}_grad_from_output"] = from_output
+    return functions
+
+
+def _make_masked_row_functions(op: str, native: bool) -> dict[str, Callable[..., Any]]:
+    """As _make_row_functions, with where= (None: every entry takes part)."""
+    functions: dict[str, Callable[..., Any]] = {}
+    if op in _REDUCING:
+        def forward(x: Any, axis: int = -1, *, keepdims: bool = False, where: Any = None, out: Any = None,
+                    dtype: Any = None) -> Any:
+            return _row_call(op, _FORWARD, x, None, axis, keepdims, out, dtype, op, native, where)
+
+        def grad(x: Any, grad_out: Any, axis: int = -1, *, keepdims: bool = False, where: Any = None,
+                 out: Any = None, dtype: Any = None) -> Any:
+            return _row_call(op, _GRAD, x, grad_out, axis, keepdims, out, dtype, f"{op}_grad", native, where)
+
+        functions[op], functions[f"{op}_grad"] = forward, grad
+        return functions
+
+    def forward_m(x: Any, axis: int = -1, *, where: Any = None, out: Any = None, dtype: Any = None) -> Any:
+        return _row_call(op, _FORWARD, x, None, axis, False, out, dtype, op, native, where)
+
+    def grad_m(x: Any, grad_out: Any, axis: int = -1, *, where: Any = None, out: Any = None,
+               dtype: Any = None) -> Any:
+        return _row_call(op, _GRAD, x, grad_out, axis, False, out, dtype, f"{op}_grad", native, where)
+
+    def from_output_m(y: Any, grad_out: Any, axis: int = -1, *, where: Any = None, out: Any = None,
+                      dtype: Any = None) -> Any:
+        return _row_call(op, _FROM_OUTPUT, y, grad_out, axis, False, out, dtype, f"{op}_grad_from_output",
+                         native, where)
+
+    functions[op], functions[f"{op}_grad"], functions[f"{op}_grad_from_output"] = forward_m, grad_m, from_output_m
     return functions
 
 
@@ -486,6 +619,93 @@ def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
     return {"prelu": prelu, "prelu_grad": prelu_grad}
 
 
+# ---------------------------------------------------------------------------------------------------------
+# sparsemax's reference and CReLU
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _sparsemax64(x: np.ndarray, axis: int) -> np.ndarray:
+    """sparsemax of a float64 array along `axis` (Martins & Astudillo 2016, Algorithm 1): the row shifted by
+    its max (sparsemax is shift-invariant, and the cumulative sums then start at 0), sorted descending; the
+    support is the k with 1 + k·z_(k) > Σ_{j<=k} z_(j), tau = (Σ_{j<=k} z_(j) - 1)/k, y = max(z - tau, 0).
+    A row with NaN, with more than one +inf or with only -inf gives NaN; one +inf (the limit) a one-hot row.
+    The native lane (rows.rs, sparsemax_threshold) does the same operations in the same order."""
+    if x.size == 0:
+        return x.copy()
+    z = np.moveaxis(x, axis, -1)
+    n = z.shape[-1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        m = np.max(z, axis=-1, keepdims=True)  # NaN if the row holds one
+        shifted = np.where(np.isfinite(m), z - m, 0.0)
+        ordered = -np.sort(-shifted, axis=-1)
+        sums = np.cumsum(ordered, axis=-1)
+        support = 1.0 + np.arange(1, n + 1) * ordered > sums  # -inf entries never qualify
+        size = np.sum(support, axis=-1, keepdims=True)  # >= 1: the max qualifies (1 + 0 > 0)
+        tau = (np.take_along_axis(sums, size - 1, axis=-1) - 1.0) / size
+        y = np.maximum(shifted - tau, 0.0)
+        plus = np.sum(z == np.inf, axis=-1, keepdims=True)
+        y = np.where(plus == 1, (z == np.inf).astype(np.float64), y)
+        y = np.where(np.isnan(m) | (plus > 1) | (m == -np.inf), np.nan, y)
+    return np.moveaxis(y, -1, axis)
+
+
+def _sparsemax_vjp64(y: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
+    """g_i - mean_{j in S} g_j on the support S = {y > 0}, 0 off it; NaN rows of y give NaN."""
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        support = y > 0
+        mean = np.sum(np.where(support, g, 0.0), axis=axis, keepdims=True) / np.sum(support, axis=axis,
+                                                                                    keepdims=True)
+        value = np.where(support, g - mean, 0.0)
+        return np.where(np.isnan(y).any(axis=axis, keepdims=True), np.nan, value)
+
+
+def _make_crelu(native: bool) -> dict[str, Callable[..., Any]]:
+    """relu(x) and relu(-x) side by side along the axis, by the relu kernels (native ones when loaded) on
+    the two halves of the output: no temporaries in the forward."""
+    table = _registry.PUBLIC_FUNCTIONS if native else _registry.REFERENCE_FUNCTIONS
+    relu, relu_grad = table["relu"][_FORWARD], table["relu"][_GRAD]
+
+    def doubled(xc: np.ndarray, axis: Any, function: str) -> tuple[int, tuple[int, ...]]:
+        ax = _axis(axis, xc.ndim, function)
+        return ax, xc.shape[:ax] + (2 * xc.shape[ax],) + xc.shape[ax + 1:]
+
+    def crelu(x: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
+        if _interop.is_dask(x):
+            return _dask_call("crelu", native, [(x, "same")], axis, {"dtype": dtype}, out)
+        xc, compute, result = _float_input(x, "x", dtype, "crelu")
+        ax, shape = doubled(xc, axis, "crelu")
+        _registry.check_out(out, shape, result, "crelu")
+        target = _direct_out(out, compute, (xc,))
+        target = np.empty(shape, compute) if target is None else target
+        positive, negative = np.split(target, 2, axis=ax)
+        relu(xc, out=positive)
+        np.negative(xc, out=negative)
+        relu(negative, out=negative)
+        return _finish(target, out, result)
+
+    def crelu_grad(x: Any, grad_out: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
+        if _interop.is_dask(x) or _interop.is_dask(grad_out):
+            return _dask_call("crelu_grad", native, [(x, "same"), (grad_out, "same")], axis, {"dtype": dtype}, out)
+        xc, compute, result = _float_input(x, "x", dtype, "crelu_grad")
+        ax, shape = doubled(xc, axis, "crelu_grad")
+        if grad_out is None:
+            raise TypeError("crelu_grad() needs grad_out (of crelu's output shape, twice x's along axis)")
+        gc = _like(xc, grad_out, "grad_out", "crelu_grad", shape, result if dtype is not None else None)
+        _registry.check_out(out, xc.shape, result, "crelu_grad")
+        g_positive, g_negative = np.split(gc, 2, axis=ax)
+        target = _direct_out(out, compute, (xc, gc))
+        target = np.empty(xc.shape, compute) if target is None else target
+        # d/dx [relu(x), relu(-x)]·[g+, g-] = relu'(x)·g+ - relu'(-x)·g-
+        negated = np.negative(xc)
+        from_negative = relu_grad(negated, g_negative, out=negated)
+        relu_grad(xc, g_positive, out=target)
+        with np.errstate(invalid="ignore", over="ignore"):
+            np.subtract(target, from_negative, out=target)
+        return _finish(target, out, result)
+
+    return {"crelu": crelu, "crelu_grad": crelu_grad}
+
+
 def _dask_call(function: str, native: bool, arrays: list[tuple[Any, str]], axis: Any, kwargs: dict[str, Any],
                out: Any) -> Any:
     """A function of this module called with a dask array: a lazy dask array (``_dask.py``)."""
@@ -501,6 +721,7 @@ def _build(native: bool) -> dict[str, Callable[..., Any]]:
     functions.update(_make_glu(native))
     functions.update(_make_maxout())
     functions.update(_make_prelu(native))
+    functions.update(_make_crelu(native))
     return functions
 
 
@@ -522,8 +743,9 @@ def _docstring(spec: AxisActivation, suffix: str) -> str:
     lines += [f"Range: {spec.output_range}", f"Properties: {', '.join(spec.properties)}", "",
               "Parameters:"]
     if suffix:
-        lines.append("    grad_out: the gradient of the loss with respect to the output (same shape; "
-                     "for logsumexp, its output's shape). Required: the Jacobian is not diagonal.")
+        lines.append("    grad_out: the gradient of the loss with respect to the output, of the output's shape (x's; "
+                     "the reduced shape for logsumexp and logmeanexp; twice x's along axis for crelu). Required: "
+                     "the Jacobian is not diagonal.")
     lines += [f"    {name}: {doc}" for name, doc in spec.param_docs]
     lines.append("    dtype: compute and return in this dtype, like a NumPy ufunc's dtype= (float16, float32, "
                  "float64, or bfloat16 with ml_dtypes; the input is cast first).")

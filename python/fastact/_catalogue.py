@@ -585,6 +585,18 @@ _SOFTMAX_ROWS = (
     "sums; the result does not depend on the thread count."
 )
 
+_WHERE_DOC = ("where", "Optional boolean mask, x's shape or NumPy-broadcastable to it (read where it lies, no copy): "
+              "only the True entries take part.")
+_MASKED = (
+    " where=: the entries left out are as if absent (their NaN or inf never matters); they get {fill}, "
+    "and 0 in every gradient (their grad_out is ignored). A fully masked row gives {row} (PyTorch's safe-softmax "
+    "convention); a row whose kept entries are all -inf{flip} still gives NaN there, as without a mask."
+)
+_QUIET = (
+    "softmax with an extra logit fixed at 0: the weights may sum to less than 1, so a head can attend to "
+    "nothing."
+)
+
 AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
     AxisActivation(
         name="softmax",
@@ -594,9 +606,10 @@ AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
         from_output="y_i (g_i - sum_j g_j y_j)",
         output_range="(0, 1), summing to 1 along the axis",
         properties=("smooth", "bounded", "shift-invariant along the axis", "not zero-centred"),
-        conventions=_SOFTMAX_ROWS + " An empty axis gives an empty result.",
+        conventions=_SOFTMAX_ROWS + " An empty axis gives an empty result."
+        + _MASKED.format(fill="0", row="0s", flip=""),
         params=(("axis", -1),),
-        param_docs=(_AXIS_DOC, _OUT_DOC),
+        param_docs=(_AXIS_DOC, _WHERE_DOC, _OUT_DOC),
         notes="The output layer of classifiers and the attention weights of transformers.",
     ),
     AxisActivation(
@@ -607,9 +620,9 @@ AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
         from_output="g_i - exp(y_i) sum_j g_j",
         output_range="(-inf, 0]",
         properties=("smooth", "shift-invariant along the axis", "monotonic in each x_i"),
-        conventions=_SOFTMAX_ROWS,
+        conventions=_SOFTMAX_ROWS + _MASKED.format(fill="-inf (log 0)", row="-inf throughout", flip=""),
         params=(("axis", -1),),
-        param_docs=(_AXIS_DOC, _OUT_DOC),
+        param_docs=(_AXIS_DOC, _WHERE_DOC, _OUT_DOC),
         aliases=(Alias("logsoftmax"),),
         notes="Pairs with the negative log-likelihood loss; exact where softmax would underflow to 0.",
     ),
@@ -621,9 +634,10 @@ AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
         from_output="-y_i (g_i - sum_j g_j y_j)",
         output_range="(0, 1), summing to 1 along the axis",
         properties=("smooth", "bounded", "shift-invariant along the axis"),
-        conventions="As softmax with the signs flipped: a row holding NaN, -inf, or only +inf gives NaN.",
+        conventions="As softmax with the signs flipped: a row holding NaN, -inf, or only +inf gives NaN."
+        + _MASKED.format(fill="0", row="0s", flip=" (softmin: +inf)"),
         params=(("axis", -1),),
-        param_docs=(_AXIS_DOC, _OUT_DOC),
+        param_docs=(_AXIS_DOC, _WHERE_DOC, _OUT_DOC),
     ),
     AxisActivation(
         name="logsumexp",
@@ -634,9 +648,83 @@ AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
         properties=("smooth", "convex", "monotonic in each x_i", "reduces the axis"),
         conventions="+inf when the row holds +inf (and no NaN); -inf for a row of -inf and for an empty axis; "
         "NaN when the row holds NaN. Full relative accuracy when one term dominates: "
-        "logsumexp([0, -40]) = 4.25e-18.",
+        "logsumexp([0, -40]) = 4.25e-18. where=: the sum runs over the True entries only (the others' NaN or "
+        "inf never matters); a fully masked row gives -inf (the log of an empty sum), and logsumexp_grad is 0 "
+        "at the masked entries and on fully masked rows.",
+        params=(("axis", -1), ("keepdims", False)),
+        param_docs=(_AXIS_DOC, ("keepdims", "Keep the reduced axis with size 1 (NumPy's keepdims)."), _WHERE_DOC,
+                    _OUT_DOC),
+    ),
+    AxisActivation(
+        name="logmeanexp",
+        summary="log(mean(exp(x))) along an axis: logsumexp - log n, a smooth maximum that ignores the row length.",
+        formula="logmeanexp(x) = max x + log(s / n), s = sum_j exp(x_j - max x), n = the axis length",
+        derivative="logmeanexp_grad(x, g)_i = g · softmax(x)_i (g has logmeanexp's output shape), as logsumexp_grad",
+        output_range="[max x - log n, max x]; between the mean and the max of x",
+        properties=("smooth", "convex", "monotonic in each x_i", "reduces the axis"),
+        conventions="log(s/n) (s <= n) is taken as log1p((s - n)/n) with s - n = sum_j expm1(x_j - max x) when "
+        "s/n > 1/2, else as the log of the rounded s/n: no two logarithms cancel, rows of nearly equal values "
+        "keep their small differences, and a row of equal values c gives exactly c. +inf when the row "
+        "holds +inf (and no NaN); -inf for a row of -inf; NaN for an empty axis (the mean of nothing) and when "
+        "the row holds NaN. "
+        "Accuracy: float32 within 1 ULP (computed in float64); float64 within 2 ULP of max(|max x|, |log(s/n)|) "
+        "(max x + log(s/n) cancels where the result is near 0 and max x is not).",
         params=(("axis", -1), ("keepdims", False)),
         param_docs=(_AXIS_DOC, ("keepdims", "Keep the reduced axis with size 1 (NumPy's keepdims)."), _OUT_DOC),
+        notes="Averaging log-likelihoods of samples or ensemble members (log of the mean probability); the "
+        "log-mean-exp pooling of multiple-instance learning.",
+    ),
+    AxisActivation(
+        name="quiet_softmax",
+        summary=_QUIET,
+        formula="quiet_softmax(x)_i = exp(x_i - m) / (exp(-m) + sum_j exp(x_j - m)), m = max(max x, 0) "
+        "(= exp(x_i) / (1 + sum_j exp(x_j)))",
+        derivative="quiet_softmax_grad(x, g)_i = p_i (g_i - sum_j g_j p_j), p = quiet_softmax(x), as softmax_grad",
+        from_output="y_i (g_i - sum_j g_j y_j)",
+        output_range="[0, 1), summing to less than 1 along the axis",
+        properties=("smooth", "bounded", "not shift-invariant", "not zero-centred"),
+        conventions="A row of only -inf gives 0s (the extra logit takes all the weight); a row holding NaN or "
+        "+inf gives NaN throughout, as softmax. The max is taken with the extra 0, so large logits do not "
+        "overflow. An empty axis gives an empty result.",
+        params=(("axis", -1),),
+        param_docs=(_AXIS_DOC, _OUT_DOC),
+        aliases=(Alias("softmax_one", source="Evan Miller, 'Attention is off by one' (softmax_1)"),),
+        notes="Evan Miller's softmax_1 ('Attention is off by one', 2023) and PyTorch's "
+        "torch.nn.functional.softmax with an added zero logit; lets attention heads output nothing.",
+    ),
+    AxisActivation(
+        name="sparsemax",
+        summary="Euclidean projection onto the probability simplex: like softmax, but with exact zeros.",
+        formula="sparsemax(x)_i = max(x_i - tau, 0), tau such that sum_i max(x_i - tau, 0) = 1 (from the sorted "
+        "row: k = max{k : 1 + k z_(k) > sum_{j<=k} z_(j)}, tau = (sum_{j<=k} z_(j) - 1) / k)",
+        derivative="sparsemax_grad(x, g)_i = g_i - mean_{j in S} g_j on the support S = {i : y_i > 0}, 0 off it",
+        from_output="on S = {y > 0}: g_i - mean_{j in S} g_j; 0 elsewhere",
+        output_range="[0, 1], summing to 1 along the axis, often with exact zeros",
+        properties=("piecewise-linear", "bounded", "sparse", "shift-invariant along the axis"),
+        conventions="Computed in float64 (float32 rounded once) on the row shifted by its max, with the row "
+        "sorted: the native lanes and the NumPy reference do the same operations in the same order (the same "
+        "bits). A row holding NaN gives NaN throughout; one +inf gives the limit, 1 there and 0 elsewhere; more "
+        "than one +inf (no limit) or only -inf gives NaN, as softmax; -inf entries get 0. Ties at the threshold "
+        "(y_i = 0 exactly) are outside the support, so the derivative there is 0. An empty axis gives an empty result.",
+        params=(("axis", -1),),
+        param_docs=(_AXIS_DOC, _OUT_DOC),
+        notes="Martins & Astudillo, 'From Softmax to Sparsemax' (ICML 2016): sparse attention and multi-label "
+        "outputs. TensorFlow Addons' tfa.activations.sparsemax and keras.activations.sparsemax.",
+    ),
+    AxisActivation(
+        name="crelu",
+        summary="Concatenated ReLU: relu(x) and relu(-x) side by side along an axis (twice the size there).",
+        formula="crelu(x) = concatenate([relu(x), relu(-x)], axis)",
+        derivative="crelu_grad(x, g) = relu'(x) g_+ - relu'(-x) g_-, (g_+, g_-) = the two halves of g along axis",
+        output_range="[0, inf); twice the input's size along axis",
+        properties=("piecewise-linear", "non-negative", "unbounded", "doubles the axis"),
+        conventions="relu's conventions in each half: crelu(-0.0) = [-0.0, 0.0], NaN gives NaN in both halves, "
+        "±inf gives (inf, 0) or (0, inf). The derivative follows relu's (relu'(0) = 0, relu'(NaN) = 1), so at "
+        "x = 0 it is 0 and at NaN it is g_+ - g_-. grad_out has crelu's output shape; the result has x's.",
+        params=(("axis", -1),),
+        param_docs=(_AXIS_DOC, _OUT_DOC),
+        notes="Shang et al., 'Understanding and Improving Convolutional Neural Networks via Concatenated "
+        "Rectified Linear Units' (ICML 2016); tf.nn.crelu.",
     ),
     AxisActivation(
         name="glu",

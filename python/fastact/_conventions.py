@@ -457,6 +457,37 @@ CONVENTIONS: dict[str, tuple[Counterpart, ...]] = {
              "(fastact.logsumexp(x, axis, keepdims=True)). The reference evaluator gives NaN for a row of only "
              "-inf (fastact: -inf).", call="ReduceLogSumExp(x, [-1], keepdims=0)", value_differs_at=("only -inf",)),
     ),
+    "logmeanexp": (
+        Torch(differences="No function (torch.logsumexp(x, dim) - math.log(x.shape[dim]), which loses the "
+              "exactness for a row of equal values)."),
+        Jax(differences="No jax.nn function (jax.nn.logsumexp(x, axis) - log n)."),
+        Keras(differences="No keras.activations or keras.ops function (keras.ops.logsumexp(x, axis) - log n)."),
+        Onnx(differences="No operator (ReduceLogSumExp minus log n)."),
+    ),
+    "quiet_softmax": (
+        Torch(differences="No function (torch.softmax of the row with a 0 logit appended, the extra column "
+              "dropped)."),
+        Jax(differences="No jax.nn function."),
+        Keras(differences="No keras.activations function."),
+        Onnx(differences="No operator (Softmax over the row with a 0 logit appended)."),
+    ),
+    "sparsemax": (
+        Torch(differences="No function in PyTorch itself (the entmax package has entmax.sparsemax)."),
+        Jax(differences="No jax.nn function."),
+        Keras("keras.activations.sparsemax", "axis=-1", "fastact.sparsemax(x, axis=-1)",
+              "Also keras.ops.sparsemax (Keras 3; before, TensorFlow Addons' tfa.activations.sparsemax). Its "
+              "formula is not max-shifted: a row with one +inf gives inf (fastact: the limit, one-hot), two "
+              "+inf give inf (fastact: NaN), and a NaN stays at its own entry (fastact: NaN row). Not checked "
+              "here against Keras itself (not installed where this record was written): read from its source.",
+              value_differs_at=("one +inf", "two +inf", "one NaN")),
+        Onnx(differences="No operator."),
+    ),
+    "crelu": (
+        Torch(differences="No function (torch.cat([relu(x), relu(-x)], dim))."),
+        Jax(differences="No jax.nn function (TensorFlow has tf.nn.crelu(x, axis=-1))."),
+        Keras(differences="No keras.activations function."),
+        Onnx(differences="No operator (Concat of Relu(x) and Relu(Neg(x)))."),
+    ),
     "glu": (
         Torch("torch.nn.functional.glu", "dim=-1", "fastact.glu(x, axis=-1)",
               "The gate is always sigmoid (fastact's gate='sigmoid', the default)."),

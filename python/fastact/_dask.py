@@ -102,7 +102,8 @@ def registered(fn: Callable[..., Any], x: Any, grad_out: Any) -> da.Array:
 #: How each positional array argument of an along-an-axis function relates to x:
 #: "same": as many axes as x (its length along the axis may differ: glu_grad's and maxout_grad's grad_out);
 #: "reduced": x without the axis (logsumexp_grad's grad_out without keepdims);
-#: "weight": passed whole to every block (prelu's weight); "const": not an array, passed as it is (None).
+#: "weight": passed whole to every block (prelu's weight); "const": not an array, passed as it is (None);
+#: "where": the where= mask, broadcast to x's shape and chunked as x, passed to each block as where=.
 Role = str
 
 
@@ -119,6 +120,9 @@ def _axis_block(function: str, native: bool, kwargs: dict[str, Any], layout: tup
             args.append(extra)
             continue
         block = next(it)
+        if role == "where":
+            kwargs = {**kwargs, "where": block}
+            continue
         if role == "reduced":
             block = np.squeeze(block, axis=extra)
         elif role == "weight":
@@ -151,6 +155,11 @@ def along_axis(function: str, native: bool, arrays: Sequence[tuple[Any, Role]], 
     x = x.rechunk(_one_chunk_along(x.chunks, ax, x.shape[ax]))  # the other axes keep x's chunks
     inputs, layout, stand_ins = [x], [("same", None)], [_stand_in(x.shape, x.dtype, ax)]
     for (value, role), name in zip(arrays[1:], ("grad_out", "weight")):
+        if role == "where":
+            inputs.append(_where(value, x, function))
+            layout.append(("where", None))
+            stand_ins.append(_stand_in(x.shape, np.bool_, ax))
+            continue
         if role == "const":
             layout.append(("const", value))
         elif role == "weight":  # every block gets all of it, as an array of x's rank with its values along ax
@@ -181,6 +190,23 @@ def along_axis(function: str, native: bool, arrays: Sequence[tuple[Any, Role]], 
     if isinstance(meta, tuple):  # prelu_grad: (grad_x, grad_weight)
         return _prelu_grad(function, native, kwargs, tuple(layout), inputs, meta)
     return _map_rows(block, inputs, meta, ax, function)
+
+
+def _where(value: Any, x: da.Array, function: str) -> da.Array:
+    """The where= mask as a boolean dask array of x's shape and chunks (broadcast as NumPy does)."""
+    mask = value if _interop.is_dask(value) else np.asarray(value)
+    if mask.dtype != np.bool_:
+        raise TypeError(
+            f"{function}(): where must be a boolean array (True = the entry takes part), got dtype {mask.dtype}; "
+            "pass a comparison such as x > 0, or where.astype(bool)"
+        )
+    try:
+        np.broadcast_shapes(mask.shape, x.shape)
+    except ValueError:
+        raise ValueError(
+            f"{function}(): where has shape {mask.shape}, which does not broadcast to the input's shape {x.shape}"
+        ) from None
+    return da.broadcast_to(_as_dask(mask, "where"), x.shape).rechunk(x.chunks)
 
 
 def _one_chunk_along(chunks: tuple[tuple[int, ...], ...], ax: int, length: int) -> tuple[tuple[int, ...], ...]:

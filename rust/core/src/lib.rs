@@ -17,5 +17,5 @@ pub mod table;
 
 pub use driver::{apply, apply_inplace, apply_strided, Call, Error, Mode, Store, View, ViewMut};
 pub use half::{Bf16, F16};
-pub use rows::{apply_lanes, LaneView, RowMode, RowOp};
+pub use rows::{apply_lanes, apply_lanes_masked, LaneView, RowMode, RowOp};
 pub use table::{KernelId, KernelInfo, KERNELS};

@@ -15,10 +15,23 @@
 //!
 //! Rows with NaN, +inf or only -inf follow PyTorch: softmax and log_softmax give NaN for the whole row,
 //! logsumexp gives +inf when any element is +inf (and no NaN), -inf for an all -inf or empty row.
+//!
+//! quiet_softmax is softmax with an extra logit 0 (the max is taken as max(max x, 0) and exp(-max) joins
+//! the sum), so a row of -inf gives 0s; logmeanexp is logsumexp - log n, taken as log(s/n) without the
+//! cancellation of the two logarithms.
+//!
+//! sparsemax (Martins & Astudillo 2016) sorts a copy of the lane (descending) into the scratch buffer and
+//! takes the threshold tau from its running sums in f64, on the lane shifted by its max: the same
+//! operations, in the same order, as the NumPy reference (`_sparsemax64`), so the two agree bit for bit.
+//!
+//! A lane can carry a mask (`apply_lanes_masked`): the entries it leaves out are replaced by -inf (+inf
+//! for softmin; for the from-output derivatives, by the output of a left-out entry) and their grad_out by
+//! 0 before the lane is computed, and their results are set afterwards (0; -inf for log_softmax). A fully
+//! masked row thus gives 0s (-inf for log_softmax and logsumexp) with no special case.
 
 use std::cell::RefCell;
 
-use crate::math::{exp, two_prod, two_sum};
+use crate::math::{exp, expm1, two_prod, two_sum};
 use crate::parallel;
 use crate::real::{Elem, Real};
 use crate::simd::{self, Isa};
@@ -31,6 +44,16 @@ pub enum RowOp {
     LogSoftmax = 1,
     Softmin = 2,
     LogSumExp = 3,
+    QuietSoftmax = 4,
+    LogMeanExp = 5,
+    Sparsemax = 6,
+}
+
+impl RowOp {
+    /// One value per lane (the forward reduces the axis).
+    pub fn reduces(self) -> bool {
+        matches!(self, RowOp::LogSumExp | RowOp::LogMeanExp)
+    }
 }
 
 /// Forward, derivative from the input, or derivative from the forward's output.
@@ -89,11 +112,51 @@ impl Stats {
     }
 }
 
+/// logsumexp - log n of the lane `x` whose statistics are `st`: NaN for an empty lane (the mean of nothing),
+/// the infinities as logsumexp. log(s/n), s = Σ exp(x_i - max) <= n, is log of the rounded s/n when s/n <=
+/// 1/2; nearer 1 it is log1p((s - n)/n) with s - n = Σ expm1(x_i - max) (every term <= 0, so nothing
+/// cancels): from the exponentials themselves, each near 1, s - n would lose the small difference (millions
+/// of ULP for values within 1e-7 of each other), and log s - log n would cancel. A row of equal values c
+/// gives exactly c.
+#[inline(always)]
+fn logmeanexp<T: Elem>(x: &[T], st: &Stats) -> f64 {
+    if x.is_empty() || st.nan {
+        return f64::NAN;
+    }
+    if st.max.is_infinite() {
+        return st.max;
+    }
+    let count = x.len() as f64;
+    let ratio = st.sum() / count;
+    if ratio <= 0.5 {
+        return st.max + ratio.ln();
+    }
+    let (mut hi, mut lo) = (0f64, 0f64);
+    for &v in x {
+        // x - max exactly, as hi + lo (f32 lanes: exact in f64); e^(d + d_lo) - 1 = em1 + d_lo·(1 + em1).
+        let (d, d_lo) = if T::IS_F64 {
+            two_sum(v.to_f64(), -st.max)
+        } else {
+            (v.to_f64() - st.max, 0.0)
+        };
+        let em1 = expm1(d);
+        // d = -inf (an element at -inf): the error term is NaN, e^d - 1 is -1.
+        let term = if d_lo.is_nan() {
+            em1
+        } else {
+            d_lo.mul_add(1.0 + em1, em1)
+        };
+        add_term::<T>(&mut hi, &mut lo, term, 0.0);
+    }
+    st.max + ((hi + lo) / count).ln_1p()
+}
+
 /// The lane's statistics; each exp(sign·x_i - max) is written to `store` on the way. With `HITS` false
 /// (softmax, which needs only the sum) the terms at the max are not counted apart: `hits` is 0 and `rest`
 /// the whole sum, which saves a comparison and two selects per element.
+/// `floor` bounds the max from below (quiet_softmax's extra logit 0; -inf otherwise).
 #[inline(always)]
-fn stats<T: Elem, const HITS: bool>(x: &[T], sign: T, store: &mut [T]) -> Stats {
+fn stats<T: Elem, const HITS: bool>(x: &[T], sign: T, floor: T, store: &mut [T]) -> Stats {
     // The max ignores NaN (`>` is false for it); a NaN then shows in the sum, whose term is NaN. Only an
     // infinite max hides it (the sum is NaN or 0 anyway), and only then is the row scanned for NaN.
     let mut mx = [-T::INFINITY; LANES];
@@ -109,7 +172,7 @@ fn stats<T: Elem, const HITS: bool>(x: &[T], sign: T, store: &mut [T]) -> Stats 
         let v = v * sign;
         mx[j] = if v > mx[j] { v } else { mx[j] };
     }
-    let mut m = -T::INFINITY;
+    let mut m = floor;
     for &v in &mx {
         m = if v > m { v } else { m };
     }
@@ -254,22 +317,144 @@ fn dot<T: Elem>(a: &[T], b: Option<&[T]>) -> f64 {
     s + s_lo
 }
 
-/// Writes softmax(sign·x) into `y`: one pass for the max, one for exp and the sum, one to scale.
+/// Writes softmax(sign·x) into `y` (with `QUIET`, quiet_softmax(x)): one pass for the max, one for exp
+/// and the sum, one to scale.
 #[inline(always)]
-fn softmax_into<T: Elem>(x: &[T], sign: T, y: &mut [T]) {
+fn softmax_into<T: Elem, const QUIET: bool>(x: &[T], sign: T, y: &mut [T]) {
     let y = &mut y[..x.len()];
-    let st = stats::<T, false>(x, sign, y);
+    let floor = if QUIET { T::c(0.0) } else { -T::INFINITY };
+    let st = stats::<T, false>(x, sign, floor, y);
     if st.nan || st.max.is_infinite() {
-        // NaN, +inf, or only -inf in the row: PyTorch's NaN row.
+        // NaN, +inf, or only -inf in the row: PyTorch's NaN row (quiet_softmax's max is never -inf).
         y.fill(T::NAN);
         return;
     }
+    // The extra logit 0 of quiet_softmax adds exp(0 - max) to the sum.
+    let extra = if QUIET { (-st.max).exp() } else { 0.0 };
     // y·(1/s) with 1/s as hi + lo in T: one fused step, rounding about once, without f64 conversions.
-    let inv = 1.0 / st.sum();
+    let inv = 1.0 / (st.sum() + extra);
     let inv_hi = T::from_f64(inv);
     let inv_lo = T::from_f64(inv - inv_hi.to_f64());
     for v in y.iter_mut() {
         *v = v.mul_add(inv_hi, *v * inv_lo);
+    }
+}
+
+/// What a sparsemax lane is, apart from ordinary: its threshold, or a special row.
+enum Threshold {
+    /// Finite max `max` and threshold `tau`: y_i = max((x_i - max) - tau, 0).
+    Finite { max: f64, tau: f64 },
+    /// Exactly one +inf (and no NaN): the limit, 1 at that entry and 0 elsewhere.
+    OneHot,
+    /// NaN in the row, more than one +inf, or only -inf: NaN throughout.
+    Nan,
+}
+
+/// sparsemax's threshold for the lane `x` (non-empty), using `sorted` (the lane's length) as scratch.
+#[inline(always)]
+fn sparsemax_threshold<T: Elem>(x: &[T], sorted: &mut [T]) -> Threshold {
+    let (mut max, mut plus, mut nan) = (f64::NEG_INFINITY, 0usize, false);
+    for &v in x {
+        let v = v.to_f64();
+        nan |= v.is_nan();
+        plus += usize::from(v == f64::INFINITY);
+        max = if v > max { v } else { max };
+    }
+    if nan || plus > 1 || max == f64::NEG_INFINITY {
+        return Threshold::Nan;
+    }
+    if plus == 1 {
+        return Threshold::OneHot;
+    }
+    // Only entries >= max - 1 can be in the support (the max term alone gives max - tau <= 1, so tau >=
+    // max - 1, and the support is {x > tau}): those are the candidates, sorted. The entries left out fail
+    // the support test in the full sorted row too, so the sums below are the reference's over its first
+    // entries. For logits of unit scale that is a few entries per thousand instead of a sort of the lane.
+    let cutoff = max - 1.0;
+    let mut count = 0;
+    for &v in x {
+        if v.to_f64() >= cutoff {
+            sorted[count] = v;
+            count += 1;
+        }
+    }
+    let sorted = &mut sorted[..count];
+    // Descending; no NaN is left here, total_cmp only fixes an order for ±0 (equal in the sums).
+    sorted.sort_unstable_by(|a, b| b.to_f64().total_cmp(&a.to_f64()));
+    // The support is every k with 1 + k·z_(k) > Σ_{j<=k} z_(j) (a prefix of the sorted lane); -inf entries
+    // never qualify. Sums run in order, as NumPy's cumsum.
+    let (mut sum, mut size) = (0f64, 0usize);
+    for (k, &v) in sorted.iter().enumerate() {
+        let z = v.to_f64() - max;
+        sum += z;
+        size += usize::from(1.0 + (k + 1) as f64 * z > sum);
+    }
+    // size >= 1: the max qualifies (1 + 0 > 0). tau takes the running sum over the first `size` entries,
+    // as the reference does (the qualifying k are those entries unless rounding breaks a tie).
+    let mut head = 0f64;
+    for &v in &sorted[..size] {
+        head += v.to_f64() - max;
+    }
+    let tau = (head - 1.0) / size as f64;
+    Threshold::Finite { max, tau }
+}
+
+/// sparsemax of the lane into `y`, or its derivative (the support: y > 0, from the forward's threshold
+/// or, from the output, from `x` = y itself) times `g`: g_i - mean_{j in S} g_j on S, 0 off it.
+#[inline(always)]
+fn sparsemax_lane<T: Elem, const MODE: u8>(x: &[T], g: &[T], y: &mut [T], scratch: &mut [T]) {
+    let n = x.len();
+    let y = &mut y[..n];
+    if MODE == RowMode::FromOutput as u8 {
+        if x.iter().any(|v| v.is_nan()) {
+            y.fill(T::NAN);
+            return;
+        }
+        sparsemax_vjp(x.iter().map(|v| v.to_f64() > 0.0), g, y);
+        return;
+    }
+    match sparsemax_threshold(x, scratch) {
+        Threshold::Nan => y.fill(T::NAN),
+        Threshold::OneHot if MODE == RowMode::Forward as u8 => {
+            for (o, &v) in y.iter_mut().zip(x) {
+                *o = T::c(if v.to_f64() == f64::INFINITY {
+                    1.0
+                } else {
+                    0.0
+                });
+            }
+        }
+        Threshold::OneHot => sparsemax_vjp(x.iter().map(|v| v.to_f64() == f64::INFINITY), g, y),
+        Threshold::Finite { max, tau } if MODE == RowMode::Forward as u8 => {
+            for (o, &v) in y.iter_mut().zip(x) {
+                let d = (v.to_f64() - max) - tau;
+                // As NumPy's maximum(d, 0): d where d >= 0 (so -0.0 stays -0.0).
+                *o = T::from_f64(if d >= 0.0 { d } else { 0.0 });
+            }
+        }
+        Threshold::Finite { max, tau } => {
+            sparsemax_vjp(x.iter().map(|v| (v.to_f64() - max) - tau > 0.0), g, y)
+        }
+    }
+}
+
+/// g_i - mean_{j in S} g_j on the support S, 0 off it, into `out`; the mean in f64 (compensated for f64).
+#[inline(always)]
+fn sparsemax_vjp<T: Elem>(support: impl Iterator<Item = bool> + Clone, g: &[T], out: &mut [T]) {
+    let (mut hi, mut lo, mut count) = (0f64, 0f64, 0usize);
+    for (s, &gi) in support.clone().zip(g) {
+        if s {
+            add_term::<T>(&mut hi, &mut lo, gi.to_f64(), 0.0);
+            count += 1;
+        }
+    }
+    let mean = (hi + lo) / count as f64;
+    for ((o, s), &gi) in out.iter_mut().zip(support).zip(g) {
+        *o = if s {
+            T::from_f64(gi.to_f64() - mean)
+        } else {
+            T::c(0.0)
+        };
     }
 }
 
@@ -290,20 +475,29 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
     } else {
         T::c(1.0)
     };
+    let quiet = OP == RowOp::QuietSoftmax as u8;
+    if OP == RowOp::Sparsemax as u8 {
+        sparsemax_lane::<T, MODE>(x, g, y, scratch);
+        return;
+    }
     match (OP, MODE) {
         (3, 0) => {
-            y[0] = T::from_f64(stats::<T, true>(x, sign, scratch).logsumexp());
+            y[0] = T::from_f64(stats::<T, true>(x, sign, -T::INFINITY, scratch).logsumexp());
         }
-        (3, _) => {
-            // d logsumexp / dx = softmax(x), times the lane's grad_out.
-            softmax_into(x, sign, y);
+        (5, 0) => {
+            let st = stats::<T, true>(x, sign, -T::INFINITY, scratch);
+            y[0] = T::from_f64(logmeanexp(x, &st));
+        }
+        (3 | 5, _) => {
+            // d logsumexp / dx = d logmeanexp / dx = softmax(x), times the lane's grad_out.
+            softmax_into::<T, false>(x, sign, y);
             let gs = g_scalar.to_f64();
             for v in y[..n].iter_mut() {
                 *v = T::from_f64(v.to_f64() * gs);
             }
         }
         (1, 0) => {
-            let st = stats::<T, true>(x, sign, scratch);
+            let st = stats::<T, true>(x, sign, -T::INFINITY, scratch);
             let y = &mut y[..n];
             if st.nan || st.max.is_infinite() {
                 y.fill(T::NAN);
@@ -325,13 +519,14 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
                 }
             }
         }
-        (_, 0) => softmax_into(x, sign, y),
+        (_, 0) if quiet => softmax_into::<T, true>(x, sign, y),
+        (_, 0) => softmax_into::<T, false>(x, sign, y),
         (1, mode) => {
             // g - softmax(x)·Σg; from the output y = log_softmax(x): softmax = exp(y).
             let total = dot(g, None);
             let y = &mut y[..n];
             if mode == RowMode::Derivative as u8 {
-                softmax_into(x, sign, scratch);
+                softmax_into::<T, false>(x, sign, scratch);
             } else {
                 for (p, &v) in scratch[..n].iter_mut().zip(x) {
                     *p = exp(v);
@@ -342,9 +537,13 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
             }
         }
         (_, mode) => {
-            // softmax: p·(g - Σ g·p); softmin: the same with the sign flipped.
+            // softmax and quiet_softmax: p·(g - Σ g·p); softmin: the same with the sign flipped.
             let p: &[T] = if mode == RowMode::Derivative as u8 {
-                softmax_into(x, sign, scratch);
+                if quiet {
+                    softmax_into::<T, true>(x, sign, scratch);
+                } else {
+                    softmax_into::<T, false>(x, sign, scratch);
+                }
                 &scratch[..n]
             } else {
                 x
@@ -398,6 +597,9 @@ fn lane_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> LaneFn<T> {
         RowOp::LogSoftmax => by_mode!(1),
         RowOp::Softmin => by_mode!(2),
         RowOp::LogSumExp => by_mode!(3),
+        RowOp::QuietSoftmax => by_mode!(4),
+        RowOp::LogMeanExp => by_mode!(5),
+        RowOp::Sparsemax => by_mode!(6),
     }
 }
 
@@ -450,16 +652,62 @@ pub unsafe fn apply_lanes<T: Elem>(
     g: Option<LaneView<'_, *const T>>,
     y: LaneView<'_, *mut T>,
 ) {
+    // SAFETY: the caller's contract is this one's, without a mask.
+    unsafe { apply_lanes_masked(op, mode, outer_shape, n, x, g, None, y) }
+}
+
+/// What a mask puts in place of the entries it leaves out: (x or y, grad_out, result). `None` for the
+/// result of a per-lane forward (logsumexp), which has no masked positions.
+fn mask_fills<T: Elem>(op: RowOp, mode: RowMode) -> (T, T, Option<T>) {
+    let zero = T::c(0.0);
+    let input = match (op, mode) {
+        (RowOp::LogSoftmax, RowMode::FromOutput) => -T::INFINITY, // log_softmax's output there
+        (_, RowMode::FromOutput) => zero,                         // softmax's and softmin's
+        (RowOp::Softmin, _) => T::INFINITY,                       // softmin weighs -x
+        _ => -T::INFINITY,
+    };
+    let result = match (op, mode) {
+        (_, RowMode::Forward) if op.reduces() => None,
+        (RowOp::LogSoftmax, RowMode::Forward) => Some(-T::INFINITY),
+        _ => Some(zero),
+    };
+    (input, zero, result)
+}
+
+/// As `apply_lanes`, with an optional mask: a `u8` per element of x (NumPy's bool; any non-zero byte
+/// keeps the entry), laid out by its own strides (0 strides allowed: a broadcast mask). Masked lanes are
+/// computed one by one (no tiles).
+///
+/// # Safety
+/// As `apply_lanes`; and for every lane and position k < n, the mask's `ptr + lane_offset + k·step` is
+/// readable and not written during the call.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn apply_lanes_masked<T: Elem>(
+    op: RowOp,
+    mode: RowMode,
+    outer_shape: &[usize],
+    n: usize,
+    x: LaneView<'_, *const T>,
+    g: Option<LaneView<'_, *const T>>,
+    mask: Option<LaneView<'_, *const u8>>,
+    y: LaneView<'_, *mut T>,
+) {
     let lanes: usize = outer_shape.iter().product();
     // Lanes of length 0 have nothing to read or write, except logsumexp's per-lane result (-inf). NumPy
     // gives empty arrays zero strides, which must not be taken for the per-lane (step 0) convention:
     // that wrote one element past an empty output (found by valgrind).
-    let per_lane_out = op == RowOp::LogSumExp && mode == RowMode::Forward;
+    let per_lane_out = op.reduces() && mode == RowMode::Forward;
     if lanes == 0 || (n == 0 && !per_lane_out) {
         return;
     }
     let f = lane_fn::<T>(op, mode, simd::active());
-    let ptrs = SendPtrs { x, g, y };
+    let ptrs = SendPtrs {
+        x,
+        g,
+        mask,
+        y,
+        fills: mask_fills(op, mode),
+    };
     let run = |first: usize, last: usize| {
         BUFFERS.with(|cell| {
             let mut bufs = cell.borrow_mut();
@@ -498,7 +746,10 @@ pub unsafe fn apply_lanes<T: Elem>(
 struct SendPtrs<'a, T> {
     x: LaneView<'a, *const T>,
     g: Option<LaneView<'a, *const T>>,
+    mask: Option<LaneView<'a, *const u8>>,
     y: LaneView<'a, *mut T>,
+    /// `mask_fills(op, mode)`.
+    fills: (T, T, Option<T>),
 }
 // SAFETY: lanes handed to different threads write disjoint output lanes (the caller guarantees no
 // overlap between lanes of the output, which has distinct positions per index) and read inputs nothing
@@ -525,6 +776,7 @@ fn tile_len<T>(
         return 1;
     };
     if p.x.step == 1
+        || p.mask.is_some_and(|m| !adjacent(m.outer))
         || !adjacent(p.x.outer)
         || !adjacent(p.y.outer)
         || p.g.is_some_and(|g| !adjacent(g.outer))
@@ -556,6 +808,41 @@ unsafe fn gather_tile<T: Elem>(base: *const T, step: isize, n: usize, t: usize, 
     }
 }
 
+/// As `gather_tile`, with `fill` in place of the entries the mask tile (laid out as the lanes: lane k at
+/// mask base + k, position i at i·mask step) leaves out, in the same pass.
+///
+/// # Safety
+/// As `gather_tile`, and every mask `base + i·step + k` (i < n, k < t) is readable.
+unsafe fn gather_tile_masked<T: Elem>(
+    base: *const T,
+    step: isize,
+    mask: Option<(*const u8, isize)>,
+    fill: T,
+    n: usize,
+    t: usize,
+    out: &mut [T],
+) {
+    let Some((mask_base, mask_step)) = mask else {
+        // SAFETY: the caller's contract.
+        return unsafe { gather_tile(base, step, n, t, out) };
+    };
+    for i0 in (0..n).step_by(TRANSPOSE_BLOCK) {
+        let i1 = (i0 + TRANSPOSE_BLOCK).min(n);
+        for k in 0..t {
+            for i in i0..i1 {
+                // SAFETY: per the contract; the mask read as a byte (any NumPy bool is sound).
+                let (v, keep) = unsafe {
+                    (
+                        *base.offset(i as isize * step + k as isize),
+                        *mask_base.offset(i as isize * mask_step + k as isize) != 0,
+                    )
+                };
+                out[k * n + i] = if keep { v } else { fill };
+            }
+        }
+    }
+}
+
 /// # Safety
 /// As `apply_lanes`, for the `t` lanes from `lane_index` (which `tile_len` accepted).
 #[allow(clippy::too_many_arguments)]
@@ -581,8 +868,16 @@ unsafe fn run_tile<T: Elem>(
     // `tile_len`) and positions i < n at i·step, all valid per the contract. Inputs are copied into the
     // buffers before anything is written, so an aliased output is safe.
     let xs = unsafe { typed::<T>(bx, t * n) };
-    // SAFETY: see above.
-    unsafe { gather_tile(x_base, p.x.step, n, t, xs) };
+    // The mask's tile: adjacent lanes too (`tile_len`), readable per the contract.
+    let mask = p.mask.map(|m| {
+        let base = m
+            .ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, m.outer));
+        (base, m.step)
+    });
+    let (x_fill, g_fill, y_fill) = p.fills;
+    // SAFETY: see above, for x's tile and the mask's.
+    unsafe { gather_tile_masked(x_base, p.x.step, mask, x_fill, n, t, xs) };
     let mut g_scalars = [T::c(0.0); 64];
     let gs: &[T] = match p.g {
         None => &[],
@@ -599,8 +894,8 @@ unsafe fn run_tile<T: Elem>(
             } else {
                 // SAFETY: see above.
                 let buf = unsafe { typed::<T>(bg, t * n) };
-                // SAFETY: see above.
-                unsafe { gather_tile(g_base, g.step, n, t, buf) };
+                // SAFETY: see above, for grad_out's tile and the mask's.
+                unsafe { gather_tile_masked(g_base, g.step, mask, g_fill, n, t, buf) };
                 buf
             }
         }
@@ -627,7 +922,22 @@ unsafe fn run_tile<T: Elem>(
             )
         };
     }
-    if p.y.step == 0 {
+    if let (Some((m_base, m_step)), Some(fill), false) = (mask, y_fill, p.y.step == 0) {
+        // The masked results are set on the way out, in the scatter's pass.
+        for i0 in (0..n).step_by(TRANSPOSE_BLOCK) {
+            let i1 = (i0 + TRANSPOSE_BLOCK).min(n);
+            for k in 0..t {
+                for i in i0..i1 {
+                    // SAFETY: position i of output lane k, and of the mask's lane k (readable, contract).
+                    unsafe {
+                        let keep = *m_base.offset(i as isize * m_step + k as isize) != 0;
+                        *y_base.offset(i as isize * p.y.step + k as isize) =
+                            if keep { ys[k * n + i] } else { fill };
+                    }
+                }
+            }
+        }
+    } else if p.y.step == 0 {
         for (k, &v) in ys[..t].iter().enumerate() {
             // SAFETY: the per-lane output element of lane k.
             unsafe { *y_base.add(k) = v };
@@ -666,11 +976,18 @@ unsafe fn run_lane<T: Elem>(
         p.y.ptr
             .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
     let y_len = if p.y.step == 0 { 1 } else { n };
+    let mask = p.mask.map(|m| {
+        let base = m
+            .ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, m.outer));
+        (base, m.step)
+    });
+    let (x_fill, g_fill, y_fill) = p.fills;
     // The caller guarantees these n positions (or the one per-lane element) are valid. A lane that is the
     // output's own memory is read into a buffer before anything is written.
     let x_aliases = core::ptr::eq(x_base, y_base as *const T);
-    // SAFETY: x's lane is readable (contract); copied when it is the output's memory.
-    let x_lane: &[T] = unsafe { lane_slice(x_base, p.x.step, n, x_aliases, bx) };
+    // SAFETY: x's lane is readable (contract); copied when it is the output's memory or masked.
+    let x_lane: &[T] = unsafe { lane_slice(x_base, p.x.step, n, x_aliases, mask, x_fill, bx) };
     let (g_lane, g_scalar): (&[T], T) = match p.g {
         None => (&[], T::c(0.0)),
         Some(g) => {
@@ -683,8 +1000,9 @@ unsafe fn run_lane<T: Elem>(
             } else {
                 let aliases = core::ptr::eq(g_base, y_base as *const T);
                 (
-                    // SAFETY: grad_out's lane is readable (contract); copied when it is the output's memory.
-                    unsafe { lane_slice(g_base, g.step, n, aliases, bg) },
+                    // SAFETY: grad_out's lane is readable (contract); copied when it is the output's memory
+                    // or masked.
+                    unsafe { lane_slice(g_base, g.step, n, aliases, mask, g_fill, bg) },
                     T::c(0.0),
                 )
             }
@@ -698,11 +1016,17 @@ unsafe fn run_lane<T: Elem>(
         let out = unsafe { core::slice::from_raw_parts_mut(y_base, y_len) };
         // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
         unsafe { f(x_lane, g_lane, g_scalar, out, scratch) };
+        // SAFETY: the mask's lane is readable (contract).
+        unsafe { fill_masked(out, mask, y_fill) };
     } else {
         // SAFETY: `typed` sizes the buffer to y_len elements.
         let out = unsafe { typed::<T>(by, y_len) };
         // SAFETY: as above, for the ISA of `f`.
         unsafe { f(x_lane, g_lane, g_scalar, out, scratch) };
+        if y_len == n {
+            // SAFETY: the mask's lane is readable (contract).
+            unsafe { fill_masked(out, mask, y_fill) };
+        }
         let step = p.y.step;
         for (k, &v) in out.iter().enumerate() {
             // SAFETY: position k of the output lane is writable (contract).
@@ -711,26 +1035,69 @@ unsafe fn run_lane<T: Elem>(
     }
 }
 
-/// The lane as a slice: where it lies when contiguous and not the output's memory, else copied into `buf`.
+/// The lane as a slice: where it lies when contiguous, not the output's memory and not masked, else copied
+/// into `buf`, with `fill` in place of the entries the mask (base, step) leaves out.
 ///
 /// # Safety
-/// `base + k·step` is readable for k < n, and stays unwritten while the slice lives unless `copy` is set.
+/// `base + k·step` and the mask's `base + k·step` are readable for k < n, and the lane stays unwritten
+/// while the slice lives unless `copy` is set.
 unsafe fn lane_slice<T: Elem>(
     base: *const T,
     step: isize,
     n: usize,
     copy: bool,
+    mask: Option<(*const u8, isize)>,
+    fill: T,
     buf: &mut Vec<f64>,
 ) -> &[T] {
-    if step == 1 && !copy {
+    if step == 1 && !copy && mask.is_none() {
         // SAFETY: contiguous and readable per the contract.
         return unsafe { core::slice::from_raw_parts(base, n) };
     }
     // SAFETY: `typed` resizes the buffer to n elements.
     let out = unsafe { typed::<T>(buf, n) };
+    if let (1, Some((mask_base, 1))) = (step, mask) {
+        // Both contiguous: one select per element, which vectorises.
+        // SAFETY: readable per the contract, n elements each.
+        let (src, keep) = unsafe {
+            (
+                core::slice::from_raw_parts(base, n),
+                core::slice::from_raw_parts(mask_base, n),
+            )
+        };
+        for ((o, &v), &k) in out.iter_mut().zip(src).zip(keep) {
+            *o = if k != 0 { v } else { fill };
+        }
+        return out;
+    }
     for (k, o) in out.iter_mut().enumerate() {
         // SAFETY: readable per the contract.
         *o = unsafe { *base.offset(k as isize * step) };
     }
+    // SAFETY: the mask's lane is readable (contract).
+    unsafe { fill_masked(out, mask, Some(fill)) };
     out
+}
+
+/// Writes `fill` where the mask (base, step) leaves an entry out; nothing without a mask or a fill.
+///
+/// # Safety
+/// The mask's `base + k·step` is readable for k < `lane.len()`.
+unsafe fn fill_masked<T: Elem>(lane: &mut [T], mask: Option<(*const u8, isize)>, fill: Option<T>) {
+    let (Some((base, step)), Some(fill)) = (mask, fill) else {
+        return;
+    };
+    if step == 1 {
+        // SAFETY: readable per the contract, lane.len() bytes.
+        let keep = unsafe { core::slice::from_raw_parts(base, lane.len()) };
+        for (v, &k) in lane.iter_mut().zip(keep) {
+            *v = if k != 0 { *v } else { fill };
+        }
+        return;
+    }
+    for (k, v) in lane.iter_mut().enumerate() {
+        // SAFETY: readable per the contract; read as a byte, so any bit pattern of a NumPy bool is sound.
+        let keep = unsafe { *base.offset(k as isize * step) } != 0;
+        *v = if keep { *v } else { fill };
+    }
 }

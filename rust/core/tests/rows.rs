@@ -27,7 +27,7 @@ fn softmax_rows(x: &[f64], rows: usize, cols: usize) -> Vec<f64> {
 
 /// Run `op` over axis 1 (contiguous lanes) or axis 0 (strided lanes) of a rows×cols array.
 fn run(op: RowOp, x: &[f64], rows: usize, cols: usize, axis: usize) -> Vec<f64> {
-    let lse = op == RowOp::LogSumExp;
+    let lse = op.reduces();
     let (outer_shape, n, outer, step) = if axis == 1 {
         ([rows], cols, [cols as isize], 1isize)
     } else {
@@ -269,4 +269,141 @@ fn timing_probe() {
         }
     }
     parallel::set_num_threads(0);
+}
+
+/// A masked forward over axis 1 (contiguous lanes) or axis 0 (strided lanes) of a rows×cols array, with a
+/// mask of the same layout (one byte per element, any non-zero byte keeps the entry).
+fn run_masked(
+    op: RowOp,
+    x: &[f64],
+    mask: &[u8],
+    rows: usize,
+    cols: usize,
+    axis: usize,
+) -> Vec<f64> {
+    let per_lane = op.reduces();
+    let (outer_shape, n, outer, step) = if axis == 1 {
+        ([rows], cols, [cols as isize], 1isize)
+    } else {
+        ([cols], rows, [1isize], cols as isize)
+    };
+    let mut y = vec![7.0; if per_lane { outer_shape[0] } else { x.len() }];
+    let y_outer = if per_lane { [1isize] } else { outer };
+    // SAFETY: every lane position lies inside `x`, `mask` and `y` (row-major rows×cols, or one value per
+    // lane); the mask is only read.
+    unsafe {
+        fastact_core::apply_lanes_masked::<f64>(
+            op,
+            RowMode::Forward,
+            &outer_shape,
+            n,
+            LaneView {
+                ptr: x.as_ptr(),
+                outer: &outer,
+                step,
+            },
+            None,
+            Some(LaneView {
+                ptr: mask.as_ptr(),
+                outer: &outer,
+                step,
+            }),
+            LaneView {
+                ptr: y.as_mut_ptr(),
+                outer: &y_outer,
+                step: if per_lane { 0 } else { step },
+            },
+        )
+    };
+    y
+}
+
+/// A masked lane is the unmasked lane of its kept entries: 0 (softmax) or -inf (log_softmax) elsewhere,
+/// whatever the masked entries hold; a fully masked lane gives 0s / -inf; both layouts give the same bits.
+#[test]
+fn masked_lanes_ignore_the_masked_entries() {
+    let (rows, cols) = (5, 9);
+    let mut x = data(rows * cols);
+    let mask: Vec<u8> = (0..rows * cols)
+        .map(|i| u8::from(i / cols != 0 && i % 3 != 1) * (1 + (i % 2) as u8)) // 1 or 2 = kept
+        .collect();
+    for (v, &m) in x.iter_mut().zip(&mask) {
+        if m == 0 {
+            *v = f64::NAN;
+        }
+    }
+    let y = run_masked(RowOp::Softmax, &x, &mask, rows, cols, 1);
+    assert!(y[..cols].iter().all(|&v| v == 0.0), "fully masked row");
+    for r in 1..rows {
+        let kept: Vec<f64> = (0..cols)
+            .filter(|c| mask[r * cols + c] != 0)
+            .map(|c| x[r * cols + c])
+            .collect();
+        let want = softmax_rows(&kept, 1, kept.len());
+        let got: Vec<f64> = (0..cols)
+            .filter(|c| mask[r * cols + c] != 0)
+            .map(|c| y[r * cols + c])
+            .collect();
+        for (g, w) in got.iter().zip(&want) {
+            // As above: the oracle's own error is |v - m|·eps, v - m up to 60.
+            assert!((g - w).abs() <= 64.0 * f64::EPSILON * w, "{g} vs {w}");
+        }
+        for c in (0..cols).filter(|c| mask[r * cols + c] == 0) {
+            assert_eq!(y[r * cols + c].to_bits(), 0f64.to_bits());
+        }
+    }
+    let log = run_masked(RowOp::LogSoftmax, &x, &mask, rows, cols, 1);
+    assert!(log[..cols].iter().all(|&v| v == f64::NEG_INFINITY));
+    let lse = run_masked(RowOp::LogSumExp, &x, &mask, rows, cols, 1);
+    assert_eq!(lse[0], f64::NEG_INFINITY);
+    assert!(lse[1..].iter().all(|v| v.is_finite()));
+    // The transposed layout (strided lanes) gives the same bits.
+    let mut xt = vec![0.0; x.len()];
+    let mut mt = vec![0u8; mask.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            xt[c * rows + r] = x[r * cols + c];
+            mt[c * rows + r] = mask[r * cols + c];
+        }
+    }
+    let yt = run_masked(RowOp::Softmax, &xt, &mt, cols, rows, 0);
+    for r in 0..rows {
+        for c in 0..cols {
+            assert_eq!(yt[c * rows + r].to_bits(), y[r * cols + c].to_bits());
+        }
+    }
+}
+
+/// quiet_softmax is softmax with an extra 0 logit; logmeanexp of equal values is that value; sparsemax
+/// projects onto the simplex (sums to 1, exact zeros, the known threshold).
+#[test]
+fn quiet_softmax_logmeanexp_and_sparsemax_lanes() {
+    let (rows, cols) = (3, 7);
+    let x = data(rows * cols);
+    let quiet = run(RowOp::QuietSoftmax, &x, rows, cols, 1);
+    for r in 0..rows {
+        let mut padded: Vec<f64> = x[r * cols..(r + 1) * cols].to_vec();
+        padded.push(0.0);
+        let want = softmax_rows(&padded, 1, cols + 1);
+        for c in 0..cols {
+            let (g, w) = (quiet[r * cols + c], want[c]);
+            // The oracle's exp(v - m) carries |v - m|·eps of error, and v - m reaches 60 here.
+            assert!((g - w).abs() <= 64.0 * f64::EPSILON * w, "{g} vs {w}");
+        }
+    }
+    let minus_inf = [f64::NEG_INFINITY; 4];
+    assert!(run(RowOp::QuietSoftmax, &minus_inf, 1, 4, 1)
+        .iter()
+        .all(|&v| v == 0.0));
+    for n in [1usize, 3, 97] {
+        let same = vec![0.3f64; n];
+        assert_eq!(run(RowOp::LogMeanExp, &same, 1, n, 1), vec![0.3]);
+    }
+    let sparse = run(RowOp::Sparsemax, &[-1.0, 0.0, 1.0, 0.5, 0.5, 0.0], 2, 3, 1);
+    assert_eq!(sparse, vec![0.0, 0.0, 1.0, 0.5, 0.5, 0.0]);
+    let y = run(RowOp::Sparsemax, &x, rows, cols, 0);
+    for c in 0..cols {
+        let s: f64 = (0..rows).map(|r| y[r * cols + c]).sum();
+        assert!((s - 1.0).abs() <= 4.0 * f64::EPSILON);
+    }
 }

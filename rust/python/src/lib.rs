@@ -11,8 +11,8 @@
 //! compute in f32 inside the kernels (`fastact_core::half`); the along-an-axis functions take f32/f64 only.
 
 use fastact_core::{
-    apply_lanes, apply_strided, parallel, simd, Bf16, Call, KernelId, LaneView, Mode, RowMode,
-    RowOp, Store, View, ViewMut, F16, KERNELS,
+    apply_lanes_masked, apply_strided, parallel, simd, Bf16, Call, KernelId, LaneView, Mode,
+    RowMode, RowOp, Store, View, ViewMut, F16, KERNELS,
 };
 use numpy::npyffi::{self, NPY_ORDER, NPY_TYPES, PY_ARRAY_API};
 use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
@@ -260,13 +260,15 @@ fn overlaps_badly(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) 
     }
 }
 
-/// Along-an-axis functions (softmax 0, log_softmax 1, softmin 2, logsumexp 3) in `mode` over `axis` of `x`,
-/// written into `out`. The Python layer normalises the operands first; anything else is a ValueError here
+/// Along-an-axis functions (softmax 0, log_softmax 1, softmin 2, logsumexp 3, quiet_softmax 4,
+/// logmeanexp 5, sparsemax 6) in `mode` over `axis` of `x`, written into `out`, with an optional boolean `mask` of x's
+/// shape (any strides, 0 included: a broadcast view; not for logmeanexp and sparsemax). The Python layer normalises the operands first; anything else is a ValueError here
 /// (never undefined behaviour): same dtype (float32/float64, aligned, native), `out` writeable and of the
 /// result's shape (logsumexp's forward: x's shape without `axis`), `grad_out` of x's shape (logsumexp: of the
 /// reduced shape), no partial overlap between `out` and an input, no zero strides in `out`.
 #[pyfunction]
-#[pyo3(signature = (op, mode, x, grad_out, out, axis))]
+#[pyo3(signature = (op, mode, x, grad_out, out, axis, mask=None))]
+#[allow(clippy::too_many_arguments)]
 fn apply_axis<'py>(
     py: Python<'py>,
     op: u8,
@@ -275,6 +277,7 @@ fn apply_axis<'py>(
     grad_out: Option<&Bound<'py, PyUntypedArray>>,
     out: &Bound<'py, PyUntypedArray>,
     axis: usize,
+    mask: Option<&Bound<'py, PyUntypedArray>>,
 ) -> PyResult<()> {
     let bad = |what: &str| Err(PyValueError::new_err(format!("apply_axis: {what}")));
     let op = match op {
@@ -282,12 +285,15 @@ fn apply_axis<'py>(
         1 => RowOp::LogSoftmax,
         2 => RowOp::Softmin,
         3 => RowOp::LogSumExp,
+        4 => RowOp::QuietSoftmax,
+        5 => RowOp::LogMeanExp,
+        6 => RowOp::Sparsemax,
         _ => return bad("unknown op"),
     };
     let mode = match mode {
         0 => RowMode::Forward,
         1 => RowMode::Derivative,
-        2 if op != RowOp::LogSumExp => RowMode::FromOutput,
+        2 if !op.reduces() => RowMode::FromOutput,
         _ => return bad("unknown mode"),
     };
     let dtype = usable(x);
@@ -302,7 +308,7 @@ fn apply_axis<'py>(
     }
     let mut reduced = shape.clone();
     let n = reduced.remove(axis);
-    let lse = op == RowOp::LogSumExp;
+    let lse = op.reduces();
     let out_shape = if lse && mode == RowMode::Forward {
         &reduced
     } else {
@@ -338,6 +344,20 @@ fn apply_axis<'py>(
     if overlaps_badly(x, out) || grad_out.is_some_and(|g| overlaps_badly(g, out)) {
         return bad("out overlaps an input");
     }
+    if let Some(m) = mask {
+        let is_bool = m.dtype().kind() == b'b' && m.dtype().itemsize() == 1;
+        if !is_bool || m.shape() != shape.as_slice() {
+            return bad("mask must be a bool array of x's shape");
+        }
+        if matches!(op, RowOp::LogMeanExp | RowOp::Sparsemax) {
+            return bad("logmeanexp and sparsemax take no mask");
+        }
+        if byte_span(m).is_some_and(|(lo, hi)| {
+            byte_span(out).is_some_and(|(out_lo, out_hi)| lo <= out_hi && out_lo <= hi)
+        }) {
+            return bad("out overlaps the mask");
+        }
+    }
 
     let split = |a: &Bound<'py, PyUntypedArray>, per_lane: bool| -> (Vec<isize>, isize) {
         let mut strides = element_strides(a);
@@ -351,9 +371,11 @@ fn apply_axis<'py>(
     let (x_outer, x_step) = split(x, false);
     let (y_outer, y_step) = split(out, lse && mode == RowMode::Forward);
     let g_parts = grad_out.map(|g| (data_ptr(g) as usize, split(g, lse)));
+    let m_parts = mask.map(|m| (data_ptr(m) as usize, split(m, false)));
     let (x_ptr, y_ptr) = (data_ptr(x) as usize, data_ptr(out) as usize);
 
     let run = move || {
+        #[allow(clippy::too_many_arguments)]
         fn typed<T: fastact_core::real::Elem>(
             op: RowOp,
             mode: RowMode,
@@ -361,6 +383,7 @@ fn apply_axis<'py>(
             n: usize,
             x: (usize, &[isize], isize),
             g: Option<(usize, &[isize], isize)>,
+            m: Option<(usize, &[isize], isize)>,
             y: (usize, &[isize], isize),
         ) {
             let xv = LaneView {
@@ -373,6 +396,11 @@ fn apply_axis<'py>(
                 outer: g.1,
                 step: g.2,
             });
+            let mv = m.map(|m| LaneView {
+                ptr: m.0 as *const u8,
+                outer: m.1,
+                step: m.2,
+            });
             let yv = LaneView {
                 ptr: y.0 as *mut T,
                 outer: y.1,
@@ -380,17 +408,18 @@ fn apply_axis<'py>(
             };
             // SAFETY: the arrays were checked above to have these shapes and one dtype, `out` to be
             // writeable without overlapping elements and not to overlap an input except element for
-            // element; NumPy guarantees every in-shape offset lies in its buffer; the calling frame
-            // keeps the arrays alive.
-            unsafe { apply_lanes::<T>(op, mode, reduced, n, xv, gv, yv) }
+            // element; the mask to be a 1-byte bool array of x's shape, not overlapping `out`; NumPy
+            // guarantees every in-shape offset lies in its buffer; the calling frame keeps the arrays alive.
+            unsafe { apply_lanes_masked::<T>(op, mode, reduced, n, xv, gv, mv, yv) }
         }
         let x = (x_ptr, x_outer.as_slice(), x_step);
         let g = g_parts.as_ref().map(|(p, (o, s))| (*p, o.as_slice(), *s));
+        let m = m_parts.as_ref().map(|(p, (o, s))| (*p, o.as_slice(), *s));
         let y = (y_ptr, y_outer.as_slice(), y_step);
         if wide {
-            typed::<f64>(op, mode, &reduced, n, x, g, y)
+            typed::<f64>(op, mode, &reduced, n, x, g, m, y)
         } else {
-            typed::<f32>(op, mode, &reduced, n, x, g, y)
+            typed::<f32>(op, mode, &reduced, n, x, g, m, y)
         }
     };
     if shape.iter().product::<usize>() >= DETACH_MIN_ELEMENTS {
