@@ -185,3 +185,19 @@ def test_jax_peer_agrees_with_the_reference():
     ran = _check_peer("jax")
     assert "gelu" in ran and "gelu_grad" in ran
     _check_peer("jax", "float64")  # float64 stays float64 (jax_enable_x64)
+
+
+def test_scaling_script_table_from_fake_results(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benches" / "bench_scaling.py"
+    spec = importlib.util.spec_from_file_location("bench_scaling", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.default_threads()[0] == 1 and module.default_threads()[-1] == _peers.usable_cores()
+    lines = module.table([r for r in _fake_rows() if r.size == 10**5], ("torch", "jax"))
+    assert lines[0] == ("| function | threads | fastact | × 1 thr | torch | × 1 thr | copy | × 1 thr | "
+                        "fastact of copy |")  # jax has no figures: no column
+    assert "| `relu` | 2 | 4 G/s | 2.00× | 2 G/s | 2.00× | 8 G/s | 2.00× | 0.50× |" in lines

@@ -183,6 +183,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         config.functions = tuple(f for f in args.functions.split(",") if f.strip())
     if args.peers is not None:
         config.peers = args.peers
+    config.note = args.note or ""
     _bench.cases(config.functions)  # unknown names fail here, before anything runs
     plot_functions = None
     if args.plot_functions:
@@ -292,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, metavar="R", help="best of up to R repeats (default 7, --quick 3)")
     p.add_argument("--min-time-ms", type=float, metavar="MS",
                    help="minimum duration of one repeat (default 20, --quick 10)")
+    p.add_argument("--note", metavar="TEXT", help="a line for the report's header (e.g. what else loaded the machine)")
     p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_bench)
 

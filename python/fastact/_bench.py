@@ -570,6 +570,8 @@ class Config:
     #: sizes at or below this run at one thread count only (the largest): no kernel splits them
     small: int = 4096
     quick: bool = False
+    #: a line for the report's header (the load on a shared machine, what was changed)
+    note: str = ""
 
     @classmethod
     def quick_config(cls) -> Config:
@@ -782,6 +784,29 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
+def _git_commit() -> str:
+    """The commit of the checkout fastact is imported from (a development install), or ''."""
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(fastact.__file__))
+    try:
+        head = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return head + (" (with uncommitted changes)" if dirty else "")
+
+
+def _load() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+    except (AttributeError, OSError):  # pragma: no cover - not Unix
+        return "unknown"
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f} (1, 5, 15 min, when the report was written)"
+
+
 def machine_info() -> dict[str, str]:
     return {
         "cpu": _cpu_model(),
@@ -795,6 +820,8 @@ def machine_info() -> dict[str, str]:
         "torch": torch.__version__ if torch is not None else "not installed (torch column skipped)",
         **{name: _peers.version_line(name) for name in _peers.PEERS},
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _git_commit() or "unknown (not a git checkout)",
+        "load": _load(),
     }
 
 
@@ -846,7 +873,8 @@ def markdown(rows: list[Row], config: Config, elapsed_s: float | None = None) ->
     has_scipy, has_torch = scipy is not None and config.wants("scipy"), torch is not None and config.wants("torch")
     peers = [p for p in _peers.PEERS if config.wants(p) and _peers.load(p)[0] is not None]
     lines = ["# fastact benchmark" + (" (--quick)" if config.quick else ""), ""]
-    for key in ("cpu", "cores", "os", "python", "fastact", "numpy", "scipy", "torch", *_peers.PEERS, "date"):
+    for key in ("cpu", "cores", "os", "python", "fastact", "commit", "numpy", "scipy", "torch", *_peers.PEERS,
+                "date", "load"):
         if key in PEER_KEYS and not config.wants(key):
             lines.append(f"- **{key}**: not run (--peers)")
         else:
@@ -857,6 +885,8 @@ def markdown(rows: list[Row], config: Config, elapsed_s: float | None = None) ->
                  f"each repeat ≥ {config.min_time_ms:g} ms (perf_counter_ns, GC off)")
     if elapsed_s is not None:
         lines.append(f"- **run time**: {elapsed_s:.1f} s")
+    if config.note:
+        lines.append(f"- **note**: {config.note}")
     lines.append("")
 
     groups: dict[tuple[str, int, int], list[Row]] = {}
