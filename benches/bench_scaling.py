@@ -12,6 +12,7 @@ the copy baseline are the same; ``--peers`` adds columns that honour a thread co
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 
@@ -84,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"# Thread scaling: {args.dtype}, n = {size:,}", ""]
     for key in ("cpu", "cores", "fastact", "commit", "numpy", "torch", "date", "load"):
         lines.append(f"- **{key}**: {info[key]}")
-    lines.append(f"- **command**: `python benches/bench_scaling.py {' '.join(sys.argv[1:] if argv is None else argv)}`")
+    command = shlex.join(sys.argv[1:] if argv is None else argv)
+    lines.append(f"- **command**: `python benches/bench_scaling.py {command}`")
     lines.append(f"- **timing**: as `python -m fastact bench` (best of up to {config.repeats} repeats, each ≥ "
                  f"{config.min_time_ms:g} ms); run time {elapsed:.0f} s")
     if config.note:

@@ -289,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE.png", help="also draw throughput against size (log axes), one panel per "
                    "function, with the copy as the bandwidth roof (needs matplotlib: fastact[plot])")
     p.add_argument("--plot-functions", metavar="a,b",
-                   help="the functions --plot draws (as --functions; default: the first six)")
+                   help="the functions --plot draws (as --functions; default: the first nine)")
     p.add_argument("--repeats", type=int, metavar="R", help="best of up to R repeats (default 7, --quick 3)")
     p.add_argument("--min-time-ms", type=float, metavar="MS",
                    help="minimum duration of one repeat (default 20, --quick 10)")

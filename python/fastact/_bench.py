@@ -349,13 +349,8 @@ def _torch_threads(n: int) -> None:
 def implementations(case: Case, x: np.ndarray, g: np.ndarray, out: np.ndarray,
                     config: Config | None = None) -> dict[str, Impl | str]:
     """Every implementation of ``case`` on these arrays: key -> :class:`Impl`, or the reason it is skipped;
-    the peers ``config`` switches off are left out."""
-    impls = _all_implementations(case, x, g, out, config or Config())
-    return {k: v for k, v in impls.items() if config is None or config.wants(k)}
-
-
-def _all_implementations(case: Case, x: np.ndarray, g: np.ndarray, out: np.ndarray,
-                         config: Config) -> dict[str, Impl | str]:
+    the peers ``config`` switches off are left out (and not set up)."""
+    config = config or Config()
     entry = fastact.get(case.activation)
     params = case.numeric_kwargs
     names = list(params)
@@ -409,7 +404,7 @@ def _all_implementations(case: Case, x: np.ndarray, g: np.ndarray, out: np.ndarr
 
     cexpr = "np.multiply(x, g, out=o)" if case.grad else "np.copyto(o, x)"
     impls["copy"] = Impl("copy", "copy", copy_baseline(case.grad, x, g, out), lambda _r: out, expression=cexpr)
-    return impls
+    return {k: v for k, v in impls.items() if config.wants(k)}
 
 
 def _torch_impl(case: Case, x: np.ndarray, g: np.ndarray, out: np.ndarray) -> Impl | str:
@@ -734,6 +729,7 @@ def run(config: Config, progress: Callable[[str], None] | None = None) -> list[R
     previous_numexpr = numexpr.get_num_threads() if numexpr is not None else None
     copy_cache: dict[tuple[bool, str, int, int], ImplResult] = {}
     _settle_allocator()
+    _git_commit()  # the code measured is the code at the start
     try:
         for dtype in config.dtypes:
             for size in config.sizes:
@@ -784,8 +780,10 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
+@functools.lru_cache(maxsize=1)
 def _git_commit() -> str:
-    """The commit of the checkout fastact is imported from (a development install), or ''."""
+    """The commit of the checkout fastact is imported from (a development install), or ''; read once, when
+    a run starts, so that editing the checkout during a run does not change what the report says."""
     import subprocess
 
     here = os.path.dirname(os.path.abspath(fastact.__file__))
@@ -1016,7 +1014,7 @@ def _notes(rows: list[Row]) -> list[str]:
 def main_bench(config: Config, out_path: str | None = None, progress: bool = True, plot_path: str | None = None,
                plot_functions: Sequence[str] | None = None) -> str:
     """Run, optionally write the markdown report to ``out_path`` and a roofline plot of ``plot_functions``
-    (default: the first six) to ``plot_path``; returns the report."""
+    (default: the first nine) to ``plot_path``; returns the report."""
     if plot_path:
         from ._bench_plot import _pyplot
 

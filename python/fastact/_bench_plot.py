@@ -54,7 +54,7 @@ def _title(what: str, info: dict[str, str]) -> str:
     return f"{what}\n{info['cpu']}, {info['cores']}; {info['fastact']}; {info['date']}"
 
 
-def _pick(rows: Sequence[_bench.Row], functions: Sequence[str] | None, limit: int = 6) -> list[str]:
+def _pick(rows: Sequence[_bench.Row], functions: Sequence[str] | None, limit: int = 9) -> list[str]:
     labels = list(dict.fromkeys(r.case.label for r in rows))
     if not labels:
         raise ValueError("no benchmark rows to plot")
@@ -70,7 +70,8 @@ def roofline(rows: Sequence[_bench.Row], path: str, *, functions: Sequence[str] 
              dtype: str | None = None, threads: int | None = None,
              info: dict[str, str] | None = None) -> Figure:
     """Throughput (elements/s) against size on log axes, one panel per function, every implementation that
-    has figures, and the copy of the same bytes as the bandwidth roof; saved to ``path``.
+    has figures, and the copy of the same bytes as the bandwidth roof (default: the first nine functions);
+    saved to ``path``.
 
     ``dtype`` and ``threads`` pick one slice of the rows (default: the first dtype, and 1 thread when the rows
     have it); sizes measured only at another thread count (n <= Config.small) are drawn from that count."""
