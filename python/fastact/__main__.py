@@ -271,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
         "report's header says so).",
     )
     p.add_argument("--quick", action="store_true",
-                   help="all functions, float32, sizes 16, 1e5, 1e7 at all cores, fewer repeats (a minute or two)")
+                   help="all functions, float32, sizes 16, 1e5, 1e7 at all cores, fewer repeats (under a minute with "
+                   "NumPy, SciPy and PyTorch; every extra peer adds to it: --peers picks them)")
     p.add_argument("--full", action="store_true",
                    help="the whole suite: sizes 16 ... 1e8, float32, float64 and float16, 1 thread and all cores "
                    "(hours for every function, ~4 GB at 1e8 float64: combine with --functions)")
