@@ -181,10 +181,27 @@ def test_onnxruntime_peer_agrees_with_the_reference():
 
 
 def test_jax_peer_agrees_with_the_reference():
-    pytest.importorskip("jax")
+    jax = pytest.importorskip("jax")
     ran = _check_peer("jax")
     assert "gelu" in ran and "gelu_grad" in ran
-    _check_peer("jax", "float64")  # float64 stays float64 (jax_enable_x64)
+    previous = jax.config.jax_enable_x64
+    if not previous:
+        assert not _check_peer("jax", "float64")  # skipped, not silently computed in float32
+    jax.config.update("jax_enable_x64", True)  # as fastact._bench.run does for its duration
+    try:
+        assert "gelu" in _check_peer("jax", "float64")
+    finally:
+        jax.config.update("jax_enable_x64", previous)
+
+
+def test_run_restores_jax_x64():
+    jax = pytest.importorskip("jax")
+    previous = jax.config.jax_enable_x64
+    config = _bench.Config(sizes=(64,), dtypes=("float64",), threads=(_peers.usable_cores(),),
+                           functions=("relu_fwd",), min_time_ms=0.1, repeats=1, peers=("jax",))
+    rows = _bench.run(config)
+    assert rows[0].results["jax"].ns is not None and rows[0].results["jax"].correct
+    assert jax.config.jax_enable_x64 == previous
 
 
 def test_scaling_script_table_from_fake_results(tmp_path):

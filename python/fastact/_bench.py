@@ -727,6 +727,10 @@ def run(config: Config, progress: Callable[[str], None] | None = None) -> list[R
     previous_torch = torch.get_num_threads() if torch is not None else None
     numexpr = _peers.load("numexpr")[0] if config.wants("numexpr") else None
     previous_numexpr = numexpr.get_num_threads() if numexpr is not None else None
+    jax = _peers.load("jax")[0] if config.wants("jax") else None
+    previous_x64 = jax.config.jax_enable_x64 if jax is not None else None
+    if jax is not None:
+        jax.config.update("jax_enable_x64", True)  # float64 stays float64; restored below
     copy_cache: dict[tuple[bool, str, int, int], ImplResult] = {}
     _settle_allocator()
     _git_commit()  # the code measured is the code at the start
@@ -760,6 +764,8 @@ def run(config: Config, progress: Callable[[str], None] | None = None) -> list[R
             torch.set_num_threads(previous_torch)
         if numexpr is not None and previous_numexpr is not None:
             numexpr.set_num_threads(previous_numexpr)
+        if jax is not None:
+            jax.config.update("jax_enable_x64", previous_x64)
     return rows
 
 

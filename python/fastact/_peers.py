@@ -12,7 +12,8 @@ by the catalogue's kernel names; a kernel a peer cannot express is absent and sh
   = 1, through ``run_with_iobinding`` with the output bound to the preallocated array (no allocation, as
   ``fastact out``). Forward only: ONNX has no derivative ops.
 * ``jax``         -- ``jax.jit`` of the ``jax.nn`` function (derivatives: of its ``jax.vjp``), input put on
-  the device once outside the timing, ``.block_until_ready()`` inside; the result is a new array. XLA's CPU
+  the device once outside the timing, ``.block_until_ready()`` inside; the result is a new array; float64
+  only with ``jax_enable_x64``, which ``fastact._bench.run`` turns on for its duration. XLA's CPU
   thread pool cannot be resized at run time, so JAX is timed only in rows at every usable core (under
   ``taskset -c 0`` that is one core).
 """
@@ -54,7 +55,6 @@ def load(name: str) -> tuple[Any, str]:
             os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no probing for accelerators
             import jax
 
-            jax.config.update("jax_enable_x64", True)  # float64 stays float64 (the default casts to float32)
             return jax, jax.__version__
     except ImportError as exc:
         return None, f"not installed ({exc.name or exc})"
@@ -132,7 +132,8 @@ def numexpr_impl(kernel: str, grad: bool, params: dict[str, float], x: np.ndarra
     scalar = x.dtype.type
     local = {k: scalar(v) for k, v in {**NUMEXPR_CONSTANTS, **params}.items()}
     local.update(x=x, g=g)
-    ne.validate(expr, local_dict=local)  # parse once, so a typo fails here, not in the timing loop
+    if hasattr(ne, "validate"):  # numexpr >= 2.8.5: parse once, so a typo fails here, not in the timing loop
+        ne.validate(expr, local_dict=local)
     evaluate = ne.evaluate
     return (functools.partial(evaluate, expr, local_dict=local, out=out), ne.set_num_threads, expr)
 
@@ -304,6 +305,8 @@ def jax_impl(kernel: str, grad: bool, params: dict[str, float], x: np.ndarray,
     expr = JAX_FUNCTIONAL.get(kernel)
     if expr is None:
         return "no jax.nn function"
+    if x.dtype == np.float64 and not jax.config.jax_enable_x64:
+        return "jax_enable_x64 is off: JAX would compute float64 in float32"
     import jax.numpy as jnp
 
     names = ", ".join(params)
