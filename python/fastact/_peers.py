@@ -173,16 +173,17 @@ ONNX_OPS: dict[str, Callable[[dict[str, float]], OnnxNode | None]] = {
 }
 
 
-def onnx_model_bytes(node: OnnxNode, dtype: np.dtype) -> bytes:
-    """A one-node ONNX model y = OP(x, extra inputs...) over a 1-D tensor of any length."""
+def onnx_model_bytes(node: OnnxNode, dtype: np.dtype, ndim: int = 1) -> bytes:
+    """A one-node ONNX model y = OP(x, extra inputs...) over a tensor of ``ndim`` dimensions of any length."""
     from onnx import helper, numpy_helper
 
     op, attrs, extra, opset = node
     elem = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    dims = [f"n{i}" for i in range(ndim)]
     inits = [numpy_helper.from_array(np.asarray(v, dtype=dtype), name) for name, v in extra]
     graph = helper.make_graph(
         [helper.make_node(op, ["x", *(name for name, _ in extra)], ["y"], **attrs)], f"fastact_bench_{op}",
-        [helper.make_tensor_value_info("x", elem, ["n"])], [helper.make_tensor_value_info("y", elem, ["n"])],
+        [helper.make_tensor_value_info("x", elem, dims)], [helper.make_tensor_value_info("y", elem, dims)],
         initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 10 if opset <= 21 else 11  # what onnxruntime reads, rather than onnx's newest
