@@ -92,7 +92,7 @@ def main() -> None:
     for case in _bench.cases(args.functions.split(",") if args.functions else None):
         results: dict[str, dict[str, float]] = {"fastact": {}, "torch": {}}
         for label, x in sets.items():
-            impls = _bench.implementations(case, x, g, out)
+            impls = _bench.implementations(case, x, g, out, _bench.Config(peers=("torch",)))
             for key in ("fastact", "torch"):
                 impl = impls.get("fastact-out" if key == "fastact" else "torch")
                 if impl is None or isinstance(impl, str):

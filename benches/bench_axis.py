@@ -1,10 +1,13 @@
-"""Softmax-family benchmark: fastact vs PyTorch vs the NumPy formula vs a plain copy of the same bytes.
+"""Softmax-family benchmark: fastact vs PyTorch vs ONNX Runtime vs the NumPy formula vs a plain copy.
 
     python benches/bench_axis.py [--threads 1,all] [--out FILE.md]
 
 Shapes from the along-an-axis issue: (4096, 32000) (a vocabulary-sized batch of logits) and (65536, 1000),
 float32, reduced over the last axis, plus (32000, 4096) over axis 0 (a non-last axis, read in place).
-Every timing is the best of 5 repeats, `out=` given; a peer that is not installed is skipped.
+Every timing is the best of 5 repeats, `out=` given; a peer that is not installed is skipped (its column
+shows —). ONNX Runtime: a one-node Softmax / LogSoftmax model (opset 21, `axis` attribute) with
+`intra_op_num_threads` = the row's count, run with `run_with_iobinding` into the same preallocated output;
+its result is compared with fastact's and marked ✗ beyond 1e-3 (1 + |fastact|).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 
 import fastact
 import numpy as np
+from fastact import _peers
 
 try:
     import torch
@@ -42,6 +46,23 @@ def numpy_softmax(x, axis, out):
     out /= np.sum(out, axis=axis, keepdims=True)
 
 
+def onnx_time(name: str, x: np.ndarray, axis: int, n: int, out: np.ndarray,
+              expected: np.ndarray) -> tuple[float | None, str]:
+    """(seconds, cell) for ONNX Runtime's Softmax / LogSoftmax on n threads; (None, why) when it cannot run."""
+    if _peers.load("onnxruntime")[0] is None:
+        return None, "—"
+    op = "Softmax" if name == "softmax" else "LogSoftmax"
+    try:
+        runner = _peers.OnnxRunner(_peers.onnx_model_bytes((op, {"axis": axis}, (), 21), x.dtype, x.ndim), x, out)
+        runner.set_threads(n)
+        runner()
+    except Exception as exc:  # noqa: BLE001 - report it in the table
+        return None, f"failed ({type(exc).__name__})"
+    wrong = not np.all(np.abs(out - expected) <= 1e-3 * (1 + np.abs(expected)))
+    t = best(runner)
+    return (None, "✗ (wrong result)") if wrong else (t, "")
+
+
 def rows(x: np.ndarray, axis: int, n: int, with_numpy: bool) -> list[str]:
     """Table rows for softmax and log_softmax of x over axis on n threads."""
     out = np.empty_like(x)
@@ -63,10 +84,13 @@ def rows(x: np.ndarray, axis: int, n: int, with_numpy: bool) -> list[str]:
             tx, to = torch.from_numpy(x), torch.from_numpy(out)
             op = torch.softmax if name == "softmax" else torch.log_softmax
             t_torch = best(lambda: op(tx, axis, out=to))  # noqa: B023
+        t_ort, ort_cell = onnx_time(name, x, axis, n, out, fn(x, axis=axis))
         t_np = best(lambda: numpy_softmax(x, axis, out), repeats=2) if (name == "softmax" and with_numpy) else None
         ratio = f"{t_torch / t_fa:.2f}×" if t_torch else "—"
-        lines.append(f"| {x.shape}, {axis} | {n} | {name} | {fmt(t_fa)} | {fmt(t_torch)} | {fmt(t_np)} | "
-                     f"{fmt(copy)} | {ratio} | {copy / t_fa:.2f}× |")
+        ratio_ort = f"{t_ort / t_fa:.2f}×" if t_ort else "—"
+        lines.append(f"| {x.shape}, {axis} | {n} | {name} | {fmt(t_fa)} | {fmt(t_torch)} | "
+                     f"{fmt(t_ort) if t_ort else ort_cell} | {fmt(t_np)} | {fmt(copy)} | {ratio} | {ratio_ort} | "
+                     f"{copy / t_fa:.2f}× |")
     return lines
 
 
@@ -80,9 +104,11 @@ def main() -> None:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     lines = [f"# softmax family, float32 — {time.strftime('%Y-%m-%d')} on {cpu}, {cores} cores, "
              f"SIMD {fastact.simd_level()}, NumPy {np.__version__}, torch {torch.__version__ if torch else 'absent'}, "
+             f"onnxruntime {_peers.version_line('onnxruntime')}, "
              f"Python {platform.python_version()}", "",
-             "| shape, axis | threads | function | fastact | torch | numpy formula | copy | × torch | of copy |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+             "| shape, axis | threads | function | fastact | torch | onnxruntime | numpy formula | copy | × torch "
+             "| × onnxruntime | of copy |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     rng = np.random.default_rng(0)
     for shape, axis in SHAPES:
         x = rng.standard_normal(shape, dtype=np.float32) * 4

@@ -52,6 +52,8 @@ PARAMS = [
 ]
 
 _KEYS = {"fastact": "fastact-out", "numpy": "numpy", "scipy": "scipy", "torch": "torch", "copy": "copy"}
+#: only the columns this suite parametrizes (the numexpr/onnxruntime/jax peers are the CLI's)
+_CONFIG = _bench.Config(peers=("numpy", "scipy", "torch"))
 
 
 def _iterations(fn) -> int:
@@ -72,7 +74,7 @@ def test_activation(benchmark, inputs, expected, case, dtype, size, impl):
     x, g, out = inputs(dtype, size)
     if impl == "torch":
         _bench.torch.set_num_threads(fastact.get_num_threads())
-    candidate = _bench.implementations(case, x, g, out)[_KEYS[impl]]
+    candidate = _bench.implementations(case, x, g, out, _CONFIG)[_KEYS[impl]]
     if isinstance(candidate, str):
         pytest.skip(candidate)
     benchmark.group = f"{case.slug}-{dtype}-{size}"

@@ -2,7 +2,7 @@
 
     fastact list                      the catalogue: name, range, formula
     fastact info NAME                 everything about one activation
-    fastact bench [--quick] [...]     benchmark against NumPy, SciPy, PyTorch and a plain copy
+    fastact bench [--quick] [...]     benchmark against NumPy, SciPy, numexpr, ONNX Runtime, JAX, PyTorch, a copy
     fastact plot NAME... --out F.png  the functions and their derivatives (needs fastact[plot])
 """
 
@@ -135,6 +135,20 @@ def _parse_threads(text: str) -> tuple[int, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def _parse_peers(text: str) -> tuple[str, ...]:
+    from ._bench import PEER_KEYS
+
+    out = []
+    for item in text.replace(",", " ").split():
+        if item == "all":
+            out += PEER_KEYS
+        elif item in PEER_KEYS:
+            out.append(item)
+        elif item != "none":
+            raise argparse.ArgumentTypeError(f"unknown peer {item!r} (known: {', '.join(PEER_KEYS)}, all, none)")
+    return tuple(dict.fromkeys(out))
+
+
 def _parse_dtypes(text: str) -> tuple[str, ...]:
     out = []
     for item in text.replace(",", " ").split():
@@ -150,7 +164,11 @@ def _parse_dtypes(text: str) -> tuple[str, ...]:
 def cmd_bench(args: argparse.Namespace) -> int:
     from . import _bench
 
-    config = _bench.Config.quick_config() if args.quick else _bench.Config()
+    if args.quick and args.full:
+        print("fastact bench: --quick and --full exclude each other", file=sys.stderr)
+        return 2
+    config = (_bench.Config.quick_config() if args.quick else
+              _bench.Config.full_config() if args.full else _bench.Config())
     if args.sizes is not None:
         config.sizes = args.sizes
     if args.dtype is not None:
@@ -163,14 +181,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
         config.min_time_ms = args.min_time_ms
     if args.functions:
         config.functions = tuple(f for f in args.functions.split(",") if f.strip())
+    if args.peers is not None:
+        config.peers = args.peers
+    config.note = args.note or ""
     _bench.cases(config.functions)  # unknown names fail here, before anything runs
+    plot_functions = None
+    if args.plot_functions:
+        plot_functions = [c.label for c in _bench.cases(args.plot_functions.split(","))]
     if fastact.backend() != "native":
         print("fastact bench: the native module is not loaded; timing the NumPy reference fallback",
               file=sys.stderr)
-    text = _bench.main_bench(config, args.out, progress=not args.no_progress)
+    try:
+        text = _bench.main_bench(config, args.out, progress=not args.no_progress, plot_path=args.plot,
+                                 plot_functions=plot_functions)
+    except ImportError as exc:  # --plot without matplotlib
+        print(f"fastact bench: {exc}", file=sys.stderr)
+        return 1
     print(text)
-    if args.out:
-        print(f"(written to {args.out})", file=sys.stderr)
+    for path in (args.out, args.plot):
+        if path:
+            print(f"(written to {path})", file=sys.stderr)
     return 0
 
 
@@ -235,12 +265,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "bench",
-        help="benchmark fastact against NumPy formulas, SciPy, PyTorch and a plain copy",
+        help="benchmark fastact against NumPy, SciPy, numexpr, ONNX Runtime, JAX, PyTorch and a plain copy",
         description="Times every activation (forward and _grad) and prints a markdown table. Default: sizes "
-        "16, 1e5, 1e7, float32, 1 thread and all cores.",
+        "16, 1e5, 1e7, float32, 1 thread and all cores. Peers that are not installed are skipped (the "
+        "report's header says so).",
     )
     p.add_argument("--quick", action="store_true",
-                   help="all functions, float32, sizes 16, 1e5, 1e7 at all cores, fewer repeats (< 1 minute)")
+                   help="all functions, float32, sizes 16, 1e5, 1e7 at all cores, fewer repeats (under a minute with "
+                   "NumPy, SciPy and PyTorch; every extra peer adds to it: --peers picks them)")
+    p.add_argument("--full", action="store_true",
+                   help="the whole suite: sizes 16 ... 1e8, float32, float64 and float16, 1 thread and all cores "
+                   "(hours for every function, ~4 GB at 1e8 float64: combine with --functions)")
     p.add_argument("--sizes", type=_parse_sizes, metavar="N[,N...]", help="array sizes, e.g. 16,1e5,1e7")
     p.add_argument("--dtype", type=_parse_dtypes, metavar="DTYPE",
                    help="float32 (default), float64, float16, a list (float32,float16) or all")
@@ -248,10 +283,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="thread counts (integers or 'all'); default 1 and all cores (--quick: all)")
     p.add_argument("--functions", metavar="a,b", help="only these activations (NAME: forward and derivative; "
                    "NAME_grad / NAME_fwd: one of them)")
+    p.add_argument("--peers", type=_parse_peers, metavar="a,b",
+                   help="only these comparison columns: numpy, scipy, numexpr, onnxruntime, jax, torch, all or "
+                   "none (default: every one installed; fastact and copy always run)")
     p.add_argument("--out", metavar="FILE.md", help="also write the markdown report to this file")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw throughput against size (log axes), one panel per "
+                   "function, with the copy as the bandwidth roof (needs matplotlib: fastact[plot])")
+    p.add_argument("--plot-functions", metavar="a,b",
+                   help="the functions --plot draws (as --functions; default: the first nine)")
     p.add_argument("--repeats", type=int, metavar="R", help="best of up to R repeats (default 7, --quick 3)")
     p.add_argument("--min-time-ms", type=float, metavar="MS",
                    help="minimum duration of one repeat (default 20, --quick 10)")
+    p.add_argument("--note", metavar="TEXT", help="a line for the report's header (e.g. what else loaded the machine)")
     p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=cmd_bench)
 

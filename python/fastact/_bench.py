@@ -9,6 +9,9 @@ For every catalogue entry, forward and ``_grad`` (and every kernel a choice para
   under ``np.errstate(all='ignore')``; where there is no obvious formula it is ``fastact.reference``,
   labelled ``numpy-reference``;
 * ``scipy``         -- ``scipy.special`` (expit, log_expit, logit, erf, erfc, ndtr, log_ndtr) with ``out=``;
+* ``numexpr``, ``onnxruntime``, ``jax`` -- the optional peers of :mod:`fastact._peers` (numexpr
+  expressions, a one-node ONNX model per activation, ``jax.jit`` of the ``jax.nn`` function), each when
+  installed;
 * ``torch``         -- PyTorch CPU on ``torch.from_numpy`` views with the same thread count (``.out``
   variants where they exist), when PyTorch is installed;
 * ``copy``          -- the memory-bandwidth limit: ``np.copyto(out, x)`` for a forward (read one array,
@@ -18,7 +21,8 @@ Timing: ``time.perf_counter_ns`` with the garbage collector off; one warm-up cal
 correctness check), then the best of up to ``repeats`` repeats of ``k`` calls, ``k`` chosen so that a
 repeat lasts at least ``min_time_ms``; a measurement stops after ``budget_ms`` once it has two repeats.
 Every result is checked against the pure-NumPy reference kernels (``fastact.reference`` without the native
-module) on the same input.
+module) on the same input: a peer beyond 64 eps is listed in the Notes, and one beyond the loose sanity
+tolerance of :func:`sane` (a wrong result rather than a less accurate one) is marked ✗ in its cell.
 """
 
 from __future__ import annotations
@@ -39,12 +43,12 @@ import numpy as np
 
 import fastact
 
-from . import _kernels_numpy, _registry
+from . import _kernels_numpy, _peers, _registry
 from ._spec import Activation, Choice
 
 __all__ = [
     "Case", "Config", "ImplResult", "Row", "cases", "check", "copy_baseline", "implementations",
-    "reference_value",
+    "reference_value", "sane",
     "machine_info", "make_inputs", "markdown", "measure", "run",
 ]
 
@@ -226,7 +230,10 @@ TORCH_BACKWARD: dict[str, tuple[str, ...]] = {
 REQUIRED_PARAM_VALUES: dict[str, float] = {"threshold": 0.0, "value": 0.0}
 
 #: Implementation keys, in table order.
-IMPLS = ("fastact-out", "fastact-alloc", "numpy", "scipy", "torch", "copy")
+IMPLS = ("fastact-out", "fastact-alloc", "numpy", "scipy", "numexpr", "onnxruntime", "jax", "torch", "copy")
+
+#: The columns ``Config.peers`` can switch off (fastact and copy always run).
+PEER_KEYS = ("numpy", "scipy", "numexpr", "onnxruntime", "jax", "torch")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -358,8 +365,11 @@ def _torch_threads(n: int) -> None:
     torch.set_num_threads(n)
 
 
-def implementations(case: Case, x: np.ndarray, g: np.ndarray, out: np.ndarray) -> dict[str, Impl | str]:
-    """Every implementation of ``case`` on these arrays: key -> :class:`Impl`, or the reason it is skipped."""
+def implementations(case: Case, x: np.ndarray, g: np.ndarray, out: np.ndarray,
+                    config: Config | None = None) -> dict[str, Impl | str]:
+    """Every implementation of ``case`` on these arrays: key -> :class:`Impl`, or the reason it is skipped;
+    the peers ``config`` switches off are left out (and not set up)."""
+    config = config or Config()
     entry = fastact.get(case.activation)
     params = case.numeric_kwargs
     names = list(params)
@@ -396,11 +406,24 @@ def implementations(case: Case, x: np.ndarray, g: np.ndarray, out: np.ndarray) -
         fn = _compile(sexpr, ["x", "o"], _numpy_namespace())
         impls["scipy"] = Impl("scipy", "scipy", functools.partial(fn, x, out), asarray, expression=sexpr)
 
-    impls["torch"] = _torch_impl(case, x, g, out) if torch is not None else "PyTorch not installed"
+    if config.wants("numexpr"):
+        ne = _peers.numexpr_impl(case.kernel, case.grad, params, x, g, out)
+        impls["numexpr"] = ne if isinstance(ne, str) else Impl("numexpr", "numexpr", ne[0], asarray, ne[1],
+                                                               expression=ne[2])
+    if config.wants("onnxruntime"):
+        ox = _peers.onnx_impl(case.kernel, case.grad, params, x, out)
+        impls["onnxruntime"] = ox if isinstance(ox, str) else Impl("onnxruntime", "onnxruntime", ox[0], asarray,
+                                                                   ox[0].set_threads, expression=ox[1])
+    if config.wants("jax"):
+        jx = _peers.jax_impl(case.kernel, case.grad, params, x, g)
+        impls["jax"] = jx if isinstance(jx, str) else Impl("jax", "jax", jx[0], asarray, jx[1], expression=jx[2])
+
+    if config.wants("torch"):
+        impls["torch"] = _torch_impl(case, x, g, out) if torch is not None else "PyTorch not installed"
 
     cexpr = "np.multiply(x, g, out=o)" if case.grad else "np.copyto(o, x)"
     impls["copy"] = Impl("copy", "copy", copy_baseline(case.grad, x, g, out), lambda _r: out, expression=cexpr)
-    return impls
+    return {k: v for k, v in impls.items() if config.wants(k)}
 
 
 def _torch_impl(case: Case, x: np.ndarray, g: np.ndarray, out: np.ndarray) -> Impl | str:
@@ -457,6 +480,22 @@ def check(case: Case, x: np.ndarray | None, g: np.ndarray | None, value: np.ndar
     if not same_special:
         err = math.inf
     return err, bool(ok and same_special and value.dtype == expected.dtype)
+
+
+def sane(value: np.ndarray, expected: np.ndarray) -> bool:
+    """The loose check that tells a wrong result from a less accurate one: the same shape, NaN/inf in the
+    same places, and every element within ``max(1e-3, 8 eps) (1 + |reference|)``."""
+    value = np.asarray(value)
+    if value.shape != expected.shape:
+        return False
+    a, b = value.astype(np.float64), expected.astype(np.float64)
+    fa, fb = np.isfinite(a), np.isfinite(b)
+    if not np.array_equal(fa, fb):
+        return False
+    tol = max(1e-3, 8 * float(np.finfo(expected.dtype).eps))
+    with np.errstate(all="ignore"):
+        return bool(np.array_equal(a[~fb], b[~fb], equal_nan=True)
+                    and np.all(np.abs(a[fb] - b[fb]) <= tol * (1 + np.abs(b[fb]))))
 
 
 def reference_value(case: Case, x: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -538,17 +577,31 @@ class Config:
     dtypes: tuple[str, ...] = ("float32",)
     threads: tuple[int, ...] = ()  # () -> (1, all cores)
     functions: tuple[str, ...] | None = None
+    #: the optional columns to run (PEER_KEYS); None -> every one that is installed
+    peers: tuple[str, ...] | None = None
     min_time_ms: float = 20.0
     repeats: int = 7
     budget_ms: float = 1000.0
     #: sizes at or below this run at one thread count only (the largest): no kernel splits them
     small: int = 4096
     quick: bool = False
+    #: a line for the report's header (the load on a shared machine, what was changed)
+    note: str = ""
 
     @classmethod
     def quick_config(cls) -> Config:
         return cls(sizes=(16, 10**5, 10**7), threads=(usable_cores(),), min_time_ms=5.0, repeats=3,
                    budget_ms=100.0, quick=True)
+
+    @classmethod
+    def full_config(cls) -> Config:
+        """The whole suite of issue 8: n = 16 ... 10^8, three dtypes, one thread and all cores. Hours on a
+        small machine for every function, and 10^8 float64 needs ~4 GB: select functions with ``functions``."""
+        return cls(sizes=(16, 256, 4096, 10**5, 10**6, 10**7, 10**8), dtypes=("float32", "float64", "float16"),
+                   repeats=5)
+
+    def wants(self, key: str) -> bool:
+        return key not in PEER_KEYS or self.peers is None or key in self.peers
 
 
 @dataclass
@@ -558,6 +611,7 @@ class ImplResult:
     ns: float | None = None  # ns per call; None when skipped or failed
     max_abs_diff: float | None = None
     correct: bool | None = None
+    sane: bool | None = None  # within the loose tolerance of :func:`sane`
     note: str = ""  # why it was skipped / what failed
 
     def rate(self, size: int) -> float | None:
@@ -577,11 +631,7 @@ class Row:
         return None if r is None else r.rate(self.size)
 
 
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+usable_cores = _peers.usable_cores
 
 
 def _run_impl(impl: Impl, case: Case, x: np.ndarray, g: np.ndarray, expected: _Expected | None,
@@ -594,7 +644,9 @@ def _run_impl(impl: Impl, case: Case, x: np.ndarray, g: np.ndarray, expected: _E
             res.ns, value = measure(impl.call, min_time_ms=config.min_time_ms, repeats=config.repeats,
                                     budget_ms=config.budget_ms)
             if expected is not None:
-                res.max_abs_diff, res.correct = expected.check(impl.result(value))
+                res.max_abs_diff, res.correct, res.sane = expected.check(impl.result(value))
+    except _peers.Skipped as exc:
+        res.ns, res.note = None, f"skipped: {exc}"
     except Exception as exc:  # noqa: BLE001 - report it in the table, keep benchmarking the rest
         res.ns = None
         res.note = f"failed: {type(exc).__name__}: {exc}"
@@ -667,11 +719,12 @@ class _Expected:
             self.index = (starts[:, None] + np.arange(self.BLOCK)).ravel()
         self.value = reference_value(case, x[self.index], g[self.index])
 
-    def check(self, value: np.ndarray) -> tuple[float, bool]:
+    def check(self, value: np.ndarray) -> tuple[float, bool, bool]:
+        """(max abs diff, correct, sane)."""
         value = np.asarray(value)
         if value.shape != self.value.shape and value.ndim == 1:
             value = value[self.index]
-        return check(self.case, None, None, value, self.value)
+        return (*check(self.case, None, None, value, self.value), sane(value, self.value))
 
 
 def _settle_allocator() -> None:
@@ -692,8 +745,15 @@ def run(config: Config, progress: Callable[[str], None] | None = None) -> list[R
     rows: list[Row] = []
     previous_fastact = fastact.get_num_threads()
     previous_torch = torch.get_num_threads() if torch is not None else None
+    numexpr = _peers.load("numexpr")[0] if config.wants("numexpr") else None
+    previous_numexpr = numexpr.get_num_threads() if numexpr is not None else None
+    jax = _peers.load("jax")[0] if config.wants("jax") else None
+    previous_x64 = jax.config.jax_enable_x64 if jax is not None else None
+    if jax is not None:
+        jax.config.update("jax_enable_x64", True)  # float64 stays float64; restored below
     copy_cache: dict[tuple[bool, str, int, int], ImplResult] = {}
     _settle_allocator()
+    _git_commit()  # the code measured is the code at the start
     try:
         for dtype in config.dtypes:
             for size in config.sizes:
@@ -706,7 +766,7 @@ def run(config: Config, progress: Callable[[str], None] | None = None) -> list[R
                             progress(f"{dtype} n={size} threads={threads} {case.label}")
                         row = Row(case, dtype, size, threads)
                         expected = _Expected(case, x, g)
-                        for key, impl in implementations(case, x, g, out).items():
+                        for key, impl in implementations(case, x, g, out, config).items():
                             if isinstance(impl, str):
                                 row.results[key] = ImplResult(key, key, note=impl)
                                 continue
@@ -722,6 +782,10 @@ def run(config: Config, progress: Callable[[str], None] | None = None) -> list[R
         fastact.set_num_threads(previous_fastact)
         if torch is not None and previous_torch is not None:
             torch.set_num_threads(previous_torch)
+        if numexpr is not None and previous_numexpr is not None:
+            numexpr.set_num_threads(previous_numexpr)
+        if jax is not None:
+            jax.config.update("jax_enable_x64", previous_x64)
     return rows
 
 
@@ -742,6 +806,31 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown CPU"
 
 
+@functools.lru_cache(maxsize=1)
+def _git_commit() -> str:
+    """The commit of the checkout fastact is imported from (a development install), or ''; read once, when
+    a run starts, so that editing the checkout during a run does not change what the report says."""
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(fastact.__file__))
+    try:
+        head = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return head + (" (with uncommitted changes)" if dirty else "")
+
+
+def _load() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+    except (AttributeError, OSError):  # pragma: no cover - not Unix
+        return "unknown"
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f} (1, 5, 15 min, when the report was written)"
+
+
 def machine_info() -> dict[str, str]:
     return {
         "cpu": _cpu_model(),
@@ -753,7 +842,10 @@ def machine_info() -> dict[str, str]:
         "numpy": np.__version__,
         "scipy": scipy.__version__ if scipy is not None else "not installed (scipy column and gelu formula skipped)",
         "torch": torch.__version__ if torch is not None else "not installed (torch column skipped)",
+        **{name: _peers.version_line(name) for name in _peers.PEERS},
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _git_commit() or "unknown (not a git checkout)",
+        "load": _load(),
     }
 
 
@@ -795,18 +887,30 @@ def _fmt_diff(res: ImplResult) -> str:
     return "0" if res.max_abs_diff == 0 else f"{res.max_abs_diff:.1e}"
 
 
+def _peer_cell(row: Row, key: str) -> str:
+    res = row.results.get(key)
+    return fmt_rate(row.rate(key)) + (" ✗" if res is not None and res.sane is False and res.ns else "")
+
+
 def markdown(rows: list[Row], config: Config, elapsed_s: float | None = None) -> str:
     info = machine_info()
-    has_scipy, has_torch = scipy is not None, torch is not None
+    has_scipy, has_torch = scipy is not None and config.wants("scipy"), torch is not None and config.wants("torch")
+    peers = [p for p in _peers.PEERS if config.wants(p) and _peers.load(p)[0] is not None]
     lines = ["# fastact benchmark" + (" (--quick)" if config.quick else ""), ""]
-    for key in ("cpu", "cores", "os", "python", "fastact", "numpy", "scipy", "torch", "date"):
-        lines.append(f"- **{key}**: {info[key]}")
+    for key in ("cpu", "cores", "os", "python", "fastact", "commit", "numpy", "scipy", "torch", *_peers.PEERS,
+                "date", "load"):
+        if key in PEER_KEYS and not config.wants(key):
+            lines.append(f"- **{key}**: not run (--peers)")
+        else:
+            lines.append(f"- **{key}**: {info[key]}")
     lines.append("- **input**: x ~ U(-10, 10), grad_out ~ U(-1, 1); catalogue defaults for the parameters "
                  "(threshold(x, 0, 0))")
     lines.append(f"- **timing**: warm-up call, then best of up to {config.repeats} repeats of k calls, "
                  f"each repeat ≥ {config.min_time_ms:g} ms (perf_counter_ns, GC off)")
     if elapsed_s is not None:
         lines.append(f"- **run time**: {elapsed_s:.1f} s")
+    if config.note:
+        lines.append(f"- **note**: {config.note}")
     lines.append("")
 
     groups: dict[tuple[str, int, int], list[Row]] = {}
@@ -814,6 +918,7 @@ def markdown(rows: list[Row], config: Config, elapsed_s: float | None = None) ->
         groups.setdefault((row.dtype, row.size, row.threads), []).append(row)
     header = ["function", "fastact out", "per call", "fastact alloc", "numpy"]
     header += ["scipy"] if has_scipy else []
+    header += peers
     header += ["torch"] if has_torch else []
     header += ["copy", "× numpy", "of copy", "max abs diff", "correct"]
     for (dtype, size, threads), group in groups.items():
@@ -824,14 +929,15 @@ def markdown(rows: list[Row], config: Config, elapsed_s: float | None = None) ->
             r = row.results
             fo = r["fastact-out"]
             numpy_cell = fmt_rate(row.rate("numpy"))
-            if r["numpy"].label == "numpy-reference" and r["numpy"].ns is not None:
+            if "numpy" in r and r["numpy"].label == "numpy-reference" and r["numpy"].ns is not None:
                 numpy_cell += " (ref)"
             cells = [f"`{row.case.label}`", fmt_rate(row.rate("fastact-out")), fmt_time(fo.ns),
                      fmt_rate(row.rate("fastact-alloc")), numpy_cell]
             if has_scipy:
-                cells.append(fmt_rate(row.rate("scipy")))
+                cells.append(_peer_cell(row, "scipy"))
+            cells += [_peer_cell(row, p) for p in peers]
             if has_torch:
-                cell = fmt_rate(row.rate("torch"))
+                cell = _peer_cell(row, "torch")
                 cells.append(cell + (" (ag)" if r["torch"].label == "torch (autograd)" and r["torch"].ns else ""))
             cells += [fmt_rate(row.rate("copy")),
                       _fmt_ratio(row.rate("fastact-alloc"), row.rate("numpy")),
@@ -851,9 +957,25 @@ def markdown(rows: list[Row], config: Config, elapsed_s: float | None = None) ->
     if has_scipy:
         lines.append("- **scipy**: `scipy.special` (expit, log_expit, logit, erf, erfc, ndtr, log_ndtr) with `out=` "
                      "(forward only).")
+    if "numexpr" in peers:
+        lines.append("- **numexpr**: `numexpr.evaluate(expr, out=out)` with `numexpr.set_num_threads` = the row's "
+                     "count (`fastact._peers.NUMEXPR_FORMULAS`); — where numexpr has no natural expression "
+                     "(gelu: no erf) or no float16.")
+    if "onnxruntime" in peers:
+        lines.append("- **onnxruntime**: a one-node ONNX model per activation (`fastact._peers.ONNX_OPS`), "
+                     "`intra_op_num_threads` = the row's count, `inter_op_num_threads` = 1, run with "
+                     "`run_with_iobinding` into the preallocated output (no allocation); forward only; — where "
+                     "ONNX has no op or this build has no kernel for the dtype.")
+    if "jax" in peers:
+        lines.append("- **jax**: `jax.jit` of the `jax.nn` function (derivatives: its `jax.vjp`), input put on the "
+                     "CPU device once, `.block_until_ready()` timed, result allocated; XLA's threads cannot be "
+                     "set at run time, so only rows at all usable cores have a JAX figure.")
     if has_torch:
         lines.append("- **torch**: PyTorch CPU on `torch.from_numpy` views, same thread count, `.out` variants "
                      "where they exist; derivatives via ATen backward ops, `(ag)` = autograd.")
+    if has_scipy or has_torch or peers:
+        lines.append("- **✗** after a peer's figure: its result is wrong on this input (outside max(1e-3, 8 eps) "
+                     "(1 + |ref|) of the reference, or NaN/inf elsewhere); the figure times a wrong answer.")
     lines += ["- **copy**: the memory-bandwidth limit: `np.copyto(out, x)` for forwards, "
               "`np.multiply(x, grad_out, out=out)` for derivatives (the same bytes read and written); "
               "for n >= 2^18 with several threads, the faster of that and the same split over the threads.",
@@ -882,7 +1004,7 @@ def _notes(rows: list[Row]) -> list[str]:
     worst: dict[tuple[str, str, str], tuple[float, Row, ImplResult]] = {}
     failures: dict[tuple[str, str], str] = {}
     for r in rows:
-        for key in ("fastact-out", "fastact-alloc", "numpy", "scipy", "torch", "copy"):
+        for key in IMPLS:
             res = r.results.get(key)
             if res is None:
                 continue
@@ -901,6 +1023,14 @@ def _notes(rows: list[Row]) -> list[str]:
         notes.append(f"NOT correct against the reference ({len(items)}): " + ", ".join(items))
     for (key, label), note in failures.items():
         notes.append(f"{key} `{label}` {note}")
+    skips: dict[tuple[str, str], int] = {}
+    for r in rows:
+        for key, res in r.results.items():
+            if res.note.startswith("skipped: "):
+                why = (key, res.note.removeprefix("skipped: "))
+                skips[why] = skips.get(why, 0) + 1
+    for (key, why), count in skips.items():
+        notes.append(f"{key} skipped in {count} rows: {why}")
     copies = sorted({(r.size, r.threads) for r in rows if r.results.get("copy") and r.results["copy"].note})
     if copies:
         notes.append("copy baseline split over threads (faster than one thread) at " +
@@ -908,8 +1038,14 @@ def _notes(rows: list[Row]) -> list[str]:
     return notes
 
 
-def main_bench(config: Config, out_path: str | None = None, progress: bool = True) -> str:
-    """Run, print the markdown report to stdout, optionally write it to ``out_path``; returns the report."""
+def main_bench(config: Config, out_path: str | None = None, progress: bool = True, plot_path: str | None = None,
+               plot_functions: Sequence[str] | None = None) -> str:
+    """Run, optionally write the markdown report to ``out_path`` and a roofline plot of ``plot_functions``
+    (default: the first nine) to ``plot_path``; returns the report."""
+    if plot_path:
+        from ._bench_plot import _pyplot
+
+        _pyplot()  # no matplotlib: fail before the run, not after it
     def report(line: str) -> None:
         if progress:
             sys.stderr.write(f"\r\x1b[K{line}" if sys.stderr.isatty() else f"{line}\n")
@@ -921,6 +1057,10 @@ def main_bench(config: Config, out_path: str | None = None, progress: bool = Tru
     if progress and sys.stderr.isatty():
         sys.stderr.write("\r\x1b[K")
     text = markdown(rows, config, elapsed)
+    if plot_path:
+        from ._bench_plot import roofline
+
+        roofline(rows, plot_path, functions=plot_functions)
     if out_path:
         with open(out_path, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
