@@ -706,6 +706,84 @@ def _make_crelu(native: bool) -> dict[str, Callable[..., Any]]:
     return {"crelu": crelu, "crelu_grad": crelu_grad}
 
 
+def _make_rrelu(native: bool) -> dict[str, Callable[..., Any]]:
+    """PyTorch's F.rrelu: leaky_relu with the mean slope in evaluation; in training each x <= 0 gets its own
+    slope drawn uniformly from [lower, upper] by NumPy's default generator (PCG64) seeded with ``seed``, one
+    draw per element in C order of x's shape, so that ``rrelu_grad`` can draw the same slopes again."""
+    table = _registry.PUBLIC_FUNCTIONS if native else _registry.REFERENCE_FUNCTIONS
+    leaky, leaky_grad = table["leaky_relu"][_FORWARD], table["leaky_relu"][_GRAD]
+
+    def check(lower: Any, upper: Any, training: Any, function: str) -> float:
+        for name, v in (("lower", lower), ("upper", upper)):
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not np.isfinite(v):
+                raise ValueError(f"{function}(): {name}={v!r} is not allowed; {name} must be a finite number")
+        if lower > upper:
+            raise ValueError(f"{function}(): lower={lower!r} > upper={upper!r}; the slopes are drawn from "
+                             "[lower, upper], so lower must not exceed upper")
+        if not isinstance(training, (bool, np.bool_)):
+            raise TypeError(f"{function}(): training must be True or False, got {training!r}")
+        return (float(lower) + float(upper)) / 2
+
+    def slopes_for(xc: np.ndarray, lower: float, upper: float, seed: Any) -> np.ndarray:
+        draws = np.random.default_rng(seed).uniform(float(lower), float(upper), size=xc.shape).astype(xc.dtype)
+        return np.where(xc <= 0, draws, xc.dtype.type(1))  # NaN: slope 1 (PyTorch's x <= 0 test)
+
+    def no_dask(function: str) -> TypeError:
+        return TypeError(f"{function}(training=True) does not take dask arrays: each chunk would draw its own "
+                         "slopes. Compute the array first (x.compute()), or use training=False.")
+
+    def rrelu(x: Any, lower: float = 0.125, upper: float = 1.0 / 3.0, training: bool = False, seed: Any = None, *,
+              return_slopes: bool = False, out: Any = None, dtype: Any = None) -> Any:
+        slope = check(lower, upper, training, "rrelu")
+        if not training:
+            if seed is not None:
+                raise ValueError("rrelu(): seed is only used with training=True (evaluation uses the mean slope)")
+            y = leaky(x, negative_slope=slope, out=out, dtype=dtype)
+            if not return_slopes:
+                return y
+            xc, _, result = _float_input(x, "x", dtype, "rrelu")
+            return y, np.where(xc > 0, 1.0, slope).astype(result)
+        if _interop.is_dask(x):
+            raise no_dask("rrelu")
+        xc, compute, result = _float_input(x, "x", dtype, "rrelu")
+        _registry.check_out(out, xc.shape, result, "rrelu")
+        slopes = slopes_for(xc, lower, upper, seed)
+        with np.errstate(invalid="ignore", over="ignore"):
+            value = np.multiply(xc, slopes)
+        y = _finish(value, out, result)
+        return (y, _finish(slopes, None, result)) if return_slopes else y
+
+    def rrelu_grad(x: Any, grad_out: Any = None, lower: float = 0.125, upper: float = 1.0 / 3.0,
+                   training: bool = False, seed: Any = None, *, slopes: Any = None, out: Any = None,
+                   dtype: Any = None) -> Any:
+        slope = check(lower, upper, training, "rrelu_grad")
+        if not training:
+            if seed is not None or slopes is not None:
+                raise ValueError("rrelu_grad(): seed and slopes are only used with training=True (evaluation uses "
+                                 "the mean slope)")
+            return leaky_grad(x, grad_out, negative_slope=slope, out=out, dtype=dtype)
+        if _interop.is_dask(x) or _interop.is_dask(grad_out):
+            raise no_dask("rrelu_grad")
+        xc, compute, result = _float_input(x, "x", dtype, "rrelu_grad")
+        _registry.check_out(out, xc.shape, result, "rrelu_grad")
+        if slopes is not None:
+            s = _like(xc, slopes, "slopes", "rrelu_grad", None, result if dtype is not None else None)
+        elif seed is not None and not isinstance(seed, np.random.Generator):
+            s = slopes_for(xc, lower, upper, seed)
+        else:
+            raise ValueError(
+                "rrelu_grad(training=True) needs the slopes the forward drew: pass slopes= (from rrelu(..., "
+                "return_slopes=True)) or the same integer seed= the forward used (a Generator object has moved on)")
+        if grad_out is None:
+            return _finish(np.array(s, copy=True), out, result)
+        gc = _like(xc, grad_out, "grad_out", "rrelu_grad", None, result if dtype is not None else None)
+        with np.errstate(invalid="ignore", over="ignore"):
+            value = np.multiply(gc, s)
+        return _finish(value, out, result)
+
+    return {"rrelu": rrelu, "rrelu_grad": rrelu_grad}
+
+
 def _dask_call(function: str, native: bool, arrays: list[tuple[Any, str]], axis: Any, kwargs: dict[str, Any],
                out: Any) -> Any:
     """A function of this module called with a dask array: a lazy dask array (``_dask.py``)."""
@@ -722,6 +800,7 @@ def _build(native: bool) -> dict[str, Callable[..., Any]]:
     functions.update(_make_maxout())
     functions.update(_make_prelu(native))
     functions.update(_make_crelu(native))
+    functions.update(_make_rrelu(native))
     return functions
 
 

@@ -727,6 +727,36 @@ AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
         "Rectified Linear Units' (ICML 2016); tf.nn.crelu.",
     ),
     AxisActivation(
+        name="rrelu",
+        summary="Randomized leaky ReLU: a random negative slope per element in training, the mean in evaluation.",
+        formula="rrelu(x) = x if x > 0 else a * x; a = (lower + upper)/2 (training=False), a ~ U(lower, upper) "
+        "per element with x <= 0 (training=True)",
+        derivative="rrelu'(x) = 1 if x > 0 else a (training: the same a the forward drew)",
+        output_range="(-inf, inf)",
+        properties=("piecewise-linear", "stochastic in training", "unbounded", "elementwise"),
+        conventions="PyTorch's F.rrelu. training=False is leaky_relu(x, negative_slope=(lower + upper)/2), "
+        "computed by its kernel (its conventions: rrelu(-0.0) = -0.0, NaN -> NaN, slope at x = 0). training=True "
+        "draws one slope per element from U(lower, upper) with numpy.random.default_rng(seed) (PCG64), in C order of "
+        "x's shape, rounded to the input's dtype, and uses it where x <= 0 (slope 1 elsewhere and at NaN), so the "
+        "same integer seed gives the same slopes; seed=None draws fresh ones. return_slopes=True also returns the "
+        "slopes (1 where x > 0), which rrelu_grad(..., training=True, slopes=...) takes; or pass it the same "
+        "seed. The random streams are NumPy's, not PyTorch's: the same seed does not give torch's slopes. "
+        "lower > upper, non-finite bounds and seed or slopes in evaluation raise ValueError; dask arrays are "
+        "refused in training (each chunk would draw its own slopes).",
+        params=(("lower", 0.125), ("upper", 1.0 / 3.0), ("training", False), ("seed", None)),
+        param_docs=(
+            ("lower", "Lower bound of the random slope (default 1/8)."),
+            ("upper", "Upper bound of the random slope (default 1/3)."),
+            ("training", "Draw random slopes (True) or use their mean (False, the default)."),
+            ("seed", "Training only: an integer seed (or numpy Generator) for the slopes; None draws fresh ones."),
+            ("return_slopes", "Forward only: also return the slopes used, as (y, slopes)."),
+            ("slopes", "rrelu_grad in training: the slopes rrelu returned with return_slopes=True."),
+            _OUT_DOC,
+        ),
+        notes="Xu et al., 'Empirical Evaluation of Rectified Activations in Convolutional Network' (2015): "
+        "the random slope acts as a regulariser; at inference it is leaky_relu with the mean slope.",
+    ),
+    AxisActivation(
         name="glu",
         summary="Gated linear unit: the first half of an axis times a gate of the second half.",
         formula="glu(x) = a * gate(b), (a, b) = the two halves of x along axis; gate = sigmoid (GLU), "

@@ -476,10 +476,11 @@ CONVENTIONS: dict[str, tuple[Counterpart, ...]] = {
         Jax(differences="No jax.nn function."),
         Keras("keras.activations.sparsemax", "axis=-1", "fastact.sparsemax(x, axis=-1)",
               "Also keras.ops.sparsemax (Keras 3; before, TensorFlow Addons' tfa.activations.sparsemax). Its "
-              "formula is not max-shifted: a row with one +inf gives inf (fastact: the limit, one-hot), two "
-              "+inf give inf (fastact: NaN), and a NaN stays at its own entry (fastact: NaN row). Not checked "
-              "here against Keras itself (not installed where this record was written): read from its source.",
-              value_differs_at=("one +inf", "two +inf", "one NaN")),
+              "formula is not max-shifted: rows with +inf give inf (fastact: the limit, one-hot, for one +inf and "
+              "NaN for two), and a NaN stays at its own entry (fastact: NaN row). With the jax backend the row "
+              "(-0.0, 0.0, 0.5, -0.5) gives (0, 0, 1/3, 0), which does not sum to 1 (fastact: the projection "
+              "(1/6, 1/6, 2/3, 0)).",
+              value_differs_at=("two +inf", "one NaN", "signed zeros")),
         Onnx(differences="No operator."),
     ),
     "crelu": (
@@ -487,6 +488,14 @@ CONVENTIONS: dict[str, tuple[Counterpart, ...]] = {
         Jax(differences="No jax.nn function (TensorFlow has tf.nn.crelu(x, axis=-1))."),
         Keras(differences="No keras.activations function."),
         Onnx(differences="No operator (Concat of Relu(x) and Relu(Neg(x)))."),
+    ),
+    "rrelu": (
+        Torch("torch.nn.functional.rrelu", "lower=0.125, upper=0.3333333333333333, training=False, inplace=False",
+              "fastact.rrelu(x)", "In training the slopes come from torch's generator: the same seed gives other "
+              "slopes than fastact's (NumPy's PCG64)."),
+        Jax(differences="No jax.nn function."),
+        Keras(differences="No keras.activations function or layer."),
+        Onnx(differences="No operator (inference graphs use LeakyRelu with the mean slope)."),
     ),
     "glu": (
         Torch("torch.nn.functional.glu", "dim=-1", "fastact.glu(x, axis=-1)",
