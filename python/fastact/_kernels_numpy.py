@@ -1002,7 +1002,15 @@ def logit(x, eps, *, dtype):
 @_kernel
 def logit_grad(x, eps, *, dtype):
     bounds = _logit_bounds(eps, dtype)
-    value = 1.0 / (x * (1.0 - x))
+    # 1/(x(1 - x)) from 1 - x = d + d_lo and x(1 - x) = p + p_lo exactly, with one correction of 1/p
+    d = 1.0 - x
+    d_lo = (1.0 - d) - x
+    p, p_lo = _two_prod(x, d)
+    p_lo = p_lo + x * d_lo
+    r = 1.0 / p
+    pr, pr_lo = _two_prod(p, r)
+    corrected = r + r * (((1.0 - pr) - pr_lo) - p_lo * r)
+    value = np.where(np.isfinite(r) & (r != 0), corrected, r)
     if bounds is None:
         return np.where((x < 0.0) | (x > 1.0), np.nan, value)
     return np.where((x < bounds[0]) | (x > bounds[1]), 0.0, value)
