@@ -48,10 +48,10 @@ macro_rules! for_each_kernel {
             gelu_sigmoid => GeluSigmoid, params 0 [0.0, 0.0], cost 29, ulp (2, 2, 2, 2);
             swish       => Swish,       params 1 [1.0, 0.0], cost 21, ulp (4, 4, 4, 4);
             logit       => Logit,       params 1 [-1.0, 0.0], cost 31, ulp (3, 1, 2, 1);
-            erf         => Erf,         params 0 [0.0, 0.0], cost 124, ulp (1, 1, 2, 2);
-            erfc        => Erfc,        params 0 [0.0, 0.0], cost 107, ulp (1, 1, 8, 2);
-            ndtr        => Ndtr,        params 0 [0.0, 0.0], cost 110, ulp (1, 1, 8, 2);
-            log_ndtr    => LogNdtr,     params 0 [0.0, 0.0], cost 291, ulp (1, 1, 8, 8);
+            erf         => Erf,         params 0 [0.0, 0.0], cost 37, ulp (1, 1, 2, 2);
+            erfc        => Erfc,        params 0 [0.0, 0.0], cost 39, ulp (1, 1, 8, 2);
+            ndtr        => Ndtr,        params 0 [0.0, 0.0], cost 40, ulp (1, 1, 8, 2);
+            log_ndtr    => LogNdtr,     params 0 [0.0, 0.0], cost 120, ulp (1, 1, 8, 8);
         }
     };
 }

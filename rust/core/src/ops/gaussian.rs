@@ -47,17 +47,17 @@ impl Kernel for Gelu {
 /// The derivative Phi(x) + x·phi(x) is 1/2 + x·Q(x²) in the centre and, in the tail,
 /// -e·g for x < 0 and 1 + e·g for x > 0, g = a/sqrt(2π) - MILLS(a), MILLS(a) = Phi(-a)·exp(a²/2) a second
 /// polynomial in t. Coefficients: scripts/fit_gelu_f32.py.
-mod f32_gelu {
+pub(super) mod f32_gelu {
     use super::*;
 
     pub const CENTRAL: f64 = 0.75;
     /// Inputs are clamped to ±TAIL_MAX: there gelu is x or -0.0 in f32 and N's fit ends (a·Phi(-a) is below
     /// half the smallest subnormal from a = 14.9). It also keeps -a²/2 in exp's narrow range.
-    const TAIL_MAX: f64 = 15.0;
+    pub const TAIL_MAX: f64 = 15.0;
     const INV_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
     /// (Phi(x) - 1/2)/x in s = x², |x| < 0.75: max relative error 2.4e-11.
-    const P: [f64; 6] = [
+    pub const P: [f64; 6] = [
         0.398_942_280_391_945_24,
         -0.066_490_378_857_013_81,
         0.009_973_531_983_479_306,
@@ -90,7 +90,7 @@ mod f32_gelu {
         0.014_565_893_755_823_265,
     ];
     /// Phi(-a)·exp(a²/2) = N(a)/a in the same t: max relative error 7.4e-9.
-    const MILLS: [f64; 12] = [
+    pub const MILLS: [f64; 12] = [
         0.261_578_291_006_639_6,
         -0.274_728_029_357_125_6,
         -0.026_298_829_289_745_397,
