@@ -549,7 +549,8 @@ pub fn normal_cdf_pdf_scaled<R: Real>(x: R, extra: i32) -> (R, R) {
 const ERFC_SATURATED: f64 = 28.0;
 
 /// 2/sqrt(π) with its remainder (mpmath), for the series and the derivative.
-pub const TWO_OVER_SQRT_PI: (f64, f64) = (core::f64::consts::FRAC_2_SQRT_PI, 1.533_545_961_316_588e-17);
+pub const TWO_OVER_SQRT_PI: (f64, f64) =
+    (core::f64::consts::FRAC_2_SQRT_PI, 1.533_545_961_316_588e-17);
 
 /// erf(x)/x = 2/sqrt(π)·Σ (-1)^n x^(2n)/(n!(2n+1)) in s = x², without the leading 2/sqrt(π): the Taylor
 /// series, 14 terms for |x| <= ERF_SERIES_MAX (the 15th is below 2^-60 of the sum).
