@@ -308,3 +308,14 @@ def test_empty_and_names() -> None:
     assert_bitwise_equal(fastact.bias_act(x, bias, "SiLU"), fastact.silu(x + bias))
     assert_bitwise_equal(fastact.bias_act(x, bias, "gelu-new"), fastact.gelu_new(x + bias))
     assert_bitwise_equal(fastact.bias_act(x, bias, "expit"), fastact.sigmoid(x + bias))
+
+
+def test_bfloat16() -> None:
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    x = data((4, 300), np.float32, seed=14).astype(ml_dtypes.bfloat16)
+    bias = bias_for(data((4, 300), np.float32), -1).astype(ml_dtypes.bfloat16)
+    got = fastact.bias_act(x, bias, "gelu")
+    assert got.dtype == x.dtype
+    assert_bitwise_equal(got, fastact.gelu(x + bias))
+    grad_x, _ = fastact.bias_act_grad(x, x, bias, "silu", axis=-1)
+    assert_bitwise_equal(grad_x, fastact.silu_grad(x + bias, x))
