@@ -117,7 +117,7 @@ def _axis_section(fastact: Any, spec: Any) -> list[str]:
 def render() -> str:
     """docs/catalogue.md."""
     fastact = _fastact()
-    from fastact._catalogue import AXIS_CATALOGUE, CATALOGUE
+    from fastact._catalogue import AXIS_CATALOGUE, CATALOGUE, FUSED_CATALOGUE
 
     def index(specs: Any) -> str:
         return " · ".join(f"[{s.name}](#{anchor(s.name)})" for s in specs)
@@ -138,6 +138,8 @@ def render() -> str:
         "",
         f"Along an axis: {index(AXIS_CATALOGUE)}",
         "",
+        f"Fused: {index(FUSED_CATALOGUE)}",
+        "",
         "Every function takes `dtype=` and (but prelu_grad) `out=`; inputs may be NumPy arrays in any layout,",
         "DLPack tensors (PyTorch, JAX: read where they lie, no copy), buffers (memoryview, array.array) and dask",
         "arrays (the result is then a lazy dask array).",
@@ -154,7 +156,23 @@ def render() -> str:
     ]
     for spec in AXIS_CATALOGUE:
         lines += _axis_section(fastact, spec)
+    lines += _fused_sections()
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _fused_sections() -> list[str]:
+    """The fused operations (``FUSED_CATALOGUE``): an activation and the work around it in one pass."""
+    from fastact._catalogue import FUSED_CATALOGUE
+
+    lines = ["# Fused operations", "",
+             "An elementwise activation together with the operation before it, in one memory pass (for inference).", ""]
+    for spec in FUSED_CATALOGUE:
+        lines += [f"## {spec.name}", "", spec.summary, "", f"- Formula: `{_cell(spec.formula)}`",
+                  f"- Gradient: {_cell(spec.derivative)}; {_cell(spec.grad_returns)}",
+                  f"- Conventions: {_cell(spec.conventions)}", "- Parameters:"]
+        lines += [f"  - `{name}`: {_cell(doc)}" for name, doc in spec.param_docs]
+        lines.append("")
+    return lines
 
 
 def image_names() -> list[str]:

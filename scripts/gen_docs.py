@@ -200,6 +200,25 @@ def _axis_stub_functions() -> list[str]:
     return out
 
 
+def _fused_stub_functions() -> list[str]:
+    """Overloads for the fused operations (``fastact._fused``): the activation's parameters are keywords."""
+    from fastact import _fused
+    from fastact._catalogue import FUSED_CATALOGUE
+
+    out = []
+    for spec in FUSED_CATALOGUE:
+        assert set(_fused.REFERENCE) >= {spec.name, spec.name + "_grad"}, spec.name
+        for typ, out_typ, dtype_typ, result in _OVERLOAD_TYPES:
+            params = "**params: float | str"
+            out += ["@overload", f"def {spec.name}(x: {typ}, bias: npt.ArrayLike, name: str, axis: int = -1, *, "
+                    f"out: {out_typ} | None = None, dtype: {dtype_typ} = None, {params}) -> {result}: ..."]
+        for typ, _, dtype_typ, result in _OVERLOAD_TYPES:
+            out += ["@overload", f"def {spec.name}_grad(x: {typ}, grad_out: npt.ArrayLike, bias: npt.ArrayLike, "
+                    f"name: str, axis: int = -1, *, dtype: {dtype_typ} = None, **params: float | str) -> "
+                    f"tuple[{result}, {result}]: ..."]
+    return out
+
+
 def _entry_stub() -> str:
     """The registry's Entry dataclass as a stub class, field by field."""
     import dataclasses
@@ -214,7 +233,7 @@ def _entry_stub() -> str:
 
 
 def stubs() -> dict[pathlib.Path, str]:
-    functions = "\n".join(_stub_functions() + _axis_stub_functions()) + "\n"
+    functions = "\n".join(_stub_functions() + _axis_stub_functions() + _fused_stub_functions()) + "\n"
     package = ROOT / "python" / "fastact"
     return {
         package / "__init__.pyi": _STUB_HEAD + _MODULE_API.replace("{entry}", _entry_stub()) + "\n" + functions,

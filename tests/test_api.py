@@ -830,13 +830,13 @@ def test_public_agrees_with_reference(case: Case, mode: str) -> None:
 # --------------------------------------------------------------------------------------------------------
 
 def _call_args(name: str, x: np.ndarray) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Positional arguments (x, then grad_out / weight / pieces where the signature needs them) and
+    """Positional arguments (x, then grad_out / weight / pieces / bias / name where the signature needs them) and
     the required keyword parameters of the public function `name`, for an input x of shape (4, 6)."""
     fn = getattr(fastact, name)
     args: list[Any] = [x]
     kwargs: dict[str, Any] = {}
     for par in list(inspect.signature(fn).parameters.values())[1:]:
-        if par.default is not par.empty:
+        if par.default is not par.empty or par.kind is par.VAR_KEYWORD:
             continue
         if par.name == "grad_out":
             shape = (4,) if name in ("logsumexp_grad", "logmeanexp_grad") else (4, 3) if name.startswith("glu") \
@@ -846,6 +846,10 @@ def _call_args(name: str, x: np.ndarray) -> tuple[tuple[Any, ...], dict[str, Any
             args.append(np.array([0.25]))
         elif par.name == "pieces":
             args.append(2)
+        elif par.name == "bias":  # bias_act: one value per entry of the last axis
+            args.append(np.linspace(-0.5, 0.5, x.shape[-1]))
+        elif par.name == "name":
+            args.append("gelu")
         else:
             kwargs[par.name] = REQUIRED_PARAMS.get(name.split("_grad")[0], {}).get(par.name, 0.5)
     return tuple(args), kwargs
@@ -867,7 +871,8 @@ def test_dtype_computes_and_returns_in_that_dtype(name: str) -> None:
     fn = getattr(fastact, name)
     x64 = np.linspace(-3.0, 3.0, 24).reshape(4, 6)
     args, kwargs = _call_args(name, x64)
-    first = (lambda r: r[0]) if name == "prelu_grad" else (lambda r: r)
+    pair = name in ("prelu_grad", "bias_act_grad")  # (grad_x, grad_weight / grad_bias), no out=
+    first = (lambda r: r[0]) if pair else (lambda r: r)
     for dtype in (np.float32, np.float64, np.float16):
         got = first(fn(*args, **kwargs, dtype=dtype))
         assert got.dtype == np.dtype(dtype), (name, dtype)
@@ -880,6 +885,6 @@ def test_dtype_computes_and_returns_in_that_dtype(name: str) -> None:
     for bad in ("int32", np.complex64, "not-a-dtype", np.bool_):
         with pytest.raises(TypeError, match="dtype"):
             fn(*args, **kwargs, dtype=bad)
-    if name != "prelu_grad":  # out must have the dtype asked for
+    if not pair:  # out must have the dtype asked for
         with pytest.raises(TypeError, match="out has dtype float64"):
             fn(*args, **kwargs, dtype=np.float32, out=np.empty_like(np.asarray(fn(*args, **kwargs))))

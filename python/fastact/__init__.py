@@ -19,6 +19,10 @@ from . import _axis  # noqa: E402  (after the elementwise namespace: the GLU gat
 
 globals().update(_axis.namespace(_axis.AXIS_FUNCTIONS))
 
+from . import _fused  # noqa: E402  (fused operations call the elementwise and axis helpers)
+
+globals().update(_fused.FUSED_FUNCTIONS)
+
 from . import reference  # noqa: E402, F401  (after the namespace: reference imports the registry too)
 from ._plot import plot  # noqa: E402, F401  (matplotlib itself is imported on the first call)
 
@@ -64,7 +68,8 @@ def num_threads(n: int) -> Iterator[None]:
 
 
 __all__ = sorted(
-    [*_registry.namespace(_registry.PUBLIC_FUNCTIONS), *_axis.namespace(_axis.AXIS_FUNCTIONS)]
+    [*_registry.namespace(_registry.PUBLIC_FUNCTIONS), *_axis.namespace(_axis.AXIS_FUNCTIONS),
+     *_fused.FUSED_FUNCTIONS]
     + ["Entry", "backend", "get", "get_num_threads", "names", "num_threads", "plot", "reference",
        "register", "set_num_threads", "simd_level"]
 )

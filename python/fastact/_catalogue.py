@@ -6,7 +6,7 @@ reference kernel (``_kernels_numpy.py``) and one entry here. Nothing else is wri
 
 from __future__ import annotations
 
-from ._spec import Activation, Alias, AxisActivation, Choice, Param
+from ._spec import Activation, Alias, AxisActivation, Choice, FusedOperation, Param
 
 CATALOGUE: tuple[Activation, ...] = (
     Activation(
@@ -795,5 +795,31 @@ AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
         params=(("weight", None), ("axis", 1)),
         param_docs=(("weight", "Slopes: 1 value or one per channel."),
                     ("axis", "The channel axis (default 1, PyTorch's NCHW layout)."), _OUT_DOC),
+    ),
+)
+
+#: Fused operations for inference: an elementwise activation with the operation before it, in one pass.
+FUSED_CATALOGUE: tuple[FusedOperation, ...] = (
+    FusedOperation(
+        name="bias_act",
+        summary="Add a per-feature bias along an axis, then apply an elementwise activation, in one memory pass.",
+        formula="bias_act(x, bias, name) = NAME(x + bias[c]), c = the index along axis",
+        derivative="bias_act_grad returns (grad_x, grad_bias): grad_x = grad_out * NAME'(x + bias[c]); grad_bias[c] = "
+        "the sum of grad_x over every axis but axis",
+        conventions="Bitwise equal to fastact.NAME(x + bias) computed in x's dtype (the sum is rounded to it "
+        "first, as NumPy's x + bias), without the full-size temporary: the sum is formed a block at a time in a "
+        "small stack buffer and handed to the activation's own kernel. bias is cast to x's dtype; NAME's "
+        "parameters are keywords, checked as NAME checks them.",
+        param_docs=(
+            ("bias", "1-d, x.shape[axis] values (cast to x's dtype; no other broadcasting)."),
+            ("name", "Any elementwise activation or alias (e.g. 'gelu', 'silu', 'relu', 'gelu_new'); an unknown "
+             "name raises KeyError with suggestions, as fastact.get."),
+            ("axis", "The feature axis the bias runs along (default -1, a Linear layer's output)."),
+            _OUT_DOC,
+            ("**params", "The activation's parameters, e.g. approximate='tanh' for gelu."),
+        ),
+        grad_returns="(grad_x, grad_bias): grad_x of x's shape, grad_bias of bias's shape, both in x's dtype; "
+        "grad_bias is summed in float64 (NumPy's pairwise sum, the same whatever the thread count) and "
+        "rounded once.",
     ),
 )

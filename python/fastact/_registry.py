@@ -249,10 +249,18 @@ def _signature(spec: Activation, mode: int, bound: Mapping[str, Any]) -> str:
 
 def _generate(spec: Activation, mode: int, backend: str, alias: Alias | None = None) -> Callable[..., Any]:
     """The function of one mode; for an alias that binds parameters, under its name and without them
-    (their values are constants of the function, checked by the catalogue when it was built)."""
+    (their values are constants of the function, checked by the catalogue when it was built).
+
+    ``backend="resolve"`` gives the activation's parameter checks alone, as a function of its parameters
+    (as the activation names them) returning ``(kernel index, p0, p1)``: what fused operations such as
+    ``bias_act`` call, so that they validate parameters exactly as the activation does."""
     bound = alias.bind if alias is not None else {}
     fname = (alias.name if alias is not None else spec.name) + _MODE_SUFFIX[mode]
-    lines = [f"def {fname}({_signature(spec, mode, bound)}):"]
+    if backend == "resolve":
+        free = [p.name if p.required else f"{p.name}={p.default!r}" for p in spec.params if p.name not in bound]
+        lines = [f"def {fname}({', '.join(free)}):"]
+    else:
+        lines = [f"def {fname}({_signature(spec, mode, bound)}):"]
     for p in spec.numeric_params:
         if p.name in bound:
             lines.append(f"    {p.name} = _bound_{p.name}")
@@ -280,7 +288,9 @@ def _generate(spec: Activation, mode: int, backend: str, alias: Alias | None = N
     first = "y" if mode == FROM_OUTPUT else "x"
     grad_out = "None" if mode == FORWARD else "grad_out"
     args = f"kernel, {mode}, {first}, {grad_out}, out, {numeric[0]}, {numeric[1]}"
-    if backend == "native":
+    if backend == "resolve":
+        lines.append(f"    return kernel, float({numeric[0]}), float({numeric[1]})")
+    elif backend == "native":
         lines.append("    if dtype is None:")
         lines.append(f"        r = _apply({args})")
         lines.append("        if r is not None: return r")
@@ -435,7 +445,20 @@ def _build(backend: str) -> dict[str, dict[int, Callable[..., Any]]]:
     return functions
 
 
+def _build_resolvers() -> dict[str, Callable[..., tuple[int, float, float]]]:
+    """activation or binding-alias name -> its parameter checks (``_generate``'s ``resolve`` backend)."""
+    resolvers = {}
+    for spec in CATALOGUE:
+        resolvers[spec.name] = _generate(spec, FORWARD, "resolve")
+        for alias in spec.aliases:
+            if alias.bind:
+                resolvers[alias.name] = _generate(spec, FORWARD, "resolve", alias)
+    return resolvers
+
+
 REFERENCE_FUNCTIONS = _build("reference")
+#: Elementwise activation (or alias that binds parameters) -> ``(kernel, p0, p1)`` from its parameters.
+RESOLVERS = _build_resolvers()
 PUBLIC_FUNCTIONS = _build("native") if NATIVE is not None else REFERENCE_FUNCTIONS
 
 _REGISTRY: dict[str, Entry] = {}

@@ -202,3 +202,19 @@ class AxisActivation:
     @property
     def defaults(self) -> dict[str, object]:
         return dict(self.params)
+
+
+@dataclass(frozen=True)
+class FusedOperation:
+    """One fused operation (an elementwise activation combined with the work around it in one memory pass):
+    its documentation. The implementation lives in ``_fused.py``; ``param_docs`` holds one line per argument
+    for the docstrings of the forward and of ``NAME_grad``."""
+
+    name: str
+    summary: str
+    formula: str
+    derivative: str
+    conventions: str
+    param_docs: tuple[tuple[str, str], ...] = ()
+    grad_returns: str = ""
+    notes: str = ""

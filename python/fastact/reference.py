@@ -7,9 +7,12 @@ in the exponent arguments, no cancellation), float32 computed in float64 and rou
 
 from __future__ import annotations
 
-from . import _axis, _registry
+from . import _axis, _fused, _registry
 
 globals().update(_registry.namespace(_registry.REFERENCE_FUNCTIONS))
 globals().update(_axis.namespace(_axis.REFERENCE))
+globals().update(_fused.REFERENCE)
 
-__all__ = sorted([*_registry.namespace(_registry.REFERENCE_FUNCTIONS), *_axis.namespace(_axis.REFERENCE)])
+__all__ = sorted(
+    [*_registry.namespace(_registry.REFERENCE_FUNCTIONS), *_axis.namespace(_axis.REFERENCE), *_fused.REFERENCE]
+)

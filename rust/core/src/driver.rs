@@ -180,6 +180,8 @@ pub trait Store: sealed::Sealed + Copy + Default + Send + Sync + 'static {
     fn to_f64(self) -> f64;
     /// `v` rounded once to this type.
     fn from_f64(v: f64) -> Self;
+    /// `self + other` rounded once to this type, as NumPy adds two arrays of this dtype.
+    fn add(self, other: Self) -> Self;
     /// The row function of kernel `K` in `mode` on `isa`.
     fn select_row<K: Kernel>(mode: Mode, isa: Isa) -> RowFn<Self>;
 }
@@ -205,6 +207,10 @@ macro_rules! store_float {
             fn from_f64(v: f64) -> Self {
                 <$t as Elem>::from_f64(v)
             }
+            #[inline(always)]
+            fn add(self, other: Self) -> Self {
+                self + other
+            }
             fn select_row<K: Kernel>(mode: Mode, isa: Isa) -> RowFn<Self> {
                 simd::select_row::<$t, K>(mode, isa)
             }
@@ -224,6 +230,13 @@ macro_rules! store_half {
             #[inline(always)]
             fn from_f64(v: f64) -> Self {
                 half_from_f64(v)
+            }
+            /// Summed in f64 and rounded to the 16-bit type: NumPy sums in f32 and rounds again; both
+            /// equal the correctly rounded sum, since 24 and 53 bits are >= 2p + 2 (double rounding is
+            /// innocuous for addition at that width).
+            #[inline(always)]
+            fn add(self, other: Self) -> Self {
+                half_from_f64(self.to_f64() + other.to_f64())
             }
             fn select_row<K: Kernel>(mode: Mode, isa: Isa) -> RowFn<Self> {
                 select_half_row::<$t, K>(mode, isa)
@@ -362,11 +375,12 @@ pub struct ViewMut<'a, T> {
     pub strides: &'a [isize],
 }
 
-/// An axis after planning: its length and the stride of x, g, y on it.
+/// An axis after planning: its length and the stride of x, g, y and the bias on it (the bias's is 0
+/// except on the bias axis; all 0 without a bias).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct Axis {
     len: usize,
-    strides: [isize; 3],
+    strides: [isize; 4],
 }
 
 /// Raw pointers of one call, shared by the chunks that run on the pool.
@@ -375,6 +389,8 @@ struct Ptrs<T> {
     x: *const T,
     g: *const T,
     y: *mut T,
+    /// The bias added to x before the kernel (a fused `f(x + bias)`), or null.
+    b: *const T,
     has_g: bool,
     /// x (or g) is the very same memory as y, element for element: read each block before writing it.
     aliased: bool,
@@ -382,18 +398,19 @@ struct Ptrs<T> {
 
 // SAFETY: chunks handed to other threads write disjoint sets of output elements (the output was checked
 // to have no internal overlap before going parallel), and read inputs that nothing writes during the call
-// except the exactly aliased elements, which only the chunk owning them reads and writes.
+// except the exactly aliased elements, which only the chunk owning them reads and writes (the bias never
+// overlaps the output, by `apply_bias_strided`'s contract).
 unsafe impl<T> Send for Ptrs<T> {}
 // SAFETY: see `Send`; the struct is only read.
 unsafe impl<T> Sync for Ptrs<T> {}
 
 /// Sorted, merged axes (outermost first); an empty shape becomes a single element.
-fn plan_axes(shape: &[usize], strides: [&[isize]; 3]) -> Vec<Axis> {
+fn plan_axes(shape: &[usize], strides: [&[isize]; 4]) -> Vec<Axis> {
     let mut axes: Vec<Axis> = (0..shape.len())
         .filter(|&i| shape[i] != 1)
         .map(|i| Axis {
             len: shape[i],
-            strides: [strides[0][i], strides[1][i], strides[2][i]],
+            strides: [strides[0][i], strides[1][i], strides[2][i], strides[3][i]],
         })
         .collect();
     // Output strides decide the order (NumPy's K order), x's break ties; stable sort keeps C order else.
@@ -405,7 +422,7 @@ fn plan_axes(shape: &[usize], strides: [&[isize]; 3]) -> Vec<Axis> {
     for axis in axes {
         if let Some(outer) = merged.last_mut() {
             let contiguous =
-                (0..3).all(|k| outer.strides[k] == axis.strides[k] * axis.len as isize);
+                (0..4).all(|k| outer.strides[k] == axis.strides[k] * axis.len as isize);
             if contiguous {
                 outer.len *= axis.len;
                 outer.strides = axis.strides;
@@ -417,7 +434,7 @@ fn plan_axes(shape: &[usize], strides: [&[isize]; 3]) -> Vec<Axis> {
     if merged.is_empty() {
         merged.push(Axis {
             len: 1,
-            strides: [1, 1, 1],
+            strides: [1, 1, 1, 0],
         });
     }
     merged
@@ -482,7 +499,6 @@ unsafe fn gather_all<T: Store>(ptr: *const T, axes: &[Axis], k: usize) -> Vec<T>
 }
 
 /// Apply `call` over an N-dimensional strided call.
-#[allow(clippy::needless_range_loop)] // k indexes the operands of several parallel arrays
 ///
 /// # Safety
 /// For every index `i` inside `shape`, `x.ptr + Σ i_k·x.strides[k]` (and the same for `g`) must be valid
@@ -496,16 +512,63 @@ pub unsafe fn apply_strided<T: Store>(
     g: Option<View<'_, T>>,
     y: ViewMut<'_, T>,
 ) {
+    // SAFETY: forwarded from this function's contract; there is no bias.
+    unsafe { apply_impl(call, shape, x, None, g, y) }
+}
+
+/// The fused `y = f(x + bias)` (or `g·f'(x + bias)`), `bias` running along axis `axis` of `shape`: each
+/// block of x is added to the bias in a stack buffer of `BLOCK` elements and handed to the same row
+/// function (and exact patch) as [`apply_strided`], so the result is bitwise that of `f` on the sum
+/// rounded to `T`, without a full-size temporary.
+///
+/// # Safety
+/// As [`apply_strided`]; besides, `bias` holds `shape[axis]` elements (`axis < shape.len()`) and does not
+/// overlap the output.
+pub unsafe fn apply_bias_strided<T: Store>(
+    call: Call,
+    shape: &[usize],
+    x: View<'_, T>,
+    bias: &[T],
+    axis: usize,
+    g: Option<View<'_, T>>,
+    y: ViewMut<'_, T>,
+) {
+    let mut strides = vec![0isize; shape.len()];
+    strides[axis] = 1;
+    let b = View {
+        ptr: bias.as_ptr(),
+        strides: &strides,
+    };
+    // SAFETY: forwarded from this function's contract; `b` reaches bias[i] at index i of `axis`.
+    unsafe { apply_impl(call, shape, x, Some(b), g, y) }
+}
+
+/// [`apply_strided`] with an optional bias operand, read-only and not overlapping y.
+#[allow(clippy::needless_range_loop)] // k indexes the operands of several parallel arrays
+///
+/// # Safety
+/// As [`apply_bias_strided`] (with the bias's reach described by its strides).
+unsafe fn apply_impl<T: Store>(
+    call: Call,
+    shape: &[usize],
+    x: View<'_, T>,
+    b: Option<View<'_, T>>,
+    g: Option<View<'_, T>>,
+    y: ViewMut<'_, T>,
+) {
     if shape.contains(&0) {
         return;
     }
     let g_strides = g.map_or(x.strides, |g| g.strides);
-    let mut axes = plan_axes(shape, [x.strides, g_strides, y.strides]);
+    let no_bias = vec![0isize; shape.len()];
+    let b_strides = b.map_or(no_bias.as_slice(), |b| b.strides);
+    let mut axes = plan_axes(shape, [x.strides, g_strides, y.strides, b_strides]);
     let y_extent = extent(&axes, 2);
     let mut ptrs = Ptrs {
         x: x.ptr,
         g: g.map_or(core::ptr::null(), |g| g.ptr),
         y: y.ptr,
+        b: b.map_or(core::ptr::null(), |b| b.ptr),
         has_g: g.is_some(),
         aliased: false,
     };
@@ -597,9 +660,9 @@ unsafe fn run_range<T: Store>(
         index[d] = rem % outer[d].len;
         rem /= outer[d].len;
     }
-    let mut offset = [0isize; 3];
+    let mut offset = [0isize; 4];
     for (d, &i) in index.iter().enumerate() {
-        for k in 0..3 {
+        for k in 0..4 {
             offset[k] += i as isize * outer[d].strides[k];
         }
     }
@@ -619,6 +682,11 @@ unsafe fn run_range<T: Store>(
                     core::ptr::null()
                 },
                 ptrs.y.offset(at(2)),
+                if ptrs.b.is_null() {
+                    core::ptr::null()
+                } else {
+                    ptrs.b.offset(at(3))
+                },
                 row.strides,
                 len,
                 ptrs.aliased,
@@ -628,13 +696,13 @@ unsafe fn run_range<T: Store>(
         col = 0;
         for d in (0..outer.len()).rev() {
             index[d] += 1;
-            for k in 0..3 {
+            for k in 0..4 {
                 offset[k] += outer[d].strides[k];
             }
             if index[d] < outer[d].len {
                 break;
             }
-            for k in 0..3 {
+            for k in 0..4 {
                 offset[k] -= outer[d].strides[k] * outer[d].len as isize;
             }
             index[d] = 0;
@@ -645,18 +713,26 @@ unsafe fn run_range<T: Store>(
 /// One row of `len` elements at the given pointers with the given strides.
 ///
 /// # Safety
-/// `x + i·sx`, `g + i·sg` readable and `y + i·sy` writable for i < len (g only when non-null); x and g
-/// either do not overlap y or (when `aliased`) are the same elements as y.
+/// `x + i·sx`, `g + i·sg`, `b + i·sb` readable and `y + i·sy` writable for i < len (g and b only when
+/// non-null); x and g either do not overlap y or (when `aliased`) are the same elements as y; b never
+/// overlaps y.
+#[allow(clippy::too_many_arguments)]
 unsafe fn run_row<T: Store>(
     plan: &Plan<T>,
     x: *const T,
     g: *const T,
     y: *mut T,
-    strides: [isize; 3],
+    b: *const T,
+    strides: [isize; 4],
     len: usize,
     aliased: bool,
 ) {
     let has_g = !g.is_null();
+    if !b.is_null() {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { run_row_biased(plan, x, g, y, b, strides, len, aliased) };
+        return;
+    }
     let contiguous = strides[0] == 1 && strides[2] == 1 && (!has_g || strides[1] == 1);
     if contiguous && !aliased {
         // SAFETY: contiguous rows of `len` valid elements; y does not overlap x or g (not aliased, and
@@ -691,5 +767,107 @@ unsafe fn run_row<T: Store>(
             unsafe { *y.offset((done + i) as isize * strides[2]) = v };
         }
         done += n;
+    }
+}
+
+/// `run_row` with a bias: each block of `x + b` is formed in a stack buffer (rounded to T, as NumPy's
+/// `x + b` is) and the kernel writes straight into y when y's row is contiguous.
+///
+/// # Safety
+/// As `run_row`, with `b` non-null.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_row_biased<T: Store>(
+    plan: &Plan<T>,
+    x: *const T,
+    g: *const T,
+    y: *mut T,
+    b: *const T,
+    strides: [isize; 4],
+    len: usize,
+    aliased: bool,
+) {
+    let has_g = !g.is_null();
+    // Writing y directly is sound unless g is y itself (then g's block must be copied before y is written).
+    // An aliased x is fine: its block is read into `bx` before the kernel writes the same elements.
+    let direct = strides[2] == 1 && !(aliased && has_g);
+    let mut bx = [T::default(); BLOCK];
+    let mut bg = [T::default(); BLOCK];
+    let mut by = [T::default(); BLOCK];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(BLOCK);
+        let at = done as isize;
+        // SAFETY: indices done..done + n < len are readable by the contract.
+        unsafe {
+            biased_block(
+                &mut bx[..n],
+                x.offset(at * strides[0]),
+                strides[0],
+                b.offset(at * strides[3]),
+                strides[3],
+            )
+        };
+        let gs = if !has_g {
+            None
+        } else if strides[1] == 1 && !aliased {
+            // SAFETY: n contiguous readable elements of g, which does not overlap y (not aliased).
+            Some(unsafe { core::slice::from_raw_parts(g.offset(at), n) })
+        } else {
+            for (i, slot) in bg[..n].iter_mut().enumerate() {
+                // SAFETY: index done + i < len, readable by the contract; read before y is written.
+                *slot = unsafe { *g.offset((at + i as isize) * strides[1]) };
+            }
+            Some(&bg[..n])
+        };
+        if direct {
+            // SAFETY: n contiguous writable elements of y; nothing borrowed overlaps them (`bx` and `bg`
+            // are stack copies, a direct `gs` only exists when g does not overlap y).
+            let ys = unsafe { core::slice::from_raw_parts_mut(y.offset(at), n) };
+            plan.run(&bx[..n], gs, ys);
+        } else {
+            plan.run(&bx[..n], gs, &mut by[..n]);
+            for (i, &v) in by[..n].iter().enumerate() {
+                // SAFETY: index done + i < len, writable by the contract.
+                unsafe { *y.offset((at + i as isize) * strides[2]) = v };
+            }
+        }
+        done += n;
+    }
+}
+
+/// `out[i] = x[i·sx] + b[i·sb]`, with loops the compiler vectorises for the common strides.
+///
+/// # Safety
+/// `x + i·sx` and `b + i·sb` readable for i < out.len().
+#[inline(always)]
+unsafe fn biased_block<T: Store>(out: &mut [T], x: *const T, sx: isize, b: *const T, sb: isize) {
+    let n = out.len();
+    match (sx, sb) {
+        (1, 1) => {
+            // SAFETY: n contiguous readable elements each (contract); `out` is a stack buffer.
+            let (xs, bs) = unsafe {
+                (
+                    core::slice::from_raw_parts(x, n),
+                    core::slice::from_raw_parts(b, n),
+                )
+            };
+            for ((o, &xi), &bi) in out.iter_mut().zip(xs).zip(bs) {
+                *o = xi.add(bi);
+            }
+        }
+        (1, 0) => {
+            // SAFETY: as above for x; b is one readable element (contract, i = 0).
+            let (xs, bias) = unsafe { (core::slice::from_raw_parts(x, n), *b) };
+            for (o, &xi) in out.iter_mut().zip(xs) {
+                *o = xi.add(bias);
+            }
+        }
+        _ => {
+            for (i, o) in out.iter_mut().enumerate() {
+                let i = i as isize;
+                // SAFETY: i < n, readable by the contract.
+                *o = unsafe { (*x.offset(i * sx)).add(*b.offset(i * sb)) };
+            }
+        }
     }
 }

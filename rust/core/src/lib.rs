@@ -15,7 +15,10 @@ pub mod rows;
 pub mod simd;
 pub mod table;
 
-pub use driver::{apply, apply_inplace, apply_strided, Call, Error, Mode, Store, View, ViewMut};
+pub use driver::{
+    apply, apply_bias_strided, apply_inplace, apply_strided, Call, Error, Mode, Store, View,
+    ViewMut,
+};
 pub use half::{Bf16, F16};
 pub use rows::{apply_lanes, apply_lanes_masked, LaneView, RowMode, RowOp};
 pub use table::{KernelId, KernelInfo, KERNELS};

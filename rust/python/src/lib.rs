@@ -11,8 +11,8 @@
 //! compute in f32 inside the kernels (`fastact_core::half`); the along-an-axis functions take f32/f64 only.
 
 use fastact_core::{
-    apply_lanes_masked, apply_strided, parallel, simd, Bf16, Call, KernelId, LaneView, Mode,
-    RowMode, RowOp, Store, View, ViewMut, F16, KERNELS,
+    apply_bias_strided, apply_lanes_masked, apply_strided, parallel, simd, Bf16, Call, KernelId,
+    LaneView, Mode, RowMode, RowOp, Store, View, ViewMut, F16, KERNELS,
 };
 use numpy::npyffi::{self, NPY_ORDER, NPY_TYPES, PY_ARRAY_API};
 use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
@@ -260,6 +260,131 @@ fn overlaps_badly(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) 
     }
 }
 
+/// The fused `out = f(x + bias)` (mode 0) or `out = grad_out·f'(x + bias)` (mode 1), `bias` along `axis`.
+/// The Python layer (`fastact._fused`) normalises the operands; anything else is a ValueError here (never
+/// undefined behaviour): x, bias, grad_out and out of one aligned native dtype (float32, float64, float16,
+/// bfloat16), bias 1-d and contiguous with x.shape[axis] elements, grad_out and out of x's shape, out
+/// writeable without zero strides, not overlapping bias, and not overlapping x or grad_out except element
+/// for element.
+#[pyfunction]
+#[pyo3(signature = (kernel, mode, x, bias, axis, grad_out, out, p0, p1))]
+#[allow(clippy::too_many_arguments)]
+fn apply_bias<'py>(
+    py: Python<'py>,
+    kernel: usize,
+    mode: u8,
+    x: &Bound<'py, PyUntypedArray>,
+    bias: &Bound<'py, PyUntypedArray>,
+    axis: usize,
+    grad_out: Option<&Bound<'py, PyUntypedArray>>,
+    out: &Bound<'py, PyUntypedArray>,
+    p0: f64,
+    p1: f64,
+) -> PyResult<()> {
+    let bad = |what: &str| Err(PyValueError::new_err(format!("apply_bias: {what}")));
+    let Some(kernel_id) = KernelId::from_index(kernel) else {
+        return bad("unknown kernel");
+    };
+    let mode = match mode {
+        0 => Mode::Forward,
+        1 => Mode::Derivative,
+        _ => return bad("unknown mode"),
+    };
+    let call =
+        Call::new(kernel_id, mode, [p0, p1]).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let Some(dtype) = usable(x) else {
+        return bad("x must be an aligned native float array");
+    };
+    let shape = x.shape().to_vec();
+    if axis >= shape.len() {
+        return bad("axis out of range");
+    }
+    let contiguous = bias.shape().first().is_some_and(|&n| n <= 1)
+        || bias.strides().first() == Some(&(bias.dtype().itemsize() as isize));
+    if usable(bias) != Some(dtype) || bias.shape() != [shape[axis]] || !contiguous {
+        return bad("bias must be a contiguous 1-d array of x.shape[axis] elements and x's dtype");
+    }
+    if usable(out) != Some(dtype) || out.shape() != shape.as_slice() {
+        return bad("out must have x's shape and dtype");
+    }
+    if flags(out) & npyffi::NPY_ARRAY_WRITEABLE == 0 {
+        return bad("out is read-only");
+    }
+    if !out.shape().contains(&0)
+        && out
+            .shape()
+            .iter()
+            .zip(out.strides())
+            .any(|(&len, &st)| len > 1 && st == 0)
+    {
+        return bad("out has overlapping elements");
+    }
+    match (mode, grad_out) {
+        (Mode::Forward, None) => {}
+        (Mode::Derivative, Some(g))
+            if usable(g) == Some(dtype) && g.shape() == shape.as_slice() => {}
+        _ => return bad("grad_out must be given with the derivative only, of x's shape and dtype"),
+    }
+    if overlaps_badly(x, out) || grad_out.is_some_and(|g| overlaps_badly(g, out)) {
+        return bad("out overlaps an input");
+    }
+    let bias_span = byte_span(bias);
+    if bias_span
+        .is_some_and(|(lo, hi)| byte_span(out).is_some_and(|(o_lo, o_hi)| lo <= o_hi && o_lo <= hi))
+    {
+        return bad("out overlaps the bias");
+    }
+
+    let x_part = (data_ptr(x) as usize, element_strides(x));
+    let g_part = grad_out.map(|g| (data_ptr(g) as usize, element_strides(g)));
+    let y_part = (data_ptr(out) as usize, element_strides(out));
+    let (b_ptr, b_len) = (data_ptr(bias) as usize, shape[axis]);
+    let run = move || {
+        fn typed<T: Store>(
+            call: Call,
+            shape: &[usize],
+            axis: usize,
+            x: &(usize, Vec<isize>),
+            b: (usize, usize),
+            g: Option<&(usize, Vec<isize>)>,
+            y: &(usize, Vec<isize>),
+        ) {
+            // SAFETY: `apply_bias` checked that bias is a contiguous aligned array of b.1 elements of T
+            // (a zero-length axis reads nothing), kept alive by the calling frame and not written here.
+            let bias = unsafe { core::slice::from_raw_parts(b.0 as *const T, b.1) };
+            let xv = View {
+                ptr: x.0 as *const T,
+                strides: &x.1,
+            };
+            let gv = g.map(|g| View {
+                ptr: g.0 as *const T,
+                strides: &g.1,
+            });
+            let yv = ViewMut {
+                ptr: y.0 as *mut T,
+                strides: &y.1,
+            };
+            // SAFETY: the arrays were checked to have x's shape and one dtype, `out` to be writeable
+            // without overlapping elements, not to overlap the bias, and not to overlap an input except
+            // element for element; NumPy guarantees every in-shape offset lies in its buffer.
+            unsafe { apply_bias_strided(call, shape, xv, bias, axis, gv, yv) }
+        }
+        let g = g_part.as_ref();
+        match dtype {
+            Dtype::F32 => typed::<f32>(call, &shape, axis, &x_part, (b_ptr, b_len), g, &y_part),
+            Dtype::F64 => typed::<f64>(call, &shape, axis, &x_part, (b_ptr, b_len), g, &y_part),
+            Dtype::F16 => typed::<F16>(call, &shape, axis, &x_part, (b_ptr, b_len), g, &y_part),
+            Dtype::Bf16 => typed::<Bf16>(call, &shape, axis, &x_part, (b_ptr, b_len), g, &y_part),
+        }
+    };
+    if x.shape().iter().product::<usize>() >= DETACH_MIN_ELEMENTS {
+        py.detach(run);
+    } else {
+        run();
+    }
+    Ok(())
+}
+
 /// Along-an-axis functions (softmax 0, log_softmax 1, softmin 2, logsumexp 3, quiet_softmax 4,
 /// logmeanexp 5, sparsemax 6) in `mode` over `axis` of `x`, written into `out`, with an optional boolean `mask` of x's
 /// shape (any strides, 0 included: a broadcast view; not for logmeanexp and sparsemax). The Python layer normalises the operands first; anything else is a ValueError here
@@ -477,6 +602,7 @@ fn set_num_threads(n: usize) {
 fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(apply, m)?)?;
     m.add_function(wrap_pyfunction!(apply_axis, m)?)?;
+    m.add_function(wrap_pyfunction!(apply_bias, m)?)?;
     m.add_function(wrap_pyfunction!(kernels, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(best_simd_level, m)?)?;

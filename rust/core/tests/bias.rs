@@ -1,0 +1,155 @@
+//! The fused `f(x + bias)` of `apply_bias_strided` against the plain call on `x + bias` computed first:
+//! bitwise, for every kernel, mode, element type and ISA level, along each axis of a 2-d array whose rows
+//! are longer than the driver's block, contiguous and transposed, and in place.
+
+use fastact_core::simd::{self, Isa};
+use fastact_core::{
+    apply, apply_bias_strided, Bf16, Call, Mode, Store, View, ViewMut, F16, KERNELS,
+};
+
+const ROWS: usize = 3;
+const COLS: usize = 700;
+
+fn values(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed;
+    (0..n)
+        .map(|i| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            match i % 97 {
+                0 => f64::NAN,
+                1 => f64::INFINITY,
+                2 => -1e6,
+                _ => (s % 20_000) as f64 / 1000.0 - 10.0,
+            }
+        })
+        .collect()
+}
+
+fn bits<T: Store>(v: &[T]) -> Vec<u64> {
+    v.iter()
+        .map(|x| {
+            if x.to_f64().is_nan() {
+                u64::MAX
+            } else {
+                x.to_f64().to_bits()
+            }
+        })
+        .collect()
+}
+
+fn check<T: Store>() {
+    let x: Vec<T> = values(ROWS * COLS, 7)
+        .into_iter()
+        .map(T::from_f64)
+        .collect();
+    let g: Vec<T> = values(ROWS * COLS, 11)
+        .into_iter()
+        .map(T::from_f64)
+        .collect();
+    let shape = [ROWS, COLS];
+    for (index, info) in KERNELS.iter().enumerate() {
+        let kernel = fastact_core::KernelId::from_index(index).expect("table index");
+        for mode in [Mode::Forward, Mode::Derivative] {
+            let call =
+                Call::new(kernel, mode, info.sample_params).expect("forward and derivative exist");
+            let grad = (mode == Mode::Derivative).then_some(g.as_slice());
+            for axis in 0..2 {
+                let bias: Vec<T> = values(shape[axis], 3)
+                    .into_iter()
+                    .map(T::from_f64)
+                    .collect();
+                let summed: Vec<T> = (0..ROWS * COLS)
+                    .map(|i| x[i].add(bias[if axis == 0 { i / COLS } else { i % COLS }]))
+                    .collect();
+                let mut want = vec![T::default(); x.len()];
+                apply(call, &summed, grad, &mut want).expect("same lengths");
+                // C order, then the same memory read as the transposed (COLS, ROWS) array.
+                for (shape, strides, bias_axis) in [
+                    ([ROWS, COLS], [COLS as isize, 1], axis),
+                    ([COLS, ROWS], [1, COLS as isize], 1 - axis),
+                ] {
+                    let mut got = vec![T::default(); x.len()];
+                    let g_view = grad.map(|g| View {
+                        ptr: g.as_ptr(),
+                        strides: &strides,
+                    });
+                    // SAFETY: x, g and got hold ROWS·COLS elements, reached exactly by these strides; got
+                    // is a separate buffer and the bias holds shape[bias_axis] elements.
+                    unsafe {
+                        apply_bias_strided(
+                            call,
+                            &shape,
+                            View {
+                                ptr: x.as_ptr(),
+                                strides: &strides,
+                            },
+                            &bias,
+                            bias_axis,
+                            g_view,
+                            ViewMut {
+                                ptr: got.as_mut_ptr(),
+                                strides: &strides,
+                            },
+                        )
+                    };
+                    assert_eq!(
+                        bits(&got),
+                        bits(&want),
+                        "{} {mode:?} axis {axis}",
+                        info.name
+                    );
+                }
+                // In place: y is x itself.
+                let mut inplace = x.clone();
+                let strides = [COLS as isize, 1];
+                let ptr = inplace.as_mut_ptr();
+                let g_view = grad.map(|g| View {
+                    ptr: g.as_ptr(),
+                    strides: &strides,
+                });
+                // SAFETY: `inplace` holds ROWS·COLS elements; x aliases y element for element, which the
+                // driver allows.
+                unsafe {
+                    apply_bias_strided(
+                        call,
+                        &shape,
+                        View {
+                            ptr: ptr as *const T,
+                            strides: &strides,
+                        },
+                        &bias,
+                        axis,
+                        g_view,
+                        ViewMut {
+                            ptr,
+                            strides: &strides,
+                        },
+                    )
+                };
+                assert_eq!(
+                    bits(&inplace),
+                    bits(&want),
+                    "{} {mode:?} axis {axis} in place",
+                    info.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bias_matches_two_passes_on_every_isa() {
+    let best = Isa::detect();
+    for isa in [Isa::Portable, Isa::Avx2, Isa::Avx512] {
+        if simd::set_active(isa) != isa {
+            continue;
+        }
+        check::<f32>();
+        check::<f64>();
+        check::<F16>();
+        check::<Bf16>();
+    }
+    simd::set_active(best);
+}
