@@ -97,6 +97,8 @@ NUMEXPR_FORMULAS: dict[str, tuple[str, str | None]] = {
     "hard_sigmoid": ("where(x <= -3, 0, where(x >= 3, 1, x / 6 + half))", "where((x > -3) & (x < 3), g / 6, 0)"),
     "sine": ("sin(w0 * x)", "g * w0 * cos(w0 * x)"),
     "silu": ("x / (1 + exp(-x))", "g * (1 + exp(-x) + x * exp(-x)) / (1 + exp(-x)) ** 2"),
+    "swish": ("x / (1 + exp(-beta * x))",
+              "g * (1 + exp(-beta * x) + beta * x * exp(-beta * x)) / (1 + exp(-beta * x)) ** 2"),
     "mish": ("x * tanh(log1p(exp(x)))", None),
     "hard_swish": ("x * where(x <= -3, 0, where(x >= 3, 6, x + 3)) / 6",
                    "where(x < -3, 0, where(x > 3, g, g * (x / 3 + half)))"),
@@ -157,7 +159,7 @@ ONNX_OPS: dict[str, Callable[[dict[str, float]], OnnxNode | None]] = {
     # ONNX Softplus is log(exp(x) + 1): beta = 1 and no linear threshold (equal within rounding below it)
     "softplus": lambda p: ("Softplus", {}, (), _OPSET) if p["beta"] == 1 else None,
     "softsign": lambda p: ("Softsign", {}, (), _OPSET),
-    "hard_sigmoid": lambda p: ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}, (), _OPSET),
+    "hard_sigmoid": lambda p: ("HardSigmoid", {"alpha": p["alpha"], "beta": p["beta"]}, (), _OPSET),
     "hard_swish": lambda p: ("HardSwish", {}, (), _OPSET),
     "gelu": lambda p: ("Gelu", {"approximate": "none"}, (), _OPSET),
     "gelu_tanh": lambda p: ("Gelu", {"approximate": "tanh"}, (), _OPSET),
@@ -170,6 +172,8 @@ ONNX_OPS: dict[str, Callable[[dict[str, float]], OnnxNode | None]] = {
     "shrink": lambda p: ("Shrink", {"lambd": p["lambd"], "bias": p["bias"]}, (), _OPSET),
     "threshold": lambda p: ("ThresholdedRelu", {"alpha": p["threshold"]}, (), _OPSET) if p["value"] == 0 else None,
     "sine": lambda p: ("Sin", {}, (), _OPSET) if p["w0"] == 1 else None,
+    "swish": lambda p: ("Swish", {"alpha": p["beta"]}, (), 24),
+    "erf": lambda p: ("Erf", {}, (), _OPSET),
 }
 
 
@@ -281,6 +285,11 @@ JAX_FUNCTIONAL: dict[str, str] = {
     "sparse_sigmoid": "jnn.sparse_sigmoid(u)",
     "shrink": "jnp.where(u < -lambd, u + bias, jnp.where(u > lambd, u - bias, 0))",
     "gelu_sigmoid": "u * jnn.sigmoid(1.702 * u)",
+    "swish": "u * jnn.sigmoid(beta * u)",
+    "erf": "jss.erf(u)",
+    "erfc": "jss.erfc(u)",
+    "ndtr": "jss.ndtr(u)",
+    "log_ndtr": "jss.log_ndtr(u)",
 }
 
 
@@ -309,9 +318,10 @@ def jax_impl(kernel: str, grad: bool, params: dict[str, float], x: np.ndarray,
     if x.dtype == np.float64 and not jax.config.jax_enable_x64:
         return "jax_enable_x64 is off: JAX would compute float64 in float32"
     import jax.numpy as jnp
+    import jax.scipy.special as jss
 
     names = ", ".join(params)
-    ns = {"jnn": jax.nn, "jnp": jnp}
+    ns = {"jnn": jax.nn, "jnp": jnp, "jss": jss}
     fn = eval(f"lambda u{', ' if names else ''}{names}: {expr}", ns)  # noqa: S307 - our strings
     f = functools.partial(fn, **params)
     xd = jax.device_put(x)
