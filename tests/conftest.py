@@ -684,7 +684,7 @@ def _silu_grad_mp(z):
     return _sig(z) * (1 + z * _sig(-z))
 
 
-_SIXTHS = (1 / 6, float(np.float32(1 / 6)))
+_SIXTHS = _kernels_numpy._SIXTHS  # the (alpha, beta) the kernels read as PyTorch's relu6(x + 3)/6
 
 
 def _hard_sigmoid_mp(x, a, b):

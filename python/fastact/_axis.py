@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _interop, _kernels_numpy, _registry
 from ._catalogue import AXIS_CATALOGUE
-from ._spec import AxisActivation
+from ._spec import CHECKS, AxisActivation
 
 __all__ = ["AXIS_FUNCTIONS", "GATES", "REFERENCE", "namespace"]
 
@@ -714,9 +714,10 @@ def _make_rrelu(native: bool) -> dict[str, Callable[..., Any]]:
     leaky, leaky_grad = table["leaky_relu"][_FORWARD], table["leaky_relu"][_GRAD]
 
     def check(lower: Any, upper: Any, training: Any, function: str) -> float:
+        finite, expected = CHECKS["finite"]
         for name, v in (("lower", lower), ("upper", upper)):
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not np.isfinite(v):
-                raise ValueError(f"{function}(): {name}={v!r} is not allowed; {name} must be a finite number")
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not finite(v):
+                _registry._bad_param(function, name, v, expected)
         if lower > upper:
             raise ValueError(f"{function}(): lower={lower!r} > upper={upper!r}; the slopes are drawn from "
                              "[lower, upper], so lower must not exceed upper")

@@ -250,6 +250,21 @@ fn byte_span(array: &Bound<'_, PyUntypedArray>) -> Option<(usize, usize)> {
     Some((lo, hi + array.dtype().itemsize() - 1))
 }
 
+/// Why `out` cannot be written element by element (read-only, or a zero stride making elements share memory),
+/// or None when it can.
+fn unwritable(out: &Bound<'_, PyUntypedArray>) -> Option<&'static str> {
+    if flags(out) & npyffi::NPY_ARRAY_WRITEABLE == 0 {
+        return Some("out is read-only");
+    }
+    let shared = !out.shape().contains(&0)
+        && out
+            .shape()
+            .iter()
+            .zip(out.strides())
+            .any(|(&len, &st)| len > 1 && st == 0);
+    shared.then_some("out has overlapping elements")
+}
+
 /// Whether two operands share memory other than element for element (same start and strides).
 fn overlaps_badly(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) -> bool {
     match (byte_span(a), byte_span(b)) {
@@ -307,17 +322,8 @@ fn apply_bias<'py>(
     if usable(out) != Some(dtype) || out.shape() != shape.as_slice() {
         return bad("out must have x's shape and dtype");
     }
-    if flags(out) & npyffi::NPY_ARRAY_WRITEABLE == 0 {
-        return bad("out is read-only");
-    }
-    if !out.shape().contains(&0)
-        && out
-            .shape()
-            .iter()
-            .zip(out.strides())
-            .any(|(&len, &st)| len > 1 && st == 0)
-    {
-        return bad("out has overlapping elements");
+    if let Some(why) = unwritable(out) {
+        return bad(why);
     }
     match (mode, grad_out) {
         (Mode::Forward, None) => {}
@@ -442,18 +448,8 @@ fn apply_axis<'py>(
     if usable(out) != dtype || out.shape() != out_shape.as_slice() {
         return bad("out must have the result's shape and x's dtype");
     }
-    if flags(out) & npyffi::NPY_ARRAY_WRITEABLE == 0 {
-        return bad("out is read-only");
-    }
-    let out_empty = out.shape().contains(&0);
-    if !out_empty
-        && out
-            .shape()
-            .iter()
-            .zip(out.strides())
-            .any(|(&len, &st)| len > 1 && st == 0)
-    {
-        return bad("out has overlapping elements");
+    if let Some(why) = unwritable(out) {
+        return bad(why);
     }
     if mode == RowMode::Forward {
         if grad_out.is_some() {
