@@ -1,5 +1,8 @@
 """Coefficients of fastact's tanh near 0 and of tanhshrink: S(w) = (x - tanh x)/x³ with w = x², on |x| <= 1.
 
+The float32 tanh uses S only below |x| = NEAR_F32, as a monomial polynomial of degree NEAR_F32_DEGREE (Horner's
+rule in float32), fitted by least squares reweighted by Lawson's rule (near-minimax in relative error).
+
 S is analytic in w except at w = -π²/4, so its Chebyshev series on w in [0, 1] converges like 11.8^-n. The
 series is Chebyshev interpolation at NODES points computed in mpmath (60 digits); f64 uses all terms, f32
 the first F32_TERMS. tanh(x) = x - x³·S(x²) then has no cancellation, and tanhshrink(x) = x³·S(x²) none
@@ -13,6 +16,8 @@ mp.mp.dps = 60
 DEGREE = 16
 F32_TERMS = 9
 NODES = 100
+NEAR_F32 = 0.75
+NEAR_F32_DEGREE = 6
 
 
 def s_of_w(w):
@@ -45,9 +50,28 @@ def chebyshev(func, label: str, terms_shown: tuple[int, ...]) -> None:
     print(",\n".join(repr(v) for v in c[: max(terms_shown)]))
 
 
+def near_f32() -> None:
+    n = 400
+    u = np.cos(np.pi * (np.arange(n) + 0.5) / n)
+    w = NEAR_F32**2 * (1 + u) / 2
+    values = np.array([float(s_of_w(mp.mpf(v))) for v in w])
+    weights = np.ones_like(values)
+    for _ in range(40):
+        coef = np.polynomial.polynomial.polyfit(w, values, NEAR_F32_DEGREE, w=np.sqrt(weights) / values)
+        err = np.abs(np.polynomial.polynomial.polyval(w, coef) / values - 1)
+        weights *= err / err.max()
+        weights /= weights.sum()
+    ww = np.linspace(0, NEAR_F32**2, 2001)
+    exact = np.array([float(s_of_w(mp.mpf(v))) for v in ww])
+    rel = np.abs(np.polynomial.polynomial.polyval(ww, coef) / exact - 1).max()
+    print(f"// S(w) for |x| < {NEAR_F32}, TANH_S_F32 (f32, monomial, c0 first): max relative error {rel:.2e}")
+    print(",\n".join(repr(float(v)) for v in coef))
+
+
 def main() -> None:
     chebyshev(s_of_w, "S(w), TANH_CHEB (f64: all terms)", (DEGREE + 1, F32_TERMS))
     chebyshev(t_of_w, "T(w) = (S(w) - 1/3)/w, TANH_T_CHEB (f32)", (F32_TERMS - 1,))
+    near_f32()
 
 
 if __name__ == "__main__":

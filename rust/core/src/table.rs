@@ -18,7 +18,7 @@ macro_rules! for_each_kernel {
             identity    => Identity,    params 1 [1.0, 0.0], cost 1,  ulp (1, 0, 0, 0);
             binary_step => BinaryStep,  params 1 [0.0, 0.0], cost 1,  ulp (0, 0, 0, 0);
             sigmoid     => Sigmoid,     params 0 [0.0, 0.0], cost 9,  ulp (2, 4, 2, 4);
-            tanh        => Tanh,        params 0 [0.0, 0.0], cost 16,  ulp (2, 4, 2, 4);
+            tanh        => Tanh,        params 0 [0.0, 0.0], cost 10,  ulp (2, 4, 2, 4);
             relu        => Relu,        params 0 [0.0, 0.0], cost 1,  ulp (0, 0, 0, 0);
             leaky_relu  => LeakyRelu,   params 1 [0.01, 0.0], cost 1,  ulp (1, 0, 0, 0);
             softplus    => Softplus,    params 2 [1.0, 20.0], cost 32, ulp (3, 3, 4, 4);

@@ -2,7 +2,9 @@
 //! cancels or rounds twice (x - tanh x, 1 + |x|), it is rewritten or compensated instead.
 
 use super::{select, Kernel, Params};
-use crate::math::{sigmoid_pair, tanh, tanh_derivative, tanh_series, two_prod, two_sum};
+use crate::math::{
+    sigmoid_pair, tanh, tanh_derivative, tanh_series, tanh_squared, two_prod, two_sum,
+};
 use crate::real::Real;
 
 pub struct Tanh;
@@ -46,8 +48,7 @@ impl Kernel for Tanhshrink {
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
-        let t = tanh(x);
-        t * t
+        tanh_squared(x)
     }
 }
 
