@@ -710,7 +710,10 @@ unsafe fn run_range<T: Store>(
     }
 }
 
-/// One row of `len` elements at the given pointers with the given strides.
+/// One row of `len` elements at the given pointers with the given strides. A contiguous row without a
+/// bias goes straight to the row function; otherwise x (plus the bias, rounded to T as NumPy's `x + b` is)
+/// is loaded `BLOCK` elements at a time into a stack buffer, and the kernel writes straight into y when
+/// y's row is contiguous.
 ///
 /// # Safety
 /// `x + i·sx`, `g + i·sg`, `b + i·sb` readable and `y + i·sy` writable for i < len (g and b only when
@@ -728,13 +731,8 @@ unsafe fn run_row<T: Store>(
     aliased: bool,
 ) {
     let has_g = !g.is_null();
-    if !b.is_null() {
-        // SAFETY: forwarded from this function's contract.
-        unsafe { run_row_biased(plan, x, g, y, b, strides, len, aliased) };
-        return;
-    }
     let contiguous = strides[0] == 1 && strides[2] == 1 && (!has_g || strides[1] == 1);
-    if contiguous && !aliased {
+    if contiguous && b.is_null() && !aliased {
         // SAFETY: contiguous rows of `len` valid elements; y does not overlap x or g (not aliased, and
         // partial overlaps were copied away), so the shared and the unique borrow are disjoint.
         unsafe {
@@ -745,48 +743,6 @@ unsafe fn run_row<T: Store>(
         }
         return;
     }
-    let mut bx = [T::default(); BLOCK];
-    let mut bg = [T::default(); BLOCK];
-    let mut by = [T::default(); BLOCK];
-    let mut done = 0;
-    while done < len {
-        let n = (len - done).min(BLOCK);
-        for i in 0..n {
-            let at = (done + i) as isize;
-            // SAFETY: index done + i < len, readable by the contract; read before any write to y below.
-            unsafe {
-                bx[i] = *x.offset(at * strides[0]);
-                if has_g {
-                    bg[i] = *g.offset(at * strides[1]);
-                }
-            }
-        }
-        plan.run(&bx[..n], has_g.then_some(&bg[..n]), &mut by[..n]);
-        for (i, &v) in by[..n].iter().enumerate() {
-            // SAFETY: index done + i < len, writable by the contract.
-            unsafe { *y.offset((done + i) as isize * strides[2]) = v };
-        }
-        done += n;
-    }
-}
-
-/// `run_row` with a bias: each block of `x + b` is formed in a stack buffer (rounded to T, as NumPy's
-/// `x + b` is) and the kernel writes straight into y when y's row is contiguous.
-///
-/// # Safety
-/// As `run_row`, with `b` non-null.
-#[allow(clippy::too_many_arguments)]
-unsafe fn run_row_biased<T: Store>(
-    plan: &Plan<T>,
-    x: *const T,
-    g: *const T,
-    y: *mut T,
-    b: *const T,
-    strides: [isize; 4],
-    len: usize,
-    aliased: bool,
-) {
-    let has_g = !g.is_null();
     // Writing y directly is sound unless g is y itself (then g's block must be copied before y is written).
     // An aliased x is fine: its block is read into `bx` before the kernel writes the same elements.
     let direct = strides[2] == 1 && !(aliased && has_g);
@@ -797,15 +753,10 @@ unsafe fn run_row_biased<T: Store>(
     while done < len {
         let n = (len - done).min(BLOCK);
         let at = done as isize;
-        // SAFETY: indices done..done + n < len are readable by the contract.
+        // SAFETY: indices done..done + n < len are readable by the contract (b only when non-null).
         unsafe {
-            biased_block(
-                &mut bx[..n],
-                x.offset(at * strides[0]),
-                strides[0],
-                b.offset(at * strides[3]),
-                strides[3],
-            )
+            let bias = (!b.is_null()).then(|| (b.offset(at * strides[3]), strides[3]));
+            load_block(&mut bx[..n], x.offset(at * strides[0]), strides[0], bias)
         };
         let gs = if !has_g {
             None
@@ -835,13 +786,26 @@ unsafe fn run_row_biased<T: Store>(
     }
 }
 
-/// `out[i] = x[i·sx] + b[i·sb]`, with loops the compiler vectorises for the common strides.
+/// `out[i] = x[i·sx]`, or `x[i·sx] + b[i·sb]` with a bias `(b, sb)`, with loops the compiler vectorises
+/// for the common strides.
 ///
 /// # Safety
-/// `x + i·sx` and `b + i·sb` readable for i < out.len().
+/// `x + i·sx` (and `b + i·sb`) readable for i < out.len().
 #[inline(always)]
-unsafe fn biased_block<T: Store>(out: &mut [T], x: *const T, sx: isize, b: *const T, sb: isize) {
+unsafe fn load_block<T: Store>(
+    out: &mut [T],
+    x: *const T,
+    sx: isize,
+    bias: Option<(*const T, isize)>,
+) {
     let n = out.len();
+    let Some((b, sb)) = bias else {
+        for (i, o) in out.iter_mut().enumerate() {
+            // SAFETY: i < n, readable by the contract.
+            *o = unsafe { *x.offset(i as isize * sx) };
+        }
+        return;
+    };
     match (sx, sb) {
         (1, 1) => {
             // SAFETY: n contiguous readable elements each (contract); `out` is a stack buffer.
