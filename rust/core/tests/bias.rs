@@ -39,6 +39,37 @@ fn bits<T: Store>(v: &[T]) -> Vec<u64> {
         .collect()
 }
 
+/// `apply_bias_strided` with x, g and y all laid out by `strides`.
+///
+/// # Safety
+/// x, g (if any) and y reach `shape`'s elements through `strides`; y is a separate buffer or x itself; the
+/// bias holds `shape[axis]` elements.
+#[allow(clippy::too_many_arguments)]
+unsafe fn fused<T: Store>(
+    call: Call,
+    shape: &[usize; 2],
+    strides: &[isize; 2],
+    x: *const T,
+    bias: &[T],
+    axis: usize,
+    grad: Option<&[T]>,
+    y: *mut T,
+) {
+    let view = |ptr| View { ptr, strides };
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        apply_bias_strided(
+            call,
+            shape,
+            view(x),
+            bias,
+            axis,
+            grad.map(|g| view(g.as_ptr())),
+            ViewMut { ptr: y, strides },
+        )
+    };
+}
+
 fn check<T: Store>() {
     let x: Vec<T> = values(ROWS * COLS, 7)
         .into_iter()
@@ -71,69 +102,42 @@ fn check<T: Store>() {
                     ([COLS, ROWS], [1, COLS as isize], 1 - axis),
                 ] {
                     let mut got = vec![T::default(); x.len()];
-                    let g_view = grad.map(|g| View {
-                        ptr: g.as_ptr(),
-                        strides: &strides,
-                    });
                     // SAFETY: x, g and got hold ROWS·COLS elements, reached exactly by these strides; got
                     // is a separate buffer and the bias holds shape[bias_axis] elements.
                     unsafe {
-                        apply_bias_strided(
+                        fused(
                             call,
                             &shape,
-                            View {
-                                ptr: x.as_ptr(),
-                                strides: &strides,
-                            },
+                            &strides,
+                            x.as_ptr(),
                             &bias,
                             bias_axis,
-                            g_view,
-                            ViewMut {
-                                ptr: got.as_mut_ptr(),
-                                strides: &strides,
-                            },
+                            grad,
+                            got.as_mut_ptr(),
                         )
                     };
-                    assert_eq!(
-                        bits(&got),
-                        bits(&want),
-                        "{} {mode:?} axis {axis}",
-                        info.name
-                    );
+                    let what = format!("{} {mode:?} axis {axis}", info.name);
+                    assert_eq!(bits(&got), bits(&want), "{what}");
                 }
                 // In place: y is x itself.
                 let mut inplace = x.clone();
-                let strides = [COLS as isize, 1];
                 let ptr = inplace.as_mut_ptr();
-                let g_view = grad.map(|g| View {
-                    ptr: g.as_ptr(),
-                    strides: &strides,
-                });
                 // SAFETY: `inplace` holds ROWS·COLS elements; x aliases y element for element, which the
                 // driver allows.
                 unsafe {
-                    apply_bias_strided(
+                    fused(
                         call,
                         &shape,
-                        View {
-                            ptr: ptr as *const T,
-                            strides: &strides,
-                        },
+                        &[COLS as isize, 1],
+                        ptr,
                         &bias,
                         axis,
-                        g_view,
-                        ViewMut {
-                            ptr,
-                            strides: &strides,
-                        },
+                        grad,
+                        ptr,
                     )
                 };
-                assert_eq!(
-                    bits(&inplace),
-                    bits(&want),
-                    "{} {mode:?} axis {axis} in place",
-                    info.name
-                );
+                let what = format!("{} {mode:?} axis {axis} in place", info.name);
+                assert_eq!(bits(&inplace), bits(&want), "{what}");
             }
         }
     }
