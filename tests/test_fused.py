@@ -319,3 +319,38 @@ def test_bfloat16() -> None:
     assert_bitwise_equal(got, fastact.gelu(x + bias))
     grad_x, _ = fastact.bias_act_grad(x, x, bias, "silu", axis=-1)
     assert_bitwise_equal(grad_x, fastact.silu_grad(x + bias, x))
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+def test_dask_arrays_are_lazy_and_give_the_in_memory_result(axis: int) -> None:
+    """x, grad_out or the bias as dask arrays: lazy results, the in-memory bits for bias_act and grad_x, and
+    grad_bias (float64 partial sums per block) equal to the in-memory one after rounding here."""
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((300, 70)).astype(np.float32)
+    grad_out = rng.standard_normal(x.shape).astype(np.float32)
+    bias = rng.standard_normal(x.shape[axis]).astype(np.float32)
+    lazy_x = da.from_array(x, chunks=(64, 32))
+    y = fastact.bias_act(lazy_x, da.from_array(bias, chunks=17), "softplus", axis=axis, beta=2.0)
+    assert isinstance(y, da.Array) and y.dtype == np.float32
+    assert_bitwise_equal(y.compute(), fastact.bias_act(x, bias, "softplus", axis=axis, beta=2.0))
+    grad_x, grad_bias = fastact.bias_act_grad(lazy_x, da.from_array(grad_out, chunks=(100, 10)), bias, "silu",
+                                              axis=axis)
+    assert isinstance(grad_x, da.Array) and isinstance(grad_bias, da.Array)
+    want_x, want_bias = fastact.bias_act_grad(x, grad_out, bias, "silu", axis=axis)
+    assert_bitwise_equal(grad_x.compute(), want_x)
+    assert grad_bias.dtype == np.float32 and grad_bias.shape == want_bias.shape
+    np.testing.assert_allclose(grad_bias.compute(), want_bias, rtol=2**-23, atol=0)
+
+
+def test_dask_errors_are_raised_when_the_graph_is_built() -> None:
+    da = pytest.importorskip("dask.array")
+    x = da.zeros((8, 6), chunks=4, dtype=np.float32)
+    with pytest.raises(ValueError, match="bias has shape"):
+        fastact.bias_act(x, np.zeros(5, np.float32), "gelu")
+    with pytest.raises(TypeError, match="out= cannot be used with a dask array"):
+        fastact.bias_act(x, np.zeros(6, np.float32), "gelu", out=np.empty((8, 6), np.float32))
+    with pytest.raises(ValueError, match="not an elementwise activation"):
+        fastact.bias_act(x, np.zeros(6, np.float32), "softmax")
+    with pytest.raises(ValueError, match="grad_out has shape"):
+        fastact.bias_act_grad(x, np.zeros((8, 5), np.float32), np.zeros(6, np.float32), "gelu")

@@ -16,6 +16,9 @@ when the graph is built, by the same code, on zero-size stand-ins.
 * prelu_grad's weight gradient is a sum over everything but the channel axis: a float64 partial sum per
   block, summed by dask, rounded once to the result dtype (equal to the in-memory result up to the order of
   the float64 additions).
+* bias_act and bias_act_grad: ``map_blocks`` over x's chunks with the bias cut along the same chunks of its
+  axis (no rechunking: each element needs only its own bias value); bias_act_grad's grad_bias is summed
+  like prelu_grad's weight gradient.
 
 ``out=`` cannot be combined with a dask input (the result is a new lazy array): TypeError.
 """
@@ -31,7 +34,7 @@ import numpy as np
 
 from . import _interop, _registry
 
-__all__ = ["along_axis", "elementwise", "registered"]
+__all__ = ["along_axis", "bias_act", "bias_act_grad", "elementwise", "registered"]
 
 
 def _no_out(out: Any, function: str) -> None:
@@ -248,3 +251,84 @@ def _prelu_grad(function: str, native: bool, kwargs: dict[str, Any], layout: tup
     others = tuple(i for i in range(x.ndim) if i != ax)
     grad_w = sums.sum(axis=others) if others else sums
     return grad_x, grad_w.astype(meta[1].dtype)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# bias_act
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _bias_operands(function: str, x: Any, bias: Any, axis: Any) -> tuple[da.Array, da.Array, int]:
+    """(x, the bias as an array of x's rank with its values along the axis, chunked as x there, the axis)."""
+    from . import _axis
+
+    x = _as_dask(x, "x")
+    b = _as_dask(bias, "bias")
+    if x.ndim == 0:
+        raise np.exceptions.AxisError(f"{function}() needs an array with at least one axis, got a 0-d input")
+    ax = _axis._axis(axis, x.ndim, function)
+    if b.shape != (x.shape[ax],):
+        raise ValueError(f"{function}(): bias has shape {b.shape} but ({x.shape[ax]},) is expected "
+                         f"(x.shape[{ax}]); fastact does not broadcast")
+    shape = [1] * x.ndim
+    shape[ax] = b.shape[0]
+    chunks = tuple(x.chunks[ax] if i == ax else (1,) for i in range(x.ndim))
+    return x, b.reshape(shape).rechunk(chunks), ax
+
+
+def _bias_block(fn: Callable[..., Any], name: str, ax: int, dtype: Any, params: dict[str, Any], x: np.ndarray,
+                *rest: np.ndarray) -> np.ndarray:
+    *grad, bias = rest
+    return np.asarray(fn(x, *grad, bias.reshape(-1), name, ax, dtype=dtype, **params))
+
+
+def _grad_x_block(fn: Callable[..., Any], name: str, ax: int, dtype: Any, params: dict[str, Any], x: np.ndarray,
+                  grad_out: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    return np.asarray(fn(x, grad_out, bias.reshape(-1), name, ax, dtype, params))
+
+
+def _bias_partial(ax: int, grad_x: np.ndarray) -> np.ndarray:
+    """grad_x summed in float64 over every axis but ax, keeping the axes (one partial per block)."""
+    others = tuple(i for i in range(grad_x.ndim) if i != ax)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(np.sum(grad_x, axis=others, dtype=np.float64, keepdims=True))
+
+
+def bias_act(native: bool, x: Any, bias: Any, name: str, axis: Any, params: dict[str, Any], dtype: Any,
+             out: Any) -> da.Array:
+    """``fastact.bias_act`` over dask arrays: a lazy dask array, block by block."""
+    from . import _fused
+
+    _no_out(out, "bias_act")
+    x, b, ax = _bias_operands("bias_act", x, bias, axis)
+    fn = (_fused.FUSED_FUNCTIONS if native else _fused.REFERENCE)["bias_act"]
+    # On stand-ins: checks the name, parameters and dtypes now, and gives the result's dtype.
+    meta = _bias_block(fn, name, ax, dtype, params, _stand_in(x.shape, x.dtype, ax), _empty(b.shape, b.dtype))
+    block = functools.partial(_bias_block, fn, name, ax, dtype, params)
+    return da.map_blocks(block, x, b, dtype=meta.dtype, meta=np.empty((0,) * x.ndim, meta.dtype),
+                         token="bias_act")
+
+
+def bias_act_grad(native: bool, x: Any, grad_out: Any, bias: Any, name: str, axis: Any, params: dict[str, Any],
+                  dtype: Any) -> tuple[da.Array, da.Array]:
+    """``fastact.bias_act_grad`` over dask arrays: (grad_x, grad_bias), both lazy; grad_bias is a float64
+    partial sum per block, summed by dask and rounded once (the in-memory result up to the order of the
+    float64 additions)."""
+    from . import _fused
+
+    x, b, ax = _bias_operands("bias_act_grad", x, bias, axis)
+    if tuple(np.shape(grad_out)) != x.shape:
+        raise ValueError(f"bias_act_grad(): grad_out has shape {np.shape(grad_out)} but the input has shape "
+                         f"{x.shape}; fastact does not broadcast: pass arrays of the same shape")
+    g = _as_dask(grad_out, "grad_out", x.chunks).rechunk(x.chunks)
+    fn = _fused.GRAD_X.get(native) or _fused.GRAD_X[False]
+    stand_ins = (_stand_in(x.shape, x.dtype, ax), _stand_in(g.shape, g.dtype, ax), _empty(b.shape, b.dtype))
+    meta = _grad_x_block(fn, name, ax, dtype, params, *stand_ins)
+    block = functools.partial(_grad_x_block, fn, name, ax, dtype, params)
+    grad_x = da.map_blocks(block, x, g, b, dtype=meta.dtype, meta=np.empty((0,) * x.ndim, meta.dtype),
+                           token="bias_act_grad")
+    chunks = tuple(c if i == ax else (1,) * len(c) for i, c in enumerate(x.chunks))
+    sums = da.map_blocks(functools.partial(_bias_partial, ax), grad_x, chunks=chunks, dtype=np.float64,
+                         meta=np.empty((0,) * x.ndim, np.float64), token="bias_act_grad-bias")
+    others = tuple(i for i in range(x.ndim) if i != ax)
+    return grad_x, sums.sum(axis=others).astype(meta.dtype)

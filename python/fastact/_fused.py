@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _axis, _registry
+from . import _axis, _interop, _registry
 from ._catalogue import FUSED_CATALOGUE
 from ._spec import FusedOperation
 
@@ -87,6 +87,10 @@ def _make_bias_act(native: bool) -> dict[str, Callable[..., Any]]:
 
     def bias_act(x: Any, bias: Any, name: str, axis: int = -1, *, out: Any = None, dtype: Any = None,
                  **params: Any) -> Any:
+        if _interop.is_dask(x) or _interop.is_dask(bias):
+            from . import _dask
+
+            return _dask.bias_act(native, x, bias, name, axis, params, dtype, out)
         key, kernel, p0, p1 = _resolve(name, params, "bias_act")
         xc, bc, ax, result = _operands(x, bias, axis, dtype, "bias_act")
         _registry.check_out(out, xc.shape, result, "bias_act")
@@ -99,25 +103,46 @@ def _make_bias_act(native: bool) -> dict[str, Callable[..., Any]]:
         _registry.NATIVE.apply_bias(kernel, _FORWARD, xc, _private_bias(bc, target), ax, None, target, p0, p1)
         return _axis._finish(target, out, result)
 
-    def bias_act_grad(x: Any, grad_out: Any, bias: Any, name: str, axis: int = -1, *, dtype: Any = None,
-                      **params: Any) -> tuple[Any, Any]:
+    def grad_x_of(x: Any, grad_out: Any, bias: Any, name: str, axis: int, dtype: Any,
+                  params: dict[str, Any]) -> tuple[np.ndarray, int, np.dtype]:
+        """(grad_x in the working dtype, the axis, the result dtype)."""
         key, kernel, p0, p1 = _resolve(name, params, "bias_act_grad")
         xc, bc, ax, result = _operands(x, bias, axis, dtype, "bias_act_grad")
         gc = _axis._like(xc, grad_out, "grad_out", "bias_act_grad", None, result if dtype is not None else None)
         if not use_native:
             with np.errstate(over="ignore", invalid="ignore"):
                 summed = xc + _broadcast(bc, xc.ndim, ax)
-            grad_x = functions[key][_registry.DERIVATIVE](summed, gc, **params)
-        else:
-            grad_x = np.empty_like(xc)
-            _registry.NATIVE.apply_bias(kernel, _GRAD, xc, bc, ax, gc, grad_x, p0, p1)
+            return functions[key][_registry.DERIVATIVE](summed, gc, **params), ax, result
+        grad_x = np.empty_like(xc)
+        _registry.NATIVE.apply_bias(kernel, _GRAD, xc, bc, ax, gc, grad_x, p0, p1)
+        return grad_x, ax, result
+
+    def bias_act_grad(x: Any, grad_out: Any, bias: Any, name: str, axis: int = -1, *, dtype: Any = None,
+                      **params: Any) -> tuple[Any, Any]:
+        if _interop.is_dask(x) or _interop.is_dask(grad_out) or _interop.is_dask(bias):
+            from . import _dask
+
+            return _dask.bias_act_grad(native, x, grad_out, bias, name, axis, params, dtype)
+        grad_x, ax, result = grad_x_of(x, grad_out, bias, name, axis, dtype, params)
         return _axis._finish(grad_x, None, result), _grad_bias(grad_x, ax, result)
 
-    return {"bias_act": bias_act, "bias_act_grad": bias_act_grad}
+    def bias_act_grad_x(x: Any, grad_out: Any, bias: Any, name: str, axis: int, dtype: Any,
+                        params: dict[str, Any]) -> Any:
+        """bias_act_grad's grad_x alone, for dask blocks (which sum grad_bias themselves)."""
+        grad_x, _, result = grad_x_of(x, grad_out, bias, name, axis, dtype, params)
+        return _axis._finish(grad_x, None, result)
+
+    return {"bias_act": bias_act, "bias_act_grad": bias_act_grad, "_bias_act_grad_x": bias_act_grad_x}
+
+
+#: bias_act_grad's grad_x alone, by backend (True: native), for the dask blocks.
+GRAD_X: dict[bool, Callable[..., Any]] = {}
 
 
 def _build(native: bool) -> dict[str, Callable[..., Any]]:
-    return _make_bias_act(native)
+    functions = _make_bias_act(native)
+    GRAD_X[native] = functions.pop("_bias_act_grad_x")
+    return functions
 
 
 REFERENCE: dict[str, Callable[..., Any]] = _build(native=False)
