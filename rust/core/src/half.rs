@@ -124,6 +124,10 @@ const HALF_BLOCK: usize = 512;
 #[inline(always)]
 fn widen<H: Half, const F16C: bool>(src: &[H], dst: &mut [f32]) {
     let n = dst.len().min(src.len());
+    // The elements the hardware conversion handled (none off x86-64).
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    #[cfg(target_arch = "x86_64")]
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if F16C && H::IS_F16 {
@@ -148,6 +152,9 @@ fn widen<H: Half, const F16C: bool>(src: &[H], dst: &mut [f32]) {
 #[inline(always)]
 fn narrow<H: Half, const F16C: bool>(src: &[f32], dst: &mut [H]) {
     let n = dst.len().min(src.len());
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = 0;
+    #[cfg(target_arch = "x86_64")]
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
     if F16C && H::IS_F16 {
