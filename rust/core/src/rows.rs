@@ -7,11 +7,14 @@
 //! and scattered: no transposed copy of the array is made.
 //!
 //! Numerics, per lane of n elements (x·sign with sign = -1 for softmin):
-//! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m), with x_i - m carried as hi + lo and the low
-//!    part applied as e·(1 + lo); s = Σ e_i accumulated in f64 (compensated for f64 lanes), in 16 fixed
-//!    partial sums, so the order never depends on the ISA; 3. softmax = e_i/s, log_softmax =
-//!    (x_i - m) - log1p(s - 1), logsumexp = m + log1p(s - 1): with the max term's 1 taken out of s, a
-//!    dominant term keeps full relative accuracy (logsumexp([0, -40]) = 4.25e-18, not 0).
+//! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m)·2^S (`math::exp_shifted`: x_i - m carried
+//!    exactly as hi + lo, the scale 2^S keeping every term that can show in the result normal); s = Σ e_i
+//!    accumulated in f64 (compensated for f64 lanes), in 16 fixed partial sums, so the order never
+//!    depends on the ISA; softmax stores the terms in its output, log_softmax and logsumexp in a scratch
+//!    lane, with the terms at the max (exactly 2^S) counted apart instead; 3. softmax = e_i·(2^-S/s) in
+//!    one fused pass, log_softmax = (x_i - m) - log1p(s - 1), logsumexp = m + log1p(s - 1): with the max
+//!    term's 1 taken out of s, a dominant term keeps full relative accuracy (logsumexp([0, -40]) =
+//!    4.25e-18, not 0).
 //!
 //! Rows with NaN, +inf or only -inf follow PyTorch: softmax and log_softmax give NaN for the whole row,
 //! logsumexp gives +inf when any element is +inf (and no NaN), -inf for an all -inf or empty row.
@@ -31,7 +34,7 @@
 
 use std::cell::RefCell;
 
-use crate::math::{exp, expm1, two_prod, two_sum};
+use crate::math::{exp, exp_shifted, exp_shifted_scale, expm1, two_prod, two_sum};
 use crate::parallel;
 use crate::real::{Elem, Real};
 use crate::simd::{self, Isa};
@@ -151,24 +154,19 @@ fn logmeanexp<T: Elem>(x: &[T], st: &Stats) -> f64 {
     st.max + ((hi + lo) / count).ln_1p()
 }
 
-/// The lane's statistics; each exp(sign·x_i - max) is written to `store` on the way. With `HITS` false
-/// (softmax, which needs only the sum) the terms at the max are not counted apart: `hits` is 0 and `rest`
-/// the whole sum, which saves a comparison and two selects per element.
-/// `floor` bounds the max from below (quiet_softmax's extra logit 0; -inf otherwise).
+/// max(sign·x, floor) over the lane, in 16 running maxima. NaN is ignored (`>` is false for it): it shows
+/// in the sum instead, whose term is NaN.
 #[inline(always)]
-fn stats<T: Elem, const HITS: bool>(x: &[T], sign: T, floor: T, store: &mut [T]) -> Stats {
-    // The max ignores NaN (`>` is false for it); a NaN then shows in the sum, whose term is NaN. Only an
-    // infinite max hides it (the sum is NaN or 0 anyway), and only then is the row scanned for NaN.
+fn lane_max<T: Elem>(x: &[T], sign: T, floor: T) -> T {
     let mut mx = [-T::INFINITY; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for c in chunks {
+    let mut chunks = x.chunks_exact(LANES);
+    for c in &mut chunks {
         for j in 0..LANES {
             let v = c[j] * sign;
             mx[j] = if v > mx[j] { v } else { mx[j] };
         }
     }
-    for (j, &v) in tail.iter().enumerate() {
+    for (j, &v) in chunks.remainder().iter().enumerate() {
         let v = v * sign;
         mx[j] = if v > mx[j] { v } else { mx[j] };
     }
@@ -176,32 +174,93 @@ fn stats<T: Elem, const HITS: bool>(x: &[T], sign: T, floor: T, store: &mut [T])
     for &v in &mx {
         m = if v > m { v } else { m };
     }
-    let (hits, rest, rest_lo) = exp_sum::<T, HITS>(x, sign, m, store);
+    m
+}
+
+/// 2^-S, S = `exp_shifted_scale`: the factor that takes the scale out of `exp_shifted`'s terms.
+#[inline(always)]
+fn unscale<T: Real>() -> f64 {
+    f64::from_bits(((1023 - exp_shifted_scale::<T>()) as u64) << 52)
+}
+
+/// The statistics from the max `m` and the sums of the scaled terms: unscaled by 2^-S (exact).
+#[inline(always)]
+fn finish_stats<T: Elem>(x: &[T], m: T, hits: f64, rest: f64, rest_lo: f64) -> Stats {
+    // Only an infinite max hides a NaN (the sum is NaN or 0 anyway); only then is the row scanned for it.
     let nan = if m.to_f64().is_finite() {
         rest.is_nan()
     } else {
         x.iter().any(|v| v.is_nan())
     };
+    let unscale = unscale::<T>();
     Stats {
         max: m.to_f64(),
         nan,
         hits,
-        rest,
-        rest_lo,
+        rest: rest * unscale,
+        rest_lo: rest_lo * unscale,
     }
 }
 
-/// exp(sign·x_i - m) with the subtraction's rounding error applied: e·(1 + lo).
+/// The lane's statistics for softmax, which needs only the sum: each term exp(sign·x_i - max)·2^S is
+/// written to `store` (S: `exp_shifted_scale`), `hits` is 0 and `rest` the whole sum. `floor` bounds the
+/// max from below (quiet_softmax's extra logit 0; -inf otherwise).
+///
+/// Two simple loops (the terms, then their sum, from L1 or L2), which vectorise like the elementwise
+/// kernels; fused in one loop (or in blocks through a stack buffer), LLVM vectorises the 16 f64 sums
+/// badly or not at all, and it measured slower. No closures in here: a
+/// closure is compiled without the trampoline's target features, and its `mul_add` would become a libm
+/// call.
 #[inline(always)]
-fn shifted_exp<T: Real>(v: T, sign: T, m: T) -> T {
-    let (d, d_lo) = two_sum(v * sign, -m);
-    let e = exp(d);
-    // d = -inf (an element at -inf): the error term is NaN, the exponential is 0.
-    if d_lo.is_nan() {
-        e
-    } else {
-        e.mul_add(d_lo, e)
+fn stats_stored<T: Elem>(x: &[T], sign: T, floor: T, store: &mut [T]) -> Stats {
+    let m = lane_max(x, sign, floor);
+    let out = &mut store[..x.len()];
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = exp_shifted(v * sign, m);
     }
+    let (rest, rest_lo) = sum_terms(out);
+    finish_stats(x, m, 0.0, rest, rest_lo)
+}
+
+/// The lane's statistics with the terms at the max (each exactly 1) counted apart from the rest, for
+/// log_softmax and logsumexp; `scratch` (the lane's length) receives the other terms, scaled, and 0 at
+/// the max. The count is an integer sum (its order is immaterial), so the loop vectorises as
+/// `stats_stored`'s does.
+#[inline(always)]
+fn stats_counted<T: Elem>(x: &[T], sign: T, scratch: &mut [T]) -> Stats {
+    let m = lane_max(x, sign, -T::INFINITY);
+    let out = &mut scratch[..x.len()];
+    let mut count = 0usize;
+    // A u32 count per 2^30 terms: it cannot overflow, and it vectorises as 8 lanes (a usize as 4).
+    for (xs, os) in x.chunks(1 << 30).zip(out.chunks_mut(1 << 30)) {
+        let mut part = 0u32;
+        for (o, &v) in os.iter_mut().zip(xs) {
+            let at_max = v * sign == m;
+            part = part.wrapping_add(u32::from(at_max));
+            let e = exp_shifted(v * sign, m);
+            *o = if at_max { T::c(0.0) } else { e };
+        }
+        count += part as usize;
+    }
+    let (rest, rest_lo) = sum_terms(out);
+    finish_stats(x, m, count as f64, rest, rest_lo)
+}
+
+/// Σ terms in f64 as hi + lo, in the 16 fixed partial sums.
+#[inline(always)]
+fn sum_terms<T: Elem>(terms: &[T]) -> (f64, f64) {
+    let mut hi = [0f64; LANES];
+    let mut lo = [0f64; LANES];
+    let mut es = terms.chunks_exact(LANES);
+    for e in &mut es {
+        for j in 0..LANES {
+            add_term::<T>(&mut hi[j], &mut lo[j], e[j].to_f64(), 0.0);
+        }
+    }
+    for (j, &e) in es.remainder().iter().enumerate() {
+        add_term::<T>(&mut hi[j], &mut lo[j], e.to_f64(), 0.0);
+    }
+    total(&hi, &lo)
 }
 
 /// Adds v + v_lo to one of the 16 fixed partial sums (hi + lo), compensated for f64 lanes; f32 terms are
@@ -228,61 +287,6 @@ fn total(hi: &[f64; LANES], lo: &[f64; LANES]) -> (f64, f64) {
         s_lo += err + lo[j];
     }
     two_sum(s, s_lo)
-}
-
-/// Σ exp(sign·x_i - m) as (number of terms at the max, rest hi, rest lo); each term is stored in `out`.
-/// Without `HITS`, (0, the whole sum hi, lo).
-///
-/// Two simple loops (the exponentials, then the sum), which vectorise like the elementwise kernels. No
-/// closures in here: a closure is compiled without the trampoline's target features, and its `mul_add`
-/// would become a libm call.
-#[inline(always)]
-fn exp_sum<T: Elem, const HITS: bool>(x: &[T], sign: T, m: T, out: &mut [T]) -> (f64, f64, f64) {
-    let out = &mut out[..x.len()];
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = shifted_exp(v, sign, m);
-    }
-    if !HITS {
-        let mut hi = [0f64; LANES];
-        let mut lo = [0f64; LANES];
-        let mut es = out.chunks_exact(LANES);
-        for e in &mut es {
-            for j in 0..LANES {
-                add_term::<T>(&mut hi[j], &mut lo[j], e[j].to_f64(), 0.0);
-            }
-        }
-        for (j, &e) in es.remainder().iter().enumerate() {
-            add_term::<T>(&mut hi[j], &mut lo[j], e.to_f64(), 0.0);
-        }
-        let (rest, rest_lo) = total(&hi, &lo);
-        return (0.0, rest, rest_lo);
-    }
-    // The terms at the max (each exactly 1) are counted apart from the rest.
-    let mut hi = [0f64; LANES];
-    let mut lo = [0f64; LANES];
-    let mut hits = [0f64; LANES];
-    let mut xs = x.chunks_exact(LANES);
-    let mut es = out.chunks_exact(LANES);
-    for (c, e) in (&mut xs).zip(&mut es) {
-        for j in 0..LANES {
-            let at_max = c[j] * sign == m;
-            hits[j] += if at_max { 1.0 } else { 0.0 };
-            let v = if at_max { 0.0 } else { e[j].to_f64() };
-            add_term::<T>(&mut hi[j], &mut lo[j], v, 0.0);
-        }
-    }
-    for (j, (&v, &e)) in xs.remainder().iter().zip(es.remainder()).enumerate() {
-        let at_max = v * sign == m;
-        hits[j] += if at_max { 1.0 } else { 0.0 };
-        add_term::<T>(
-            &mut hi[j],
-            &mut lo[j],
-            if at_max { 0.0 } else { e.to_f64() },
-            0.0,
-        );
-    }
-    let (rest, rest_lo) = total(&hi, &lo);
-    (hits.iter().sum(), rest, rest_lo)
 }
 
 /// a_i·b_i (or a_i) in f64 as hi + lo: exact for f32 operands, two_prod for f64.
@@ -323,7 +327,7 @@ fn dot<T: Elem>(a: &[T], b: Option<&[T]>) -> f64 {
 fn softmax_into<T: Elem, const QUIET: bool>(x: &[T], sign: T, y: &mut [T]) {
     let y = &mut y[..x.len()];
     let floor = if QUIET { T::c(0.0) } else { -T::INFINITY };
-    let st = stats::<T, false>(x, sign, floor, y);
+    let st = stats_stored(x, sign, floor, y);
     if st.nan || st.max.is_infinite() {
         // NaN, +inf, or only -inf in the row: PyTorch's NaN row (quiet_softmax's max is never -inf).
         y.fill(T::NAN);
@@ -331,8 +335,9 @@ fn softmax_into<T: Elem, const QUIET: bool>(x: &[T], sign: T, y: &mut [T]) {
     }
     // The extra logit 0 of quiet_softmax adds exp(0 - max) to the sum.
     let extra = if QUIET { (-st.max).exp() } else { 0.0 };
-    // y·(1/s) with 1/s as hi + lo in T: one fused step, rounding about once, without f64 conversions.
-    let inv = 1.0 / (st.sum() + extra);
+    // y·(1/s) with 1/s as hi + lo in T: one fused step, rounding about once, without f64 conversions. The
+    // terms in y carry the factor 2^S, which 1/s takes back (exactly: a power of two, in f64's range).
+    let inv = 1.0 / (st.sum() + extra) * unscale::<T>();
     let inv_hi = T::from_f64(inv);
     let inv_lo = T::from_f64(inv - inv_hi.to_f64());
     for v in y.iter_mut() {
@@ -482,10 +487,10 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
     }
     match (OP, MODE) {
         (3, 0) => {
-            y[0] = T::from_f64(stats::<T, true>(x, sign, -T::INFINITY, scratch).logsumexp());
+            y[0] = T::from_f64(stats_counted(x, sign, scratch).logsumexp());
         }
         (5, 0) => {
-            let st = stats::<T, true>(x, sign, -T::INFINITY, scratch);
+            let st = stats_counted(x, sign, scratch);
             y[0] = T::from_f64(logmeanexp(x, &st));
         }
         (3 | 5, _) => {
@@ -497,7 +502,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
             }
         }
         (1, 0) => {
-            let st = stats::<T, true>(x, sign, -T::INFINITY, scratch);
+            let st = stats_counted(x, sign, scratch);
             let y = &mut y[..n];
             if st.nan || st.max.is_infinite() {
                 y.fill(T::NAN);
