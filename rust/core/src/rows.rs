@@ -4,14 +4,19 @@
 //! other axes. Each lane is computed by one thread with the same code (pool threads take whole lanes), so
 //! results are bitwise identical for any thread count. A contiguous lane is read and written where it
 //! lies; a strided one (a reduction over a non-last axis) is gathered into a per-thread buffer, computed
-//! and scattered: no transposed copy of the array is made.
+//! and scattered: no transposed copy of the array is made. The forwards of softmax, softmin and
+//! quiet_softmax take adjacent strided lanes as panels instead (`softmax_panel`): copied row by row,
+//! computed row by row across the lanes, with each lane's operations and hence bits unchanged.
 //!
 //! Numerics, per lane of n elements (x·sign with sign = -1 for softmin):
-//! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m), with x_i - m carried as hi + lo and the low
-//!    part applied as e·(1 + lo); s = Σ e_i accumulated in f64 (compensated for f64 lanes), in 16 fixed
-//!    partial sums, so the order never depends on the ISA; 3. softmax = e_i/s, log_softmax =
-//!    (x_i - m) - log1p(s - 1), logsumexp = m + log1p(s - 1): with the max term's 1 taken out of s, a
-//!    dominant term keeps full relative accuracy (logsumexp([0, -40]) = 4.25e-18, not 0).
+//! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m)·2^S (`math::exp_shifted`: x_i - m carried
+//!    exactly as hi + lo, the scale 2^S keeping every term that can show in the result normal); s = Σ e_i
+//!    accumulated in f64 (compensated for f64 lanes), in 16 fixed partial sums, so the order never
+//!    depends on the ISA; softmax stores the terms in its output, log_softmax and logsumexp in a scratch
+//!    lane, with the terms at the max (exactly 2^S) counted apart instead; 3. softmax = e_i·(2^-S/s) in
+//!    one fused pass, log_softmax = (x_i - m) - log1p(s - 1), logsumexp = m + log1p(s - 1): with the max
+//!    term's 1 taken out of s, a dominant term keeps full relative accuracy (logsumexp([0, -40]) =
+//!    4.25e-18, not 0).
 //!
 //! Rows with NaN, +inf or only -inf follow PyTorch: softmax and log_softmax give NaN for the whole row,
 //! logsumexp gives +inf when any element is +inf (and no NaN), -inf for an all -inf or empty row.
@@ -31,7 +36,7 @@
 
 use std::cell::RefCell;
 
-use crate::math::{exp, expm1, two_prod, two_sum};
+use crate::math::{exp, exp_shifted, exp_shifted_scale, expm1, two_prod, two_sum};
 use crate::parallel;
 use crate::real::{Elem, Real};
 use crate::simd::{self, Isa};
@@ -151,24 +156,19 @@ fn logmeanexp<T: Elem>(x: &[T], st: &Stats) -> f64 {
     st.max + ((hi + lo) / count).ln_1p()
 }
 
-/// The lane's statistics; each exp(sign·x_i - max) is written to `store` on the way. With `HITS` false
-/// (softmax, which needs only the sum) the terms at the max are not counted apart: `hits` is 0 and `rest`
-/// the whole sum, which saves a comparison and two selects per element.
-/// `floor` bounds the max from below (quiet_softmax's extra logit 0; -inf otherwise).
+/// max(sign·x, floor) over the lane, in 16 running maxima. NaN is ignored (`>` is false for it): it shows
+/// in the sum instead, whose term is NaN.
 #[inline(always)]
-fn stats<T: Elem, const HITS: bool>(x: &[T], sign: T, floor: T, store: &mut [T]) -> Stats {
-    // The max ignores NaN (`>` is false for it); a NaN then shows in the sum, whose term is NaN. Only an
-    // infinite max hides it (the sum is NaN or 0 anyway), and only then is the row scanned for NaN.
+fn lane_max<T: Elem>(x: &[T], sign: T, floor: T) -> T {
     let mut mx = [-T::INFINITY; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for c in chunks {
+    let mut chunks = x.chunks_exact(LANES);
+    for c in &mut chunks {
         for j in 0..LANES {
             let v = c[j] * sign;
             mx[j] = if v > mx[j] { v } else { mx[j] };
         }
     }
-    for (j, &v) in tail.iter().enumerate() {
+    for (j, &v) in chunks.remainder().iter().enumerate() {
         let v = v * sign;
         mx[j] = if v > mx[j] { v } else { mx[j] };
     }
@@ -176,32 +176,100 @@ fn stats<T: Elem, const HITS: bool>(x: &[T], sign: T, floor: T, store: &mut [T])
     for &v in &mx {
         m = if v > m { v } else { m };
     }
-    let (hits, rest, rest_lo) = exp_sum::<T, HITS>(x, sign, m, store);
-    let nan = if m.to_f64().is_finite() {
+    m
+}
+
+/// 2^-S, S = `exp_shifted_scale`: the factor that takes the scale out of `exp_shifted`'s terms.
+#[inline(always)]
+fn unscale<T: Real>() -> f64 {
+    f64::from_bits(((1023 - exp_shifted_scale::<T>()) as u64) << 52)
+}
+
+/// Whether a lane with max `m` and (scaled) sum `rest` holds a NaN: a NaN term makes the sum NaN, and only
+/// an infinite max hides it (the sum is NaN or 0 anyway); only then is the lane scanned, by `scan`.
+#[inline(always)]
+fn has_nan<T: Elem>(m: T, rest: f64, scan: impl FnOnce() -> bool) -> bool {
+    if m.to_f64().is_finite() {
         rest.is_nan()
     } else {
-        x.iter().any(|v| v.is_nan())
-    };
+        scan()
+    }
+}
+
+/// The statistics from the max `m` and the sums of the scaled terms: unscaled by 2^-S (exact).
+#[inline(always)]
+fn finish_stats<T: Elem>(m: T, nan: bool, hits: f64, rest: f64, rest_lo: f64) -> Stats {
+    let unscale = unscale::<T>();
     Stats {
         max: m.to_f64(),
         nan,
         hits,
-        rest,
-        rest_lo,
+        rest: rest * unscale,
+        rest_lo: rest_lo * unscale,
     }
 }
 
-/// exp(sign·x_i - m) with the subtraction's rounding error applied: e·(1 + lo).
+/// The lane's statistics for softmax, which needs only the sum: each term exp(sign·x_i - max)·2^S is
+/// written to `store` (S: `exp_shifted_scale`), `hits` is 0 and `rest` the whole sum. `floor` bounds the
+/// max from below (quiet_softmax's extra logit 0; -inf otherwise).
+///
+/// Two simple loops (the terms, then their sum, from L1 or L2), which vectorise like the elementwise
+/// kernels; fused in one loop (or in blocks through a stack buffer), LLVM vectorises the 16 f64 sums
+/// badly or not at all, and it measured slower. No closures in here: a
+/// closure is compiled without the trampoline's target features, and its `mul_add` would become a libm
+/// call.
 #[inline(always)]
-fn shifted_exp<T: Real>(v: T, sign: T, m: T) -> T {
-    let (d, d_lo) = two_sum(v * sign, -m);
-    let e = exp(d);
-    // d = -inf (an element at -inf): the error term is NaN, the exponential is 0.
-    if d_lo.is_nan() {
-        e
-    } else {
-        e.mul_add(d_lo, e)
+fn stats_stored<T: Elem>(x: &[T], sign: T, floor: T, store: &mut [T]) -> Stats {
+    let m = lane_max(x, sign, floor);
+    let out = &mut store[..x.len()];
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = exp_shifted(v * sign, m);
     }
+    let (rest, rest_lo) = sum_terms(out);
+    let nan = has_nan(m, rest, || x.iter().any(|v| v.is_nan()));
+    finish_stats(m, nan, 0.0, rest, rest_lo)
+}
+
+/// The lane's statistics with the terms at the max (each exactly 1) counted apart from the rest, for
+/// log_softmax and logsumexp; `scratch` (the lane's length) receives the other terms, scaled, and 0 at
+/// the max. The count is an integer sum (its order is immaterial), so the loop vectorises as
+/// `stats_stored`'s does.
+#[inline(always)]
+fn stats_counted<T: Elem>(x: &[T], sign: T, scratch: &mut [T]) -> Stats {
+    let m = lane_max(x, sign, -T::INFINITY);
+    let out = &mut scratch[..x.len()];
+    let mut count = 0usize;
+    // A u32 count per 2^30 terms: it cannot overflow, and it vectorises as 8 lanes (a usize as 4).
+    for (xs, os) in x.chunks(1 << 30).zip(out.chunks_mut(1 << 30)) {
+        let mut part = 0u32;
+        for (o, &v) in os.iter_mut().zip(xs) {
+            let at_max = v * sign == m;
+            part = part.wrapping_add(u32::from(at_max));
+            let e = exp_shifted(v * sign, m);
+            *o = if at_max { T::c(0.0) } else { e };
+        }
+        count += part as usize;
+    }
+    let (rest, rest_lo) = sum_terms(out);
+    let nan = has_nan(m, rest, || x.iter().any(|v| v.is_nan()));
+    finish_stats(m, nan, count as f64, rest, rest_lo)
+}
+
+/// Σ terms in f64 as hi + lo, in the 16 fixed partial sums.
+#[inline(always)]
+fn sum_terms<T: Elem>(terms: &[T]) -> (f64, f64) {
+    let mut hi = [0f64; LANES];
+    let mut lo = [0f64; LANES];
+    let mut es = terms.chunks_exact(LANES);
+    for e in &mut es {
+        for j in 0..LANES {
+            add_term::<T>(&mut hi[j], &mut lo[j], e[j].to_f64(), 0.0);
+        }
+    }
+    for (j, &e) in es.remainder().iter().enumerate() {
+        add_term::<T>(&mut hi[j], &mut lo[j], e.to_f64(), 0.0);
+    }
+    total(&hi, &lo)
 }
 
 /// Adds v + v_lo to one of the 16 fixed partial sums (hi + lo), compensated for f64 lanes; f32 terms are
@@ -228,61 +296,6 @@ fn total(hi: &[f64; LANES], lo: &[f64; LANES]) -> (f64, f64) {
         s_lo += err + lo[j];
     }
     two_sum(s, s_lo)
-}
-
-/// Σ exp(sign·x_i - m) as (number of terms at the max, rest hi, rest lo); each term is stored in `out`.
-/// Without `HITS`, (0, the whole sum hi, lo).
-///
-/// Two simple loops (the exponentials, then the sum), which vectorise like the elementwise kernels. No
-/// closures in here: a closure is compiled without the trampoline's target features, and its `mul_add`
-/// would become a libm call.
-#[inline(always)]
-fn exp_sum<T: Elem, const HITS: bool>(x: &[T], sign: T, m: T, out: &mut [T]) -> (f64, f64, f64) {
-    let out = &mut out[..x.len()];
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = shifted_exp(v, sign, m);
-    }
-    if !HITS {
-        let mut hi = [0f64; LANES];
-        let mut lo = [0f64; LANES];
-        let mut es = out.chunks_exact(LANES);
-        for e in &mut es {
-            for j in 0..LANES {
-                add_term::<T>(&mut hi[j], &mut lo[j], e[j].to_f64(), 0.0);
-            }
-        }
-        for (j, &e) in es.remainder().iter().enumerate() {
-            add_term::<T>(&mut hi[j], &mut lo[j], e.to_f64(), 0.0);
-        }
-        let (rest, rest_lo) = total(&hi, &lo);
-        return (0.0, rest, rest_lo);
-    }
-    // The terms at the max (each exactly 1) are counted apart from the rest.
-    let mut hi = [0f64; LANES];
-    let mut lo = [0f64; LANES];
-    let mut hits = [0f64; LANES];
-    let mut xs = x.chunks_exact(LANES);
-    let mut es = out.chunks_exact(LANES);
-    for (c, e) in (&mut xs).zip(&mut es) {
-        for j in 0..LANES {
-            let at_max = c[j] * sign == m;
-            hits[j] += if at_max { 1.0 } else { 0.0 };
-            let v = if at_max { 0.0 } else { e[j].to_f64() };
-            add_term::<T>(&mut hi[j], &mut lo[j], v, 0.0);
-        }
-    }
-    for (j, (&v, &e)) in xs.remainder().iter().zip(es.remainder()).enumerate() {
-        let at_max = v * sign == m;
-        hits[j] += if at_max { 1.0 } else { 0.0 };
-        add_term::<T>(
-            &mut hi[j],
-            &mut lo[j],
-            if at_max { 0.0 } else { e.to_f64() },
-            0.0,
-        );
-    }
-    let (rest, rest_lo) = total(&hi, &lo);
-    (hits.iter().sum(), rest, rest_lo)
 }
 
 /// a_i·b_i (or a_i) in f64 as hi + lo: exact for f32 operands, two_prod for f64.
@@ -323,20 +336,97 @@ fn dot<T: Elem>(a: &[T], b: Option<&[T]>) -> f64 {
 fn softmax_into<T: Elem, const QUIET: bool>(x: &[T], sign: T, y: &mut [T]) {
     let y = &mut y[..x.len()];
     let floor = if QUIET { T::c(0.0) } else { -T::INFINITY };
-    let st = stats::<T, false>(x, sign, floor, y);
+    let st = stats_stored(x, sign, floor, y);
     if st.nan || st.max.is_infinite() {
         // NaN, +inf, or only -inf in the row: PyTorch's NaN row (quiet_softmax's max is never -inf).
         y.fill(T::NAN);
         return;
     }
-    // The extra logit 0 of quiet_softmax adds exp(0 - max) to the sum.
-    let extra = if QUIET { (-st.max).exp() } else { 0.0 };
-    // y·(1/s) with 1/s as hi + lo in T: one fused step, rounding about once, without f64 conversions.
-    let inv = 1.0 / (st.sum() + extra);
-    let inv_hi = T::from_f64(inv);
-    let inv_lo = T::from_f64(inv - inv_hi.to_f64());
+    let (inv_hi, inv_lo) = inverse_sum::<T, QUIET>(&st);
     for v in y.iter_mut() {
         *v = v.mul_add(inv_hi, *v * inv_lo);
+    }
+}
+
+/// 2^-S/s as hi + lo in T, s the lane's sum (with `QUIET`, plus quiet_softmax's exp(0 - max)): softmax is
+/// then e·hi + e·lo in one fused step, rounding about once, without f64 conversions. The terms e carry the
+/// factor 2^S, which this takes back (exactly: a power of two, in f64's range).
+#[inline(always)]
+fn inverse_sum<T: Elem, const QUIET: bool>(st: &Stats) -> (T, T) {
+    let extra = if QUIET { (-st.max).exp() } else { 0.0 };
+    let inv = 1.0 / (st.sum() + extra) * unscale::<T>();
+    let inv_hi = T::from_f64(inv);
+    (inv_hi, T::from_f64(inv - inv_hi.to_f64()))
+}
+
+/// softmax(sign·x) (with `QUIET`, quiet_softmax) of w adjacent lanes at once, for lanes along a non-last
+/// axis: `x` and `y` hold the panel row by row (n rows of w lanes, as the lanes lie in memory), so every
+/// loop runs along a row, contiguous and vectorised across the lanes. Each lane gets `softmax_into`'s very
+/// operations: the same terms, the same 16 partial sums (position i into sum i mod 16), the same total and
+/// scale, hence the same bits as the lane read contiguously. `params` holds 2w values, `sums` 2·16·w.
+#[inline(always)]
+fn softmax_panel<T: Elem, const QUIET: bool>(
+    x: &[T],
+    sign: T,
+    y: &mut [T],
+    params: &mut [T],
+    sums: &mut [f64],
+) {
+    let (maxima, inv_lo) = params.split_at_mut(params.len() / 2);
+    let w = maxima.len();
+    let y = &mut y[..x.len()];
+    // The max: the same value as `lane_max`'s (a max is exact; NaN is skipped by `>` in both).
+    maxima.fill(if QUIET { T::c(0.0) } else { -T::INFINITY });
+    for row in x.chunks_exact(w) {
+        for (m, &v) in maxima.iter_mut().zip(row) {
+            let (v, cur) = (v * sign, *m);
+            // Always stored: a store only where v > cur became masked stores.
+            *m = if v > cur { v } else { cur };
+        }
+    }
+    let (his, los) = sums.split_at_mut(LANES * w);
+    his.fill(0.0);
+    los.fill(0.0);
+    for (i, (xr, yr)) in x.chunks_exact(w).zip(y.chunks_exact_mut(w)).enumerate() {
+        let j = i % LANES;
+        let hi = &mut his[j * w..(j + 1) * w];
+        let lo = &mut los[j * w..(j + 1) * w];
+        let lanes = xr.iter().zip(yr.iter_mut()).zip(maxima.iter());
+        for (((&v, o), &m), (h, l)) in lanes.zip(hi.iter_mut().zip(lo.iter_mut())) {
+            let e = exp_shifted(v * sign, m);
+            *o = e;
+            add_term::<T>(h, l, e.to_f64(), 0.0);
+        }
+    }
+    // Per lane: the statistics, and 1/s in place of the max (hi) and in inv_lo.
+    let mut bad = false;
+    for k in 0..w {
+        let hi: [f64; LANES] = core::array::from_fn(|j| his[j * w + k]);
+        let lo: [f64; LANES] = core::array::from_fn(|j| los[j * w + k]);
+        let (rest, rest_lo) = total(&hi, &lo);
+        let m = maxima[k];
+        let nan = has_nan(m, rest, || x.iter().skip(k).step_by(w).any(|v| v.is_nan()));
+        let st = finish_stats(m, nan, 0.0, rest, rest_lo);
+        if st.nan || st.max.is_infinite() {
+            // A NaN lane, filled below (`softmax_into`'s NaN row).
+            bad = true;
+            (maxima[k], inv_lo[k]) = (T::NAN, T::NAN);
+        } else {
+            (maxima[k], inv_lo[k]) = inverse_sum::<T, QUIET>(&st);
+        }
+    }
+    let inv_hi = &*maxima;
+    for yr in y.chunks_exact_mut(w) {
+        for ((v, &hi), &lo) in yr.iter_mut().zip(inv_hi).zip(&*inv_lo) {
+            *v = v.mul_add(hi, *v * lo);
+        }
+    }
+    if bad {
+        for yr in y.chunks_exact_mut(w) {
+            for (v, h) in yr.iter_mut().zip(inv_hi) {
+                *v = if h.is_nan() { T::NAN } else { *v };
+            }
+        }
     }
 }
 
@@ -482,10 +572,10 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
     }
     match (OP, MODE) {
         (3, 0) => {
-            y[0] = T::from_f64(stats::<T, true>(x, sign, -T::INFINITY, scratch).logsumexp());
+            y[0] = T::from_f64(stats_counted(x, sign, scratch).logsumexp());
         }
         (5, 0) => {
-            let st = stats::<T, true>(x, sign, -T::INFINITY, scratch);
+            let st = stats_counted(x, sign, scratch);
             y[0] = T::from_f64(logmeanexp(x, &st));
         }
         (3 | 5, _) => {
@@ -497,7 +587,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
             }
         }
         (1, 0) => {
-            let st = stats::<T, true>(x, sign, -T::INFINITY, scratch);
+            let st = stats_counted(x, sign, scratch);
             let y = &mut y[..n];
             if st.nan || st.max.is_infinite() {
                 y.fill(T::NAN);
@@ -603,6 +693,64 @@ fn lane_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> LaneFn<T> {
     }
 }
 
+type PanelFn<T> = unsafe fn(&[T], &mut [T], &mut [T], &mut [f64]);
+type SafePanelFn<T> = fn(&[T], &mut [T], &mut [T], &mut [f64]);
+
+/// One panel of `softmax_panel` for OP (softmax, softmin or quiet_softmax).
+#[inline(always)]
+fn panel<T: Elem, const OP: u8>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [f64]) {
+    if OP == RowOp::QuietSoftmax as u8 {
+        softmax_panel::<T, true>(x, T::c(1.0), y, params, sums);
+    } else {
+        let sign = T::c(if OP == RowOp::Softmin as u8 {
+            -1.0
+        } else {
+            1.0
+        });
+        softmax_panel::<T, false>(x, sign, y, params, sums);
+    }
+}
+
+/// The panel loops, per ISA level.
+mod panel_levels {
+    use super::*;
+
+    crate::simd::isa_trampolines!([T: Elem, const OP: u8]
+        (x: &[T], y: &mut [T], p: &mut [T], s: &mut [f64]) => panel::<T, OP>(x, y, p, s));
+}
+
+fn select_panel<T: Elem, const OP: u8>(isa: Isa) -> PanelFn<T> {
+    // Every variant is an `unsafe fn` pointer: the portable one is safe to call anyway.
+    match isa {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => panel_levels::avx512::<T, OP>,
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => panel_levels::avx2::<T, OP>,
+        _ => {
+            let f: SafePanelFn<T> = panel_levels::portable::<T, OP>;
+            f as PanelFn<T>
+        }
+    }
+}
+
+/// The panel function for the forwards that have one (softmax, softmin, quiet_softmax).
+fn panel_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> Option<PanelFn<T>> {
+    match (op, mode) {
+        (RowOp::Softmax, RowMode::Forward) => Some(select_panel::<T, 0>(isa)),
+        (RowOp::Softmin, RowMode::Forward) => Some(select_panel::<T, 2>(isa)),
+        (RowOp::QuietSoftmax, RowMode::Forward) => Some(select_panel::<T, 4>(isa)),
+        _ => None,
+    }
+}
+
+/// Lanes per panel for lanes of n elements: whole cache lines of each row, as many as keep a panel within
+/// 2^21 elements (the input and output panels stay in L3; fewer, longer rows made the strided copies
+/// faster than 2^20), 16 lines at most.
+fn panel_width<T>(n: usize) -> usize {
+    let line = tile_width::<T>();
+    ((1usize << 21) / n.max(1) / line).clamp(1, 16) * line
+}
+
 /// Approximate single-thread cost per element, in the kernel table's unit (tenths of a nanosecond).
 const ROW_COST: usize = 12;
 
@@ -701,6 +849,8 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
         return;
     }
     let f = lane_fn::<T>(op, mode, simd::active());
+    // Panels need the lanes as they are: no mask to apply on the way in.
+    let panel = panel_fn::<T>(op, mode, simd::active()).filter(|_| mask.is_none());
     let ptrs = SendPtrs {
         x,
         g,
@@ -714,6 +864,17 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
             let [bx, bg, by, bs] = &mut *bufs;
             let mut lane_index = first;
             while lane_index < last {
+                if let Some(pf) = panel {
+                    let t = tile_len(&ptrs, outer_shape, lane_index, last, panel_width::<T>(n));
+                    if t > 1 {
+                        // SAFETY: the caller's contract covers the t lanes of the panel.
+                        unsafe {
+                            run_panel(pf, &ptrs, outer_shape, n, lane_index, t, bx, bg, by, bs)
+                        };
+                        lane_index += t;
+                        continue;
+                    }
+                }
                 let t = tile_len(&ptrs, outer_shape, lane_index, last, tile_width::<T>());
                 if t > 1 {
                     // SAFETY: as below, for the t lanes of the tile.
@@ -840,6 +1001,58 @@ unsafe fn gather_tile_masked<T: Elem>(
                 out[k * n + i] = if keep { v } else { fill };
             }
         }
+    }
+}
+
+/// Copies the t adjacent lanes from `lane_index` into a panel (row by row: each row's t elements are
+/// adjacent in memory), applies `f` and copies the result back the same way.
+///
+/// # Safety
+/// As `apply_lanes`, for the `t` lanes from `lane_index` (which `tile_len` accepted), without a mask.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_panel<T: Elem>(
+    f: PanelFn<T>,
+    p: &SendPtrs<'_, T>,
+    outer_shape: &[usize],
+    n: usize,
+    lane_index: usize,
+    t: usize,
+    bx: &mut Vec<f64>,
+    bsums: &mut Vec<f64>,
+    by: &mut Vec<f64>,
+    bparams: &mut Vec<f64>,
+) {
+    let x_base =
+        p.x.ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, p.x.outer));
+    let y_base =
+        p.y.ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
+    // SAFETY: `typed` sizes each buffer.
+    let (xs, ys) = unsafe { (typed::<T>(bx, t * n), typed::<T>(by, t * n)) };
+    // SAFETY: as above.
+    let (params, sums) = unsafe {
+        (
+            typed::<T>(bparams, 2 * t),
+            typed::<f64>(bsums, 2 * LANES * t),
+        )
+    };
+    for (i, row) in xs.chunks_exact_mut(t).enumerate() {
+        // SAFETY: lane k of the panel is at base + k (adjacent, see `tile_len`), position i at i·step, so
+        // row i is t adjacent elements, readable per the contract, and no thread writes them while this
+        // slice lives: the whole input is copied before anything is written (an aliased output is safe),
+        // and other threads write other lanes.
+        row.copy_from_slice(unsafe {
+            core::slice::from_raw_parts(x_base.offset(i as isize * p.x.step), t)
+        });
+    }
+    // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
+    unsafe { f(xs, ys, params, sums) };
+    for (i, row) in ys.chunks_exact(t).enumerate() {
+        // SAFETY: positions i of the t output lanes, adjacent (`tile_len`) and writable per the contract;
+        // nothing else refers to them meanwhile (inputs were copied, other threads write other lanes).
+        unsafe { core::slice::from_raw_parts_mut(y_base.offset(i as isize * p.y.step), t) }
+            .copy_from_slice(row);
     }
 }
 
