@@ -27,12 +27,12 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 @pytest.fixture(scope="session")
 def inputs():
     """(dtype, size) -> (x, grad_out, out): the same arrays for every implementation of a group."""
-    cache: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    cache: dict[tuple[str, str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    def get(dtype: str, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        key = (dtype, size)
+    def get(case: _bench.Case, dtype: str, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        key = (case.activation, dtype, size)
         if key not in cache:
-            x, g = _bench.make_inputs(dtype, size)
+            x, g = _bench.case_inputs(case, dtype, size)
             cache[key] = (x, g, np.empty_like(x))
         return cache[key]
 
@@ -47,7 +47,7 @@ def expected():
     def get(case: _bench.Case, dtype: str, size: int) -> np.ndarray:
         key = (case.slug, dtype, size)
         if key not in cache:
-            x, g = _bench.make_inputs(dtype, size)
+            x, g = _bench.case_inputs(case, dtype, size)
             cache[key] = _bench.reference_value(case, x, g)
         return cache[key]
 

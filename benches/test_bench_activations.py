@@ -71,7 +71,7 @@ def _iterations(fn) -> int:
 
 @pytest.mark.parametrize(("case", "dtype", "size", "impl"), PARAMS)
 def test_activation(benchmark, inputs, expected, case, dtype, size, impl):
-    x, g, out = inputs(dtype, size)
+    x, g, out = inputs(case, dtype, size)
     if impl == "torch":
         _bench.torch.set_num_threads(fastact.get_num_threads())
     candidate = _bench.implementations(case, x, g, out, _CONFIG)[_KEYS[impl]]

@@ -49,7 +49,7 @@ from ._spec import Activation, Choice
 __all__ = [
     "Case", "Config", "ImplResult", "Row", "cases", "check", "copy_baseline", "implementations",
     "reference_value", "sane",
-    "machine_info", "make_inputs", "markdown", "measure", "run",
+    "case_inputs", "machine_info", "make_inputs", "markdown", "measure", "run",
 ]
 
 try:  # optional peers: each one's column is left out when it is missing
@@ -322,12 +322,20 @@ def cases(functions: Iterable[str] | None = None) -> list[Case]:
 
 
 @functools.lru_cache(maxsize=8)
-def make_inputs(dtype: str, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(x ~ U(-10, 10), grad_out ~ U(-1, 1)) of one dtype and size; the same arrays on every call."""
+def make_inputs(dtype: str, size: int, domain: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(x ~ U(-10, 10), grad_out ~ U(-1, 1)) of one dtype and size; the same arrays on every call. A function
+    defined on an interval only (logit: (0, 1)) takes x ~ U(domain) instead: outside it every result is NaN,
+    which would time a different code path from the one users run."""
     rng = np.random.default_rng(20240601 + size)
-    x = rng.uniform(-10.0, 10.0, size).astype(dtype)
+    low, high = domain if domain is not None else (-10.0, 10.0)
+    x = rng.uniform(low, high, size).astype(dtype)
     g = rng.uniform(-1.0, 1.0, size).astype(dtype)
     return x, g
+
+
+def case_inputs(case: Case, dtype: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """`make_inputs` for this case's activation (its domain, if it declares one)."""
+    return make_inputs(dtype, size, fastact.get(case.activation).spec.domain)
 
 
 @dataclass
@@ -757,13 +765,13 @@ def run(config: Config, progress: Callable[[str], None] | None = None) -> list[R
     try:
         for dtype in config.dtypes:
             for size in config.sizes:
-                x, g = make_inputs(dtype, size)
-                out = np.empty_like(x)
+                out = np.empty(size, dtype)
                 sizes_threads = threads_list if size > config.small else (max(threads_list),)
                 for threads in sizes_threads:
                     for case in all_cases:
                         if progress is not None:
                             progress(f"{dtype} n={size} threads={threads} {case.label}")
+                        x, g = case_inputs(case, dtype, size)
                         row = Row(case, dtype, size, threads)
                         expected = _Expected(case, x, g)
                         for key, impl in implementations(case, x, g, out, config).items():
@@ -903,8 +911,8 @@ def markdown(rows: list[Row], config: Config, elapsed_s: float | None = None) ->
             lines.append(f"- **{key}**: not run (--peers)")
         else:
             lines.append(f"- **{key}**: {info[key]}")
-    lines.append("- **input**: x ~ U(-10, 10), grad_out ~ U(-1, 1); catalogue defaults for the parameters "
-                 "(threshold(x, 0, 0))")
+    lines.append("- **input**: x ~ U(-10, 10) (U(0, 1) for logit, defined there only), grad_out ~ U(-1, 1); "
+                 "catalogue defaults for the parameters (threshold(x, 0, 0))")
     lines.append(f"- **timing**: warm-up call, then best of up to {config.repeats} repeats of k calls, "
                  f"each repeat ≥ {config.min_time_ms:g} ms (perf_counter_ns, GC off)")
     if elapsed_s is not None:
