@@ -27,6 +27,7 @@ EXTRA_PARAMS: dict[str, list[tuple[float, float]]] = {
     "celu": [(0.5, 0.0)],
     "softplus": [(0.5, 20.0)],
     "swish": [(2.0, 0.0)],
+    "logit": [(1e-3, 0.0)],
 }
 
 

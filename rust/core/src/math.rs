@@ -322,6 +322,53 @@ pub fn log<R: Real>(x: R) -> R {
     }
 }
 
+/// `log1p(q)` where `from_one`, else `log(r)`, chosen per lane with one logarithm instead of two: each lane
+/// gets exactly the operations (and bits) of the function it picks. Max error and special values: those of
+/// `log1p` and `log`.
+#[inline(always)]
+pub fn log1p_or_log<R: Real>(from_one: bool, q: R, r: R) -> R {
+    let one = R::c(1.0);
+    let (min_normal, up, up_exp) = if R::IS_F64 {
+        (2f64.powi(-1022), 2f64.powi(64), 64.0)
+    } else {
+        (2f64.powi(-126), 2f64.powi(32), 32.0)
+    };
+    let u1 = one + q;
+    let subnormal = r < R::c(min_normal);
+    let ur = if subnormal { r * R::c(up) } else { r };
+    let (k, f) = log_reduce(if from_one { u1 } else { ur });
+    let kf = int_to_real::<R>(k);
+    let c1 = if k >= R::Bits::from_i32(2) {
+        one - (u1 - q)
+    } else {
+        q - (u1 - one)
+    } / u1;
+    // `log1p` and `log`'s own last steps, lane by lane.
+    let (arg, kf, c) = if from_one {
+        (q, kf, c1)
+    } else {
+        (
+            r,
+            kf - if subnormal { R::c(up_exp) } else { R::c(0.0) },
+            R::c(0.0),
+        )
+    };
+    let y = log_finish(kf, f, c);
+    let (zero_at, nan_below) = if from_one { (u1, -one) } else { (r, R::c(0.0)) };
+    let y = if zero_at == R::c(0.0) {
+        -R::INFINITY
+    } else {
+        y
+    };
+    let y = if arg < nan_below { R::NAN } else { y };
+    let y = if arg == R::INFINITY { arg } else { y };
+    if arg.is_nan() {
+        arg
+    } else {
+        y
+    }
+}
+
 /// The power of two that keeps exponential tails normal until their final product (see `exp_scaled`).
 pub const TAIL_SCALE: i32 = 64;
 pub const TAIL_UNSCALE: f64 = 5.421_010_862_427_522e-20; // 2^-64

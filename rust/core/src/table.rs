@@ -47,7 +47,7 @@ macro_rules! for_each_kernel {
             shrink      => Shrink,      params 2 [0.5, 0.0], cost 2,  ulp (0, 0, 0, 0);
             gelu_sigmoid => GeluSigmoid, params 0 [0.0, 0.0], cost 29, ulp (2, 2, 2, 2);
             swish       => Swish,       params 1 [1.0, 0.0], cost 21, ulp (4, 4, 4, 4);
-            logit       => Logit,       params 1 [-1.0, 0.0], cost 31, ulp (3, 1, 2, 1);
+            logit       => Logit,       params 1 [-1.0, 0.0], cost 23, ulp (3, 1, 2, 1);
             erf         => Erf,         params 0 [0.0, 0.0], cost 37, ulp (1, 1, 2, 2);
             erfc        => Erfc,        params 0 [0.0, 0.0], cost 39, ulp (1, 1, 8, 2);
             ndtr        => Ndtr,        params 0 [0.0, 0.0], cost 40, ulp (1, 1, 8, 2);

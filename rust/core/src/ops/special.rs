@@ -8,7 +8,7 @@ use super::gaussian::f32_gelu::{CENTRAL, MILLS, P, TAIL_MAX};
 use super::{select, Kernel, Params};
 use crate::math::exp_scaled;
 use crate::math::{
-    erf, erfc, erfcx_nonneg, exp_neg_square_scaled, gauss_scaled, log, log1p,
+    erf, erfc, erfcx_nonneg, exp_neg_square_scaled, gauss_scaled, log, log1p, log1p_or_log,
     normal_cdf_pdf_scaled, two_prod, TAIL_SCALE, TAIL_UNSCALE, TWO_OVER_SQRT_PI,
 };
 use crate::real::{horner, Real};
@@ -221,9 +221,7 @@ impl Kernel for Logit {
         let q = n / d;
         // (not at x = 1, where q = +inf and the correction would be NaN)
         let q = select(d == R::c(0.0), q, q + ((-q).mul_add(d, n) - q * d_lo) / d);
-        let upper = log1p(q);
-        let lower = log(xc / d);
-        select(xc >= R::c(0.25), upper, lower)
+        log1p_or_log(xc >= R::c(0.25), q, xc / d)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, p: Params<R>) -> R {
