@@ -4,9 +4,11 @@
 //! other axes. Each lane is computed by one thread with the same code (pool threads take whole lanes), so
 //! results are bitwise identical for any thread count. A contiguous lane is read and written where it
 //! lies; a strided one (a reduction over a non-last axis) is gathered into a per-thread buffer, computed
-//! and scattered: no transposed copy of the array is made. The forwards of softmax, softmin and
-//! quiet_softmax take adjacent strided lanes as panels instead (`softmax_panel`): copied row by row,
-//! computed row by row across the lanes, with each lane's operations and hence bits unchanged.
+//! and scattered: no transposed copy of the array is made. The forwards of softmax, log_softmax, softmin,
+//! logsumexp and quiet_softmax take adjacent strided lanes as panels instead (`softmax_panel`,
+//! `log_softmax_panel`, `logsumexp_panel`): copied row by row, computed row by row across the lanes, with
+//! each lane's operations and hence bits unchanged. Masked calls, logmeanexp, sparsemax and the
+//! derivatives gather such lanes as tiles (`run_tile`), transposed element by element.
 //!
 //! Numerics, per lane of n elements (x·sign with sign = -1 for softmin):
 //! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m)·2^S (`math::exp_shifted`: x_i - m carried
@@ -359,11 +361,47 @@ fn inverse_sum<T: Elem, const QUIET: bool>(st: &Stats) -> (T, T) {
     (inv_hi, T::from_f64(inv - inv_hi.to_f64()))
 }
 
+/// Each lane's max(sign·x, floor) of a panel of `maxima.len()` lanes (row by row): `lane_max`'s value (a
+/// max is exact and `>` skips NaN in both; at most the sign of a zero max can differ, which no result
+/// shows, x - max being ±0 either way).
+#[inline(always)]
+fn panel_max<T: Elem>(x: &[T], sign: T, floor: T, maxima: &mut [T]) {
+    maxima.fill(floor);
+    for row in x.chunks_exact(maxima.len()) {
+        for (m, &v) in maxima.iter_mut().zip(row) {
+            let (v, cur) = (v * sign, *m);
+            // Always stored: a store only where v > cur became masked stores.
+            *m = if v > cur { v } else { cur };
+        }
+    }
+}
+
+/// The statistics of lane k of a panel of w lanes (`x` row by row), from its max `m`, its count of terms
+/// at the max, and the panel's partial sums (`his`, `los`: 16 rows of w, sum j holding positions j mod
+/// 16): `total` and `has_nan` as the contiguous lane takes them.
+#[inline(always)]
+fn panel_lane_stats<T: Elem>(
+    x: &[T],
+    k: usize,
+    m: T,
+    hits: f64,
+    his: &[f64],
+    los: &[f64],
+) -> Stats {
+    let w = his.len() / LANES;
+    let hi: [f64; LANES] = core::array::from_fn(|j| his[j * w + k]);
+    let lo: [f64; LANES] = core::array::from_fn(|j| los[j * w + k]);
+    let (rest, rest_lo) = total(&hi, &lo);
+    let nan = has_nan(m, rest, || x.iter().skip(k).step_by(w).any(|v| v.is_nan()));
+    finish_stats(m, nan, hits, rest, rest_lo)
+}
+
 /// softmax(sign·x) (with `QUIET`, quiet_softmax) of w adjacent lanes at once, for lanes along a non-last
 /// axis: `x` and `y` hold the panel row by row (n rows of w lanes, as the lanes lie in memory), so every
 /// loop runs along a row, contiguous and vectorised across the lanes. Each lane gets `softmax_into`'s very
 /// operations: the same terms, the same 16 partial sums (position i into sum i mod 16), the same total and
-/// scale, hence the same bits as the lane read contiguously. `params` holds 2w values, `sums` 2·16·w.
+/// scale, hence the same bits as the lane read contiguously. `params` holds 2w values, `sums` at least
+/// 2·16·w.
 #[inline(always)]
 fn softmax_panel<T: Elem, const QUIET: bool>(
     x: &[T],
@@ -375,16 +413,14 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     let (maxima, inv_lo) = params.split_at_mut(params.len() / 2);
     let w = maxima.len();
     let y = &mut y[..x.len()];
-    // The max: the same value as `lane_max`'s (a max is exact; NaN is skipped by `>` in both).
-    maxima.fill(if QUIET { T::c(0.0) } else { -T::INFINITY });
-    for row in x.chunks_exact(w) {
-        for (m, &v) in maxima.iter_mut().zip(row) {
-            let (v, cur) = (v * sign, *m);
-            // Always stored: a store only where v > cur became masked stores.
-            *m = if v > cur { v } else { cur };
-        }
-    }
-    let (his, los) = sums.split_at_mut(LANES * w);
+    panel_max(
+        x,
+        sign,
+        if QUIET { T::c(0.0) } else { -T::INFINITY },
+        maxima,
+    );
+    let (his, rest) = sums.split_at_mut(LANES * w);
+    let los = &mut rest[..LANES * w];
     his.fill(0.0);
     los.fill(0.0);
     for (i, (xr, yr)) in x.chunks_exact(w).zip(y.chunks_exact_mut(w)).enumerate() {
@@ -401,12 +437,7 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     // Per lane: the statistics, and 1/s in place of the max (hi) and in inv_lo.
     let mut bad = false;
     for k in 0..w {
-        let hi: [f64; LANES] = core::array::from_fn(|j| his[j * w + k]);
-        let lo: [f64; LANES] = core::array::from_fn(|j| los[j * w + k]);
-        let (rest, rest_lo) = total(&hi, &lo);
-        let m = maxima[k];
-        let nan = has_nan(m, rest, || x.iter().skip(k).step_by(w).any(|v| v.is_nan()));
-        let st = finish_stats(m, nan, 0.0, rest, rest_lo);
+        let st = panel_lane_stats(x, k, maxima[k], 0.0, his, los);
         if st.nan || st.max.is_infinite() {
             // A NaN lane, filled below (`softmax_into`'s NaN row).
             bad = true;
@@ -427,6 +458,96 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
                 *v = if h.is_nan() { T::NAN } else { *v };
             }
         }
+    }
+}
+
+/// `stats_counted` of w adjacent lanes at once (`x` row by row, w = `maxima.len()`), for log_softmax and
+/// logsumexp along a non-last axis: the max of each lane into `maxima`, then per row the terms, counted
+/// at the max and otherwise added straight into the lane's partial sums (position i into sum i mod 16, the
+/// same adds in the same order as `sum_terms` over `stats_counted`'s scratch lane, whose terms at the max
+/// are 0), so each lane's statistics, returned by `panel_lane_stats`, have the contiguous lane's bits.
+/// `sums` holds (2·16 + 1)·w: the partial sums (hi, lo), then the counts (exact in f64 below 2^53).
+#[inline(always)]
+fn panel_counted<T: Elem>(x: &[T], sign: T, maxima: &mut [T], sums: &mut [f64]) {
+    let w = maxima.len();
+    panel_max(x, sign, -T::INFINITY, maxima);
+    let sums = &mut sums[..(2 * LANES + 1) * w];
+    sums.fill(0.0);
+    let (his, rest) = sums.split_at_mut(LANES * w);
+    let (los, counts) = rest.split_at_mut(LANES * w);
+    for (i, xr) in x.chunks_exact(w).enumerate() {
+        let j = i % LANES;
+        let hi = &mut his[j * w..(j + 1) * w];
+        let lo = &mut los[j * w..(j + 1) * w];
+        let lanes = xr.iter().zip(maxima.iter()).zip(counts.iter_mut());
+        for (((&v, &m), c), (h, l)) in lanes.zip(hi.iter_mut().zip(lo.iter_mut())) {
+            let at_max = v * sign == m;
+            *c += if at_max { 1.0 } else { 0.0 };
+            let e = exp_shifted(v * sign, m);
+            let term = if at_max { T::c(0.0) } else { e };
+            add_term::<T>(h, l, term.to_f64(), 0.0);
+        }
+    }
+}
+
+/// log_softmax of w adjacent lanes (`x`, `y` row by row, w = `params.len()` / 2) with `lane`'s operations
+/// per lane, hence its bits: the statistics by `panel_counted`, then (x - max) - log Σ along each row.
+/// `sums` holds (2·16 + 3)·w.
+#[inline(always)]
+fn log_softmax_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [f64]) {
+    let w = params.len() / 2;
+    let maxima = &mut params[..w];
+    let y = &mut y[..x.len()];
+    panel_counted(x, T::c(1.0), maxima, sums);
+    let (partial, rest) = sums.split_at_mut(2 * LANES * w);
+    let (his, los) = partial.split_at(LANES * w);
+    let (counts, rest) = rest.split_at_mut(w);
+    let (max64, shifts) = rest[..2 * w].split_at_mut(w);
+    let mut bad = false;
+    for k in 0..w {
+        let st = panel_lane_stats(x, k, maxima[k], counts[k], his, los);
+        if st.nan || st.max.is_infinite() {
+            // A NaN lane (the contiguous lane's NaN row), marked by a NaN max and filled below.
+            bad = true;
+            (max64[k], shifts[k]) = (f64::NAN, 0.0);
+        } else {
+            (max64[k], shifts[k]) = (st.max, st.log_sum());
+        }
+    }
+    for (xr, yr) in x.chunks_exact(w).zip(y.chunks_exact_mut(w)) {
+        let lanes = xr.iter().zip(yr.iter_mut());
+        for ((&v, o), (&m, &shift)) in lanes.zip(max64.iter().zip(shifts.iter())) {
+            *o = if T::IS_F64 {
+                // As `lane`: x - m exactly as d + d_lo (m and shift are f64 here, converted exactly).
+                let (d, d_lo) = two_sum(v, -T::from_f64(m));
+                let d_lo = if d_lo.is_nan() { T::c(0.0) } else { d_lo };
+                (d - T::from_f64(shift)) + d_lo
+            } else {
+                T::from_f64((v.to_f64() - m) - shift)
+            };
+        }
+    }
+    if bad {
+        for yr in y.chunks_exact_mut(w) {
+            for (v, m) in yr.iter_mut().zip(max64.iter()) {
+                *v = if m.is_nan() { T::NAN } else { *v };
+            }
+        }
+    }
+}
+
+/// logsumexp of w adjacent lanes (`x` row by row, w = `params.len()` / 2) into `y[..w]`, one value per
+/// lane, with `lane`'s operations per lane. `sums` holds (2·16 + 1)·w.
+#[inline(always)]
+fn logsumexp_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [f64]) {
+    let w = params.len() / 2;
+    let maxima = &mut params[..w];
+    panel_counted(x, T::c(1.0), maxima, sums);
+    let (partial, counts) = sums.split_at(2 * LANES * w);
+    let (his, los) = partial.split_at(LANES * w);
+    for (k, o) in y[..w].iter_mut().enumerate() {
+        let st = panel_lane_stats(x, k, maxima[k], counts[k], his, los);
+        *o = T::from_f64(st.logsumexp());
     }
 }
 
@@ -696,18 +817,16 @@ fn lane_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> LaneFn<T> {
 type PanelFn<T> = unsafe fn(&[T], &mut [T], &mut [T], &mut [f64]);
 type SafePanelFn<T> = fn(&[T], &mut [T], &mut [T], &mut [f64]);
 
-/// One panel of `softmax_panel` for OP (softmax, softmin or quiet_softmax).
+/// One panel for OP: `softmax_panel` (softmax, softmin, quiet_softmax), `log_softmax_panel` or
+/// `logsumexp_panel`.
 #[inline(always)]
 fn panel<T: Elem, const OP: u8>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [f64]) {
-    if OP == RowOp::QuietSoftmax as u8 {
-        softmax_panel::<T, true>(x, T::c(1.0), y, params, sums);
-    } else {
-        let sign = T::c(if OP == RowOp::Softmin as u8 {
-            -1.0
-        } else {
-            1.0
-        });
-        softmax_panel::<T, false>(x, sign, y, params, sums);
+    match OP {
+        1 => log_softmax_panel(x, y, params, sums),
+        3 => logsumexp_panel(x, y, params, sums),
+        4 => softmax_panel::<T, true>(x, T::c(1.0), y, params, sums),
+        2 => softmax_panel::<T, false>(x, T::c(-1.0), y, params, sums),
+        _ => softmax_panel::<T, false>(x, T::c(1.0), y, params, sums),
     }
 }
 
@@ -733,11 +852,14 @@ fn select_panel<T: Elem, const OP: u8>(isa: Isa) -> PanelFn<T> {
     }
 }
 
-/// The panel function for the forwards that have one (softmax, softmin, quiet_softmax).
+/// The panel function for the forwards that have one (softmax, log_softmax, softmin, logsumexp,
+/// quiet_softmax).
 fn panel_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> Option<PanelFn<T>> {
     match (op, mode) {
         (RowOp::Softmax, RowMode::Forward) => Some(select_panel::<T, 0>(isa)),
+        (RowOp::LogSoftmax, RowMode::Forward) => Some(select_panel::<T, 1>(isa)),
         (RowOp::Softmin, RowMode::Forward) => Some(select_panel::<T, 2>(isa)),
+        (RowOp::LogSumExp, RowMode::Forward) => Some(select_panel::<T, 3>(isa)),
         (RowOp::QuietSoftmax, RowMode::Forward) => Some(select_panel::<T, 4>(isa)),
         _ => None,
     }
@@ -1028,13 +1150,15 @@ unsafe fn run_panel<T: Elem>(
     let y_base =
         p.y.ptr
             .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
+    // One value per lane for logsumexp's output (step 0), else the panel's n rows.
+    let y_rows = if p.y.step == 0 { 1 } else { n };
     // SAFETY: `typed` sizes each buffer.
-    let (xs, ys) = unsafe { (typed::<T>(bx, t * n), typed::<T>(by, t * n)) };
-    // SAFETY: as above.
+    let (xs, ys) = unsafe { (typed::<T>(bx, t * n), typed::<T>(by, t * y_rows)) };
+    // SAFETY: as above; the panels' statistics take at most (2·16 + 3)·t sums.
     let (params, sums) = unsafe {
         (
             typed::<T>(bparams, 2 * t),
-            typed::<f64>(bsums, 2 * LANES * t),
+            typed::<f64>(bsums, (2 * LANES + 3) * t),
         )
     };
     for (i, row) in xs.chunks_exact_mut(t).enumerate() {
@@ -1049,8 +1173,9 @@ unsafe fn run_panel<T: Elem>(
     // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
     unsafe { f(xs, ys, params, sums) };
     for (i, row) in ys.chunks_exact(t).enumerate() {
-        // SAFETY: positions i of the t output lanes, adjacent (`tile_len`) and writable per the contract;
-        // nothing else refers to them meanwhile (inputs were copied, other threads write other lanes).
+        // SAFETY: positions i of the t output lanes (with step 0: their t per-lane values), adjacent
+        // (`tile_len`) and writable per the contract; nothing else refers to them meanwhile (inputs were
+        // copied, other threads write other lanes).
         unsafe { core::slice::from_raw_parts_mut(y_base.offset(i as isize * p.y.step), t) }
             .copy_from_slice(row);
     }
