@@ -4,11 +4,12 @@
 //! other axes. Each lane is computed by one thread with the same code (pool threads take whole lanes), so
 //! results are bitwise identical for any thread count. A contiguous lane is read and written where it
 //! lies; a strided one (a reduction over a non-last axis) is gathered into a per-thread buffer, computed
-//! and scattered: no transposed copy of the array is made. The forwards of softmax, log_softmax, softmin,
-//! logsumexp and quiet_softmax take adjacent strided lanes as panels instead (`softmax_panel`,
-//! `log_softmax_panel`, `logsumexp_panel`): copied row by row, computed row by row across the lanes, with
-//! each lane's operations and hence bits unchanged. Masked calls, logmeanexp, sparsemax and the
-//! derivatives gather such lanes as tiles (`run_tile`), transposed element by element.
+//! and scattered: no transposed copy of the array is made. Adjacent strided lanes (a reduction over a
+//! non-last axis of a C-ordered array) are taken as panels instead (`softmax_panel`, `log_softmax_panel`,
+//! `logsumexp_panel`, `grad_panel`): copied row by row, computed row by row across the lanes, with each
+//! lane's operations and hence bits unchanged. Masked calls, logmeanexp's forward and sparsemax gather
+//! such lanes as tiles (`run_tile`), transposed element by element. Derivatives give any NaN as the one
+//! quiet NaN (`grad_result`), so that its bits do not depend on the loop that computed it.
 //!
 //! Numerics, per lane of n elements (x·sign with sign = -1 for softmin):
 //! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m)·2^S (`math::exp_shifted`: x_i - m carried
@@ -551,6 +552,105 @@ fn logsumexp_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [
     }
 }
 
+/// A derivative's value in T, with any NaN as the one quiet NaN: the sign and payload of a NaN from
+/// operands that are both NaN, or from a negated NaN (`-p` folded into a negated multiply-add or not),
+/// depend on how LLVM orders and fuses the operations, which differs between the lane and panel loops
+/// and between ISA levels; the bits must not.
+#[inline(always)]
+fn grad_result<T: Elem>(v: f64) -> T {
+    T::from_f64(if v.is_nan() { f64::NAN } else { v })
+}
+
+/// `dot(a, b)` (without b: Σ a) of each lane of a panel (`a`, `b` row by row, w lanes), into `sums[..w]`
+/// as the f64 total: the same dot terms in the same 16 partial sums (position i into sum i mod 16) and
+/// the same total as the contiguous lane's `dot`. `sums` holds (2·16 + 1)·w.
+#[inline(always)]
+fn panel_dot<T: Elem>(a: &[T], b: Option<&[T]>, w: usize, sums: &mut [f64]) {
+    let (totals, rest) = sums.split_at_mut(w);
+    let (his, rest) = rest.split_at_mut(LANES * w);
+    let los = &mut rest[..LANES * w];
+    his.fill(0.0);
+    los.fill(0.0);
+    for (i, ar) in a.chunks_exact(w).enumerate() {
+        let j = i % LANES;
+        let hi = &mut his[j * w..(j + 1) * w];
+        let lo = &mut los[j * w..(j + 1) * w];
+        let br = b.map(|b| &b[i * w..(i + 1) * w]);
+        for (k, (h, l)) in hi.iter_mut().zip(lo.iter_mut()).enumerate() {
+            let (v, v_lo) = dot_term(ar, br, k);
+            add_term::<T>(h, l, v, v_lo);
+        }
+    }
+    for (k, t) in totals.iter_mut().enumerate() {
+        let hi: [f64; LANES] = core::array::from_fn(|j| his[j * w + k]);
+        let lo: [f64; LANES] = core::array::from_fn(|j| los[j * w + k]);
+        let (s, s_lo) = total(&hi, &lo);
+        *t = s + s_lo;
+    }
+}
+
+/// The derivatives of w adjacent lanes (`x`, `g`, `y` row by row; `g` holds one value per lane for
+/// logsumexp), with `lane`'s operations per lane: softmax (`softmax_panel`, into `y`) or, from the
+/// output, exp(y) or y itself as p, the per-lane sums by `panel_dot`, then the same elementwise formula.
+/// `params` holds 2w values, `sums` (2·16 + 3)·w.
+#[inline(always)]
+fn grad_panel<T: Elem, const OP: u8, const MODE: u8>(
+    x: &[T],
+    g: &[T],
+    y: &mut [T],
+    params: &mut [T],
+    sums: &mut [f64],
+) {
+    let w = params.len() / 2;
+    let y = &mut y[..x.len()];
+    let from_output = MODE == RowMode::FromOutput as u8;
+    let sign = T::c(if OP == RowOp::Softmin as u8 {
+        -1.0
+    } else {
+        1.0
+    });
+    // p = softmax(x) into y (from the output: exp(y) for log_softmax; softmax's own output is x).
+    if !from_output {
+        if OP == RowOp::QuietSoftmax as u8 {
+            softmax_panel::<T, true>(x, sign, y, params, sums);
+        } else {
+            softmax_panel::<T, false>(x, sign, y, params, sums);
+        }
+    } else if OP == RowOp::LogSoftmax as u8 {
+        for (p, &v) in y.iter_mut().zip(x) {
+            *p = exp(v);
+        }
+    } else {
+        y.copy_from_slice(x);
+    }
+    if OP == RowOp::LogSumExp as u8 || OP == RowOp::LogMeanExp as u8 {
+        for yr in y.chunks_exact_mut(w) {
+            for (v, &gs) in yr.iter_mut().zip(&g[..w]) {
+                *v = grad_result(v.to_f64() * gs.to_f64());
+            }
+        }
+        return;
+    }
+    if OP == RowOp::LogSoftmax as u8 {
+        panel_dot(g, None, w, sums);
+        let totals = &sums[..w];
+        for (yr, gr) in y.chunks_exact_mut(w).zip(g.chunks_exact(w)) {
+            for ((o, &gi), &total) in yr.iter_mut().zip(gr).zip(totals) {
+                *o = grad_result((-o.to_f64()).mul_add(total, gi.to_f64()));
+            }
+        }
+        return;
+    }
+    panel_dot(g, Some(y), w, sums);
+    let totals = &sums[..w];
+    let sgn = sign.to_f64();
+    for (yr, gr) in y.chunks_exact_mut(w).zip(g.chunks_exact(w)) {
+        for ((o, &gi), &total) in yr.iter_mut().zip(gr).zip(totals) {
+            *o = grad_result(sgn * o.to_f64() * (gi.to_f64() - total));
+        }
+    }
+}
+
 /// What a sparsemax lane is, apart from ordinary: its threshold, or a special row.
 enum Threshold {
     /// Finite max `max` and threshold `tau`: y_i = max((x_i - max) - tau, 0).
@@ -704,7 +804,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
             softmax_into::<T, false>(x, sign, y);
             let gs = g_scalar.to_f64();
             for v in y[..n].iter_mut() {
-                *v = T::from_f64(v.to_f64() * gs);
+                *v = grad_result(v.to_f64() * gs);
             }
         }
         (1, 0) => {
@@ -744,7 +844,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
                 }
             }
             for ((o, &p), &gi) in y.iter_mut().zip(&scratch[..n]).zip(g) {
-                *o = T::from_f64((-p.to_f64()).mul_add(total, gi.to_f64()));
+                *o = grad_result((-p.to_f64()).mul_add(total, gi.to_f64()));
             }
         }
         (_, mode) => {
@@ -762,7 +862,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
             let total = dot(g, Some(p));
             let sgn = sign.to_f64();
             for ((o, &pi), &gi) in y[..n].iter_mut().zip(p).zip(g) {
-                *o = T::from_f64(sgn * pi.to_f64() * (gi.to_f64() - total));
+                *o = grad_result(sgn * pi.to_f64() * (gi.to_f64() - total));
             }
         }
     }
@@ -814,13 +914,22 @@ fn lane_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> LaneFn<T> {
     }
 }
 
-type PanelFn<T> = unsafe fn(&[T], &mut [T], &mut [T], &mut [f64]);
-type SafePanelFn<T> = fn(&[T], &mut [T], &mut [T], &mut [f64]);
+type PanelFn<T> = unsafe fn(&[T], &[T], &mut [T], &mut [T], &mut [f64]);
+type SafePanelFn<T> = fn(&[T], &[T], &mut [T], &mut [T], &mut [f64]);
 
-/// One panel for OP: `softmax_panel` (softmax, softmin, quiet_softmax), `log_softmax_panel` or
-/// `logsumexp_panel`.
+/// One panel for OP in MODE: `softmax_panel` (softmax, softmin, quiet_softmax), `log_softmax_panel` or
+/// `logsumexp_panel` for the forwards, `grad_panel` for the derivatives.
 #[inline(always)]
-fn panel<T: Elem, const OP: u8>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [f64]) {
+fn panel<T: Elem, const OP: u8, const MODE: u8>(
+    x: &[T],
+    g: &[T],
+    y: &mut [T],
+    params: &mut [T],
+    sums: &mut [f64],
+) {
+    if MODE != RowMode::Forward as u8 {
+        return grad_panel::<T, OP, MODE>(x, g, y, params, sums);
+    }
     match OP {
         1 => log_softmax_panel(x, y, params, sums),
         3 => logsumexp_panel(x, y, params, sums),
@@ -834,34 +943,46 @@ fn panel<T: Elem, const OP: u8>(x: &[T], y: &mut [T], params: &mut [T], sums: &m
 mod panel_levels {
     use super::*;
 
-    crate::simd::isa_trampolines!([T: Elem, const OP: u8]
-        (x: &[T], y: &mut [T], p: &mut [T], s: &mut [f64]) => panel::<T, OP>(x, y, p, s));
+    crate::simd::isa_trampolines!([T: Elem, const OP: u8, const MODE: u8]
+        (x: &[T], g: &[T], y: &mut [T], p: &mut [T], s: &mut [f64]) => panel::<T, OP, MODE>(x, g, y, p, s));
 }
 
-fn select_panel<T: Elem, const OP: u8>(isa: Isa) -> PanelFn<T> {
+fn select_panel<T: Elem, const OP: u8, const MODE: u8>(isa: Isa) -> PanelFn<T> {
     // Every variant is an `unsafe fn` pointer: the portable one is safe to call anyway.
     match isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => panel_levels::avx512::<T, OP>,
+        Isa::Avx512 => panel_levels::avx512::<T, OP, MODE>,
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => panel_levels::avx2::<T, OP>,
+        Isa::Avx2 => panel_levels::avx2::<T, OP, MODE>,
         _ => {
-            let f: SafePanelFn<T> = panel_levels::portable::<T, OP>;
+            let f: SafePanelFn<T> = panel_levels::portable::<T, OP, MODE>;
             f as PanelFn<T>
         }
     }
 }
 
-/// The panel function for the forwards that have one (softmax, log_softmax, softmin, logsumexp,
-/// quiet_softmax).
+/// The panel function, for every call but logmeanexp's forward (its expm1 pass stays per lane) and
+/// sparsemax (a sort per lane).
 fn panel_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> Option<PanelFn<T>> {
+    macro_rules! by_mode {
+        ($op:expr) => {
+            match mode {
+                RowMode::Forward => select_panel::<T, { $op }, 0>(isa),
+                RowMode::Derivative => select_panel::<T, { $op }, 1>(isa),
+                RowMode::FromOutput => select_panel::<T, { $op }, 2>(isa),
+            }
+        };
+    }
     match (op, mode) {
-        (RowOp::Softmax, RowMode::Forward) => Some(select_panel::<T, 0>(isa)),
-        (RowOp::LogSoftmax, RowMode::Forward) => Some(select_panel::<T, 1>(isa)),
-        (RowOp::Softmin, RowMode::Forward) => Some(select_panel::<T, 2>(isa)),
-        (RowOp::LogSumExp, RowMode::Forward) => Some(select_panel::<T, 3>(isa)),
-        (RowOp::QuietSoftmax, RowMode::Forward) => Some(select_panel::<T, 4>(isa)),
-        _ => None,
+        (RowOp::LogMeanExp, RowMode::Forward) | (RowOp::Sparsemax, _) => None,
+        // Not an entry point (logsumexp's derivative takes the input), and `grad_panel` has no case for it.
+        (RowOp::LogSumExp | RowOp::LogMeanExp, RowMode::FromOutput) => None,
+        (RowOp::Softmax, _) => Some(by_mode!(0)),
+        (RowOp::LogSoftmax, _) => Some(by_mode!(1)),
+        (RowOp::Softmin, _) => Some(by_mode!(2)),
+        (RowOp::LogSumExp, _) => Some(by_mode!(3)),
+        (RowOp::QuietSoftmax, _) => Some(by_mode!(4)),
+        (RowOp::LogMeanExp, _) => Some(by_mode!(5)),
     }
 }
 
@@ -877,7 +998,7 @@ fn panel_width<T>(n: usize) -> usize {
 const ROW_COST: usize = 12;
 
 thread_local! {
-    static BUFFERS: RefCell<[Vec<f64>; 4]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new()]) };
+    static BUFFERS: RefCell<[Vec<f64>; 5]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()]) };
 }
 
 /// The element offset of lane `index` (row-major over `outer_shape`) for an operand's outer strides.
@@ -983,7 +1104,7 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
     let run = |first: usize, last: usize| {
         BUFFERS.with(|cell| {
             let mut bufs = cell.borrow_mut();
-            let [bx, bg, by, bs] = &mut *bufs;
+            let [bx, bg, by, bs, bp] = &mut *bufs;
             let mut lane_index = first;
             while lane_index < last {
                 if let Some(pf) = panel {
@@ -991,7 +1112,15 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
                     if t > 1 {
                         // SAFETY: the caller's contract covers the t lanes of the panel.
                         unsafe {
-                            run_panel(pf, &ptrs, outer_shape, n, lane_index, t, bx, bg, by, bs)
+                            run_panel(
+                                pf,
+                                &ptrs,
+                                outer_shape,
+                                n,
+                                lane_index,
+                                t,
+                                [bx, bg, by, bs, bp],
+                            )
                         };
                         lane_index += t;
                         continue;
@@ -1127,7 +1256,8 @@ unsafe fn gather_tile_masked<T: Elem>(
 }
 
 /// Copies the t adjacent lanes from `lane_index` into a panel (row by row: each row's t elements are
-/// adjacent in memory), applies `f` and copies the result back the same way.
+/// adjacent in memory), with grad_out's lanes (or per-lane values) likewise, applies `f` and copies the
+/// result back the same way.
 ///
 /// # Safety
 /// As `apply_lanes`, for the `t` lanes from `lane_index` (which `tile_len` accepted), without a mask.
@@ -1139,10 +1269,7 @@ unsafe fn run_panel<T: Elem>(
     n: usize,
     lane_index: usize,
     t: usize,
-    bx: &mut Vec<f64>,
-    bsums: &mut Vec<f64>,
-    by: &mut Vec<f64>,
-    bparams: &mut Vec<f64>,
+    [bx, bg, by, bsums, bparams]: [&mut Vec<f64>; 5],
 ) {
     let x_base =
         p.x.ptr
@@ -1161,23 +1288,47 @@ unsafe fn run_panel<T: Elem>(
             typed::<f64>(bsums, (2 * LANES + 3) * t),
         )
     };
-    for (i, row) in xs.chunks_exact_mut(t).enumerate() {
-        // SAFETY: lane k of the panel is at base + k (adjacent, see `tile_len`), position i at i·step, so
-        // row i is t adjacent elements, readable per the contract, and no thread writes them while this
-        // slice lives: the whole input is copied before anything is written (an aliased output is safe),
-        // and other threads write other lanes.
-        row.copy_from_slice(unsafe {
-            core::slice::from_raw_parts(x_base.offset(i as isize * p.x.step), t)
-        });
-    }
+    // SAFETY: lane k of the panel is at base + k (adjacent, see `tile_len`), position i at i·step, so row i
+    // is t adjacent elements, readable per the contract, and no thread writes them while the copy reads:
+    // every input is copied before anything is written (an aliased output is safe), and other threads
+    // write other lanes.
+    unsafe { copy_rows(x_base, p.x.step, t, xs) };
+    let gs: &[T] = match p.g {
+        None => &[],
+        Some(g) => {
+            let g_base = g
+                .ptr
+                .wrapping_offset(lane_offset(lane_index, outer_shape, g.outer));
+            // With step 0 (logsumexp's grad_out): the t per-lane values, adjacent (`tile_len`).
+            let g_rows = if g.step == 0 { 1 } else { n };
+            // SAFETY: `typed` sizes the buffer.
+            let buf = unsafe { typed::<T>(bg, t * g_rows) };
+            // SAFETY: as for x, for grad_out's rows (or its per-lane values).
+            unsafe { copy_rows(g_base, g.step, t, buf) };
+            buf
+        }
+    };
     // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
-    unsafe { f(xs, ys, params, sums) };
+    unsafe { f(xs, gs, ys, params, sums) };
     for (i, row) in ys.chunks_exact(t).enumerate() {
         // SAFETY: positions i of the t output lanes (with step 0: their t per-lane values), adjacent
         // (`tile_len`) and writable per the contract; nothing else refers to them meanwhile (inputs were
         // copied, other threads write other lanes).
         unsafe { core::slice::from_raw_parts_mut(y_base.offset(i as isize * p.y.step), t) }
             .copy_from_slice(row);
+    }
+}
+
+/// Copies rows of t adjacent elements, row i at `base + i·step`, into `out` (whole rows of t).
+///
+/// # Safety
+/// Every row `base + i·step .. + t` for i < out.len() / t is readable and not written during the call.
+unsafe fn copy_rows<T: Elem>(base: *const T, step: isize, t: usize, out: &mut [T]) {
+    for (i, row) in out.chunks_exact_mut(t).enumerate() {
+        // SAFETY: per the contract.
+        row.copy_from_slice(unsafe {
+            core::slice::from_raw_parts(base.offset(i as isize * step), t)
+        });
     }
 }
 

@@ -415,13 +415,15 @@ fn bytes<T: Copy>(v: &[T]) -> Vec<u8> {
         .to_vec()
 }
 
-/// `op`'s forward over lanes of length n, `lanes` of them: contiguous (a lanes×n array over axis 1) or
-/// strided (an n×lanes array over axis 0, the panel path), in place (x overwritten) when `in_place`.
+/// `op` in `mode` over lanes of length n, `lanes` of them: contiguous (a lanes×n array over axis 1) or
+/// strided (an n×lanes array over axis 0, the panel path), in place (x overwritten) when `in_place`. `g`
+/// (derivatives) has x's layout, or one value per lane for logsumexp and logmeanexp.
 fn run_lanes<T: fastact_core::real::Elem>(
     op: RowOp,
+    mode: RowMode,
     x: &mut [T],
-    lanes: usize,
-    n: usize,
+    g: &[T],
+    (lanes, n): (usize, usize),
     strided: bool,
     in_place: bool,
 ) -> Vec<T> {
@@ -431,16 +433,27 @@ fn run_lanes<T: fastact_core::real::Elem>(
     } else {
         ([n as isize], 1isize)
     };
-    let mut y = vec![T::c(7.0); if per_lane { lanes } else { x.len() }];
-    let y_outer = if per_lane { [1isize] } else { outer };
+    let per_lane_out = per_lane && mode == RowMode::Forward;
+    let mut y = vec![T::c(7.0); if per_lane_out { lanes } else { x.len() }];
+    let per_lane_view = ([1isize], 0isize);
+    let (y_outer, y_step) = if per_lane_out {
+        per_lane_view
+    } else {
+        (outer, step)
+    };
+    let (g_outer, g_step) = if per_lane {
+        per_lane_view
+    } else {
+        (outer, step)
+    };
     let x_ptr = x.as_mut_ptr();
     let y_ptr = if in_place { x_ptr } else { y.as_mut_ptr() };
-    // SAFETY: every lane position lies inside `x` and `y` (lanes×n or n×lanes, or one value per lane); an
-    // in-place output is x itself, element for element.
+    // SAFETY: every lane position lies inside `x`, `g` and `y` (lanes×n or n×lanes, or one value per
+    // lane); an in-place output is x itself, element for element.
     unsafe {
         apply_lanes::<T>(
             op,
-            RowMode::Forward,
+            mode,
             &[lanes],
             n,
             LaneView {
@@ -448,11 +461,15 @@ fn run_lanes<T: fastact_core::real::Elem>(
                 outer: &outer,
                 step,
             },
-            None,
+            (mode != RowMode::Forward).then_some(LaneView {
+                ptr: g.as_ptr(),
+                outer: &g_outer,
+                step: g_step,
+            }),
             LaneView {
                 ptr: y_ptr,
                 outer: &y_outer,
-                step: if per_lane { 0 } else { step },
+                step: y_step,
             },
         )
     };
@@ -493,18 +510,26 @@ fn special_lanes<T: fastact_core::real::Elem>(lanes: usize, n: usize) -> Vec<T> 
     x.iter().map(|&v| T::from_f64(v)).collect()
 }
 
-/// Every forward gives the contiguous lane's bits on strided lanes (the panels and the tiles), on every
-/// ISA level and thread count, with special lanes, panels cut short by the end of the lanes, and in place.
-fn strided_forwards_match<T: fastact_core::real::Elem>() {
+/// lanes×n into n×lanes.
+fn transpose<T: Copy>(x: &[T], lanes: usize, n: usize) -> Vec<T> {
+    (0..n * lanes)
+        .map(|j| x[(j % lanes) * n + j / lanes])
+        .collect()
+}
+
+/// Every forward and derivative gives the contiguous lane's bits on strided lanes (the panels and the
+/// tiles), on every ISA level and thread count, with special lanes, panels cut short by the end of the
+/// lanes, and in place.
+fn strided_lanes_match<T: fastact_core::real::Elem>() {
     let best = simd::Isa::detect();
     for (lanes, n) in [(300, 37), (40, 1000), (20, 140_000), (11, 2)] {
         let x = special_lanes::<T>(lanes, n);
-        let mut xt = vec![T::c(0.0); x.len()];
-        for k in 0..lanes {
-            for i in 0..n {
-                xt[i * lanes + k] = x[k * n + i];
-            }
-        }
+        let xt = transpose(&x, lanes, n);
+        let g: Vec<T> = data(lanes * n)
+            .iter()
+            .map(|&v| T::from_f64(v.sin()))
+            .collect();
+        let gt = transpose(&g, lanes, n);
         for op in [
             RowOp::Softmax,
             RowOp::LogSoftmax,
@@ -513,42 +538,52 @@ fn strided_forwards_match<T: fastact_core::real::Elem>() {
             RowOp::QuietSoftmax,
             RowOp::LogMeanExp,
         ] {
-            let want = run_lanes(op, &mut x.clone(), lanes, n, false, false);
-            let want_t: Vec<T> = if op.reduces() {
-                want.clone()
-            } else {
-                (0..n * lanes)
-                    .map(|j| want[(j % lanes) * n + j / lanes])
-                    .collect()
-            };
-            for isa in [simd::Isa::Portable, simd::Isa::Avx2, simd::Isa::Avx512] {
-                if isa > best || (n > 1000 && isa == simd::Isa::Portable) {
+            for mode in [RowMode::Forward, RowMode::Derivative, RowMode::FromOutput] {
+                if op.reduces() && mode == RowMode::FromOutput {
                     continue;
                 }
-                simd::set_active(isa);
-                for threads in [1, 2] {
-                    parallel::set_num_threads(threads);
-                    let got = run_lanes(op, &mut xt.clone(), lanes, n, true, false);
-                    let what = format!("{op:?} {isa:?} {threads} threads, {lanes} lanes of {n}");
-                    assert!(bytes(&got) == bytes(&want_t), "{what}");
-                    if !op.reduces() && threads == 2 {
-                        let got = run_lanes(op, &mut xt.clone(), lanes, n, true, true);
-                        assert!(bytes(&got) == bytes(&want_t), "{what}, in place");
+                let (g, gt) = if op.reduces() {
+                    (&g[..lanes], &g[..lanes])
+                } else {
+                    (&g[..], &gt[..])
+                };
+                let want = run_lanes(op, mode, &mut x.clone(), g, (lanes, n), false, false);
+                let per_lane_out = op.reduces() && mode == RowMode::Forward;
+                let want_t = if per_lane_out {
+                    want.clone()
+                } else {
+                    transpose(&want, lanes, n)
+                };
+                for isa in [simd::Isa::Portable, simd::Isa::Avx2, simd::Isa::Avx512] {
+                    if isa > best || (n > 1000 && isa == simd::Isa::Portable) {
+                        continue;
+                    }
+                    simd::set_active(isa);
+                    for threads in [1, 2] {
+                        parallel::set_num_threads(threads);
+                        let shape = (lanes, n);
+                        let got = run_lanes(op, mode, &mut xt.clone(), gt, shape, true, false);
+                        let what = format!("{op:?} {mode:?} {isa:?} {threads} threads, {shape:?}");
+                        assert!(bytes(&got) == bytes(&want_t), "{what}");
+                        if !per_lane_out && threads == 2 {
+                            let got = run_lanes(op, mode, &mut xt.clone(), gt, shape, true, true);
+                            assert!(bytes(&got) == bytes(&want_t), "{what}, in place");
+                        }
                     }
                 }
+                simd::set_active(best);
             }
-            simd::set_active(best);
         }
     }
     parallel::set_num_threads(0);
 }
 
 #[test]
-fn strided_forwards_give_the_contiguous_bits_f32() {
-    strided_forwards_match::<f32>();
+fn strided_lanes_give_the_contiguous_bits_f32() {
+    strided_lanes_match::<f32>();
 }
 
 #[test]
-fn strided_forwards_give_the_contiguous_bits_f64() {
-    strided_forwards_match::<f64>();
+fn strided_lanes_give_the_contiguous_bits_f64() {
+    strided_lanes_match::<f64>();
 }
