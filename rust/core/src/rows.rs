@@ -4,9 +4,12 @@
 //! other axes. Each lane is computed by one thread with the same code (pool threads take whole lanes), so
 //! results are bitwise identical for any thread count. A contiguous lane is read and written where it
 //! lies; a strided one (a reduction over a non-last axis) is gathered into a per-thread buffer, computed
-//! and scattered: no transposed copy of the array is made. The forwards of softmax, softmin and
-//! quiet_softmax take adjacent strided lanes as panels instead (`softmax_panel`): copied row by row,
-//! computed row by row across the lanes, with each lane's operations and hence bits unchanged.
+//! and scattered: no transposed copy of the array is made. Adjacent strided lanes (a reduction over a
+//! non-last axis of a C-ordered array) are taken as panels instead (`softmax_panel`, `log_softmax_panel`,
+//! `logsumexp_panel`, `grad_panel`): copied row by row, computed row by row across the lanes, with each
+//! lane's operations and hence bits unchanged. Masked calls, logmeanexp's forward and sparsemax gather
+//! such lanes as tiles (`run_tile`), transposed element by element. Derivatives give any NaN as the one
+//! quiet NaN (`grad_result`), so that its bits do not depend on the loop that computed it.
 //!
 //! Numerics, per lane of n elements (x·sign with sign = -1 for softmin):
 //! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m)·2^S (`math::exp_shifted`: x_i - m carried
@@ -359,11 +362,47 @@ fn inverse_sum<T: Elem, const QUIET: bool>(st: &Stats) -> (T, T) {
     (inv_hi, T::from_f64(inv - inv_hi.to_f64()))
 }
 
+/// Each lane's max(sign·x, floor) of a panel of `maxima.len()` lanes (row by row): `lane_max`'s value (a
+/// max is exact and `>` skips NaN in both; at most the sign of a zero max can differ, which no result
+/// shows, x - max being ±0 either way).
+#[inline(always)]
+fn panel_max<T: Elem>(x: &[T], sign: T, floor: T, maxima: &mut [T]) {
+    maxima.fill(floor);
+    for row in x.chunks_exact(maxima.len()) {
+        for (m, &v) in maxima.iter_mut().zip(row) {
+            let (v, cur) = (v * sign, *m);
+            // Always stored: a store only where v > cur became masked stores.
+            *m = if v > cur { v } else { cur };
+        }
+    }
+}
+
+/// The statistics of lane k of a panel of w lanes (`x` row by row), from its max `m`, its count of terms
+/// at the max, and the panel's partial sums (`his`, `los`: 16 rows of w, sum j holding positions j mod
+/// 16): `total` and `has_nan` as the contiguous lane takes them.
+#[inline(always)]
+fn panel_lane_stats<T: Elem>(
+    x: &[T],
+    k: usize,
+    m: T,
+    hits: f64,
+    his: &[f64],
+    los: &[f64],
+) -> Stats {
+    let w = his.len() / LANES;
+    let hi: [f64; LANES] = core::array::from_fn(|j| his[j * w + k]);
+    let lo: [f64; LANES] = core::array::from_fn(|j| los[j * w + k]);
+    let (rest, rest_lo) = total(&hi, &lo);
+    let nan = has_nan(m, rest, || x.iter().skip(k).step_by(w).any(|v| v.is_nan()));
+    finish_stats(m, nan, hits, rest, rest_lo)
+}
+
 /// softmax(sign·x) (with `QUIET`, quiet_softmax) of w adjacent lanes at once, for lanes along a non-last
 /// axis: `x` and `y` hold the panel row by row (n rows of w lanes, as the lanes lie in memory), so every
 /// loop runs along a row, contiguous and vectorised across the lanes. Each lane gets `softmax_into`'s very
 /// operations: the same terms, the same 16 partial sums (position i into sum i mod 16), the same total and
-/// scale, hence the same bits as the lane read contiguously. `params` holds 2w values, `sums` 2·16·w.
+/// scale, hence the same bits as the lane read contiguously. `params` holds 2w values, `sums` at least
+/// 2·16·w.
 #[inline(always)]
 fn softmax_panel<T: Elem, const QUIET: bool>(
     x: &[T],
@@ -375,16 +414,14 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     let (maxima, inv_lo) = params.split_at_mut(params.len() / 2);
     let w = maxima.len();
     let y = &mut y[..x.len()];
-    // The max: the same value as `lane_max`'s (a max is exact; NaN is skipped by `>` in both).
-    maxima.fill(if QUIET { T::c(0.0) } else { -T::INFINITY });
-    for row in x.chunks_exact(w) {
-        for (m, &v) in maxima.iter_mut().zip(row) {
-            let (v, cur) = (v * sign, *m);
-            // Always stored: a store only where v > cur became masked stores.
-            *m = if v > cur { v } else { cur };
-        }
-    }
-    let (his, los) = sums.split_at_mut(LANES * w);
+    panel_max(
+        x,
+        sign,
+        if QUIET { T::c(0.0) } else { -T::INFINITY },
+        maxima,
+    );
+    let (his, rest) = sums.split_at_mut(LANES * w);
+    let los = &mut rest[..LANES * w];
     his.fill(0.0);
     los.fill(0.0);
     for (i, (xr, yr)) in x.chunks_exact(w).zip(y.chunks_exact_mut(w)).enumerate() {
@@ -401,12 +438,7 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     // Per lane: the statistics, and 1/s in place of the max (hi) and in inv_lo.
     let mut bad = false;
     for k in 0..w {
-        let hi: [f64; LANES] = core::array::from_fn(|j| his[j * w + k]);
-        let lo: [f64; LANES] = core::array::from_fn(|j| los[j * w + k]);
-        let (rest, rest_lo) = total(&hi, &lo);
-        let m = maxima[k];
-        let nan = has_nan(m, rest, || x.iter().skip(k).step_by(w).any(|v| v.is_nan()));
-        let st = finish_stats(m, nan, 0.0, rest, rest_lo);
+        let st = panel_lane_stats(x, k, maxima[k], 0.0, his, los);
         if st.nan || st.max.is_infinite() {
             // A NaN lane, filled below (`softmax_into`'s NaN row).
             bad = true;
@@ -426,6 +458,195 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
             for (v, h) in yr.iter_mut().zip(inv_hi) {
                 *v = if h.is_nan() { T::NAN } else { *v };
             }
+        }
+    }
+}
+
+/// `stats_counted` of w adjacent lanes at once (`x` row by row, w = `maxima.len()`), for log_softmax and
+/// logsumexp along a non-last axis: the max of each lane into `maxima`, then per row the terms, counted
+/// at the max and otherwise added straight into the lane's partial sums (position i into sum i mod 16, the
+/// same adds in the same order as `sum_terms` over `stats_counted`'s scratch lane, whose terms at the max
+/// are 0), so each lane's statistics, returned by `panel_lane_stats`, have the contiguous lane's bits.
+/// `sums` holds (2·16 + 1)·w: the partial sums (hi, lo), then the counts (exact in f64 below 2^53).
+#[inline(always)]
+fn panel_counted<T: Elem>(x: &[T], sign: T, maxima: &mut [T], sums: &mut [f64]) {
+    let w = maxima.len();
+    panel_max(x, sign, -T::INFINITY, maxima);
+    let sums = &mut sums[..(2 * LANES + 1) * w];
+    sums.fill(0.0);
+    let (his, rest) = sums.split_at_mut(LANES * w);
+    let (los, counts) = rest.split_at_mut(LANES * w);
+    for (i, xr) in x.chunks_exact(w).enumerate() {
+        let j = i % LANES;
+        let hi = &mut his[j * w..(j + 1) * w];
+        let lo = &mut los[j * w..(j + 1) * w];
+        let lanes = xr.iter().zip(maxima.iter()).zip(counts.iter_mut());
+        for (((&v, &m), c), (h, l)) in lanes.zip(hi.iter_mut().zip(lo.iter_mut())) {
+            let at_max = v * sign == m;
+            *c += if at_max { 1.0 } else { 0.0 };
+            let e = exp_shifted(v * sign, m);
+            let term = if at_max { T::c(0.0) } else { e };
+            add_term::<T>(h, l, term.to_f64(), 0.0);
+        }
+    }
+}
+
+/// log_softmax of w adjacent lanes (`x`, `y` row by row, w = `params.len()` / 2) with `lane`'s operations
+/// per lane, hence its bits: the statistics by `panel_counted`, then (x - max) - log Σ along each row.
+/// `sums` holds (2·16 + 3)·w.
+#[inline(always)]
+fn log_softmax_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [f64]) {
+    let w = params.len() / 2;
+    let maxima = &mut params[..w];
+    let y = &mut y[..x.len()];
+    panel_counted(x, T::c(1.0), maxima, sums);
+    let (partial, rest) = sums.split_at_mut(2 * LANES * w);
+    let (his, los) = partial.split_at(LANES * w);
+    let (counts, rest) = rest.split_at_mut(w);
+    let (max64, shifts) = rest[..2 * w].split_at_mut(w);
+    let mut bad = false;
+    for k in 0..w {
+        let st = panel_lane_stats(x, k, maxima[k], counts[k], his, los);
+        if st.nan || st.max.is_infinite() {
+            // A NaN lane (the contiguous lane's NaN row), marked by a NaN max and filled below.
+            bad = true;
+            (max64[k], shifts[k]) = (f64::NAN, 0.0);
+        } else {
+            (max64[k], shifts[k]) = (st.max, st.log_sum());
+        }
+    }
+    for (xr, yr) in x.chunks_exact(w).zip(y.chunks_exact_mut(w)) {
+        let lanes = xr.iter().zip(yr.iter_mut());
+        for ((&v, o), (&m, &shift)) in lanes.zip(max64.iter().zip(shifts.iter())) {
+            *o = if T::IS_F64 {
+                // As `lane`: x - m exactly as d + d_lo (m and shift are f64 here, converted exactly).
+                let (d, d_lo) = two_sum(v, -T::from_f64(m));
+                let d_lo = if d_lo.is_nan() { T::c(0.0) } else { d_lo };
+                (d - T::from_f64(shift)) + d_lo
+            } else {
+                T::from_f64((v.to_f64() - m) - shift)
+            };
+        }
+    }
+    if bad {
+        for yr in y.chunks_exact_mut(w) {
+            for (v, m) in yr.iter_mut().zip(max64.iter()) {
+                *v = if m.is_nan() { T::NAN } else { *v };
+            }
+        }
+    }
+}
+
+/// logsumexp of w adjacent lanes (`x` row by row, w = `params.len()` / 2) into `y[..w]`, one value per
+/// lane, with `lane`'s operations per lane. `sums` holds (2·16 + 1)·w.
+#[inline(always)]
+fn logsumexp_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [f64]) {
+    let w = params.len() / 2;
+    let maxima = &mut params[..w];
+    panel_counted(x, T::c(1.0), maxima, sums);
+    let (partial, counts) = sums.split_at(2 * LANES * w);
+    let (his, los) = partial.split_at(LANES * w);
+    for (k, o) in y[..w].iter_mut().enumerate() {
+        let st = panel_lane_stats(x, k, maxima[k], counts[k], his, los);
+        *o = T::from_f64(st.logsumexp());
+    }
+}
+
+/// A derivative's value in T, with any NaN as the one quiet NaN: the sign and payload of a NaN from
+/// operands that are both NaN, or from a negated NaN (`-p` folded into a negated multiply-add or not),
+/// depend on how LLVM orders and fuses the operations, which differs between the lane and panel loops
+/// and between ISA levels; the bits must not.
+#[inline(always)]
+fn grad_result<T: Elem>(v: f64) -> T {
+    T::from_f64(if v.is_nan() { f64::NAN } else { v })
+}
+
+/// `dot(a, b)` (without b: Σ a) of each lane of a panel (`a`, `b` row by row, w lanes), into `sums[..w]`
+/// as the f64 total: the same dot terms in the same 16 partial sums (position i into sum i mod 16) and
+/// the same total as the contiguous lane's `dot`. `sums` holds (2·16 + 1)·w.
+#[inline(always)]
+fn panel_dot<T: Elem>(a: &[T], b: Option<&[T]>, w: usize, sums: &mut [f64]) {
+    let (totals, rest) = sums.split_at_mut(w);
+    let (his, rest) = rest.split_at_mut(LANES * w);
+    let los = &mut rest[..LANES * w];
+    his.fill(0.0);
+    los.fill(0.0);
+    for (i, ar) in a.chunks_exact(w).enumerate() {
+        let j = i % LANES;
+        let hi = &mut his[j * w..(j + 1) * w];
+        let lo = &mut los[j * w..(j + 1) * w];
+        let br = b.map(|b| &b[i * w..(i + 1) * w]);
+        for (k, (h, l)) in hi.iter_mut().zip(lo.iter_mut()).enumerate() {
+            let (v, v_lo) = dot_term(ar, br, k);
+            add_term::<T>(h, l, v, v_lo);
+        }
+    }
+    for (k, t) in totals.iter_mut().enumerate() {
+        let hi: [f64; LANES] = core::array::from_fn(|j| his[j * w + k]);
+        let lo: [f64; LANES] = core::array::from_fn(|j| los[j * w + k]);
+        let (s, s_lo) = total(&hi, &lo);
+        *t = s + s_lo;
+    }
+}
+
+/// The derivatives of w adjacent lanes (`x`, `g`, `y` row by row; `g` holds one value per lane for
+/// logsumexp), with `lane`'s operations per lane: softmax (`softmax_panel`, into `y`) or, from the
+/// output, exp(y) or y itself as p, the per-lane sums by `panel_dot`, then the same elementwise formula.
+/// `params` holds 2w values, `sums` (2·16 + 3)·w.
+#[inline(always)]
+fn grad_panel<T: Elem, const OP: u8, const MODE: u8>(
+    x: &[T],
+    g: &[T],
+    y: &mut [T],
+    params: &mut [T],
+    sums: &mut [f64],
+) {
+    let w = params.len() / 2;
+    let y = &mut y[..x.len()];
+    let from_output = MODE == RowMode::FromOutput as u8;
+    let sign = T::c(if OP == RowOp::Softmin as u8 {
+        -1.0
+    } else {
+        1.0
+    });
+    // p = softmax(x) into y (from the output: exp(y) for log_softmax; softmax's own output is x).
+    if !from_output {
+        if OP == RowOp::QuietSoftmax as u8 {
+            softmax_panel::<T, true>(x, sign, y, params, sums);
+        } else {
+            softmax_panel::<T, false>(x, sign, y, params, sums);
+        }
+    } else if OP == RowOp::LogSoftmax as u8 {
+        for (p, &v) in y.iter_mut().zip(x) {
+            *p = exp(v);
+        }
+    } else {
+        y.copy_from_slice(x);
+    }
+    if OP == RowOp::LogSumExp as u8 || OP == RowOp::LogMeanExp as u8 {
+        for yr in y.chunks_exact_mut(w) {
+            for (v, &gs) in yr.iter_mut().zip(&g[..w]) {
+                *v = grad_result(v.to_f64() * gs.to_f64());
+            }
+        }
+        return;
+    }
+    if OP == RowOp::LogSoftmax as u8 {
+        panel_dot(g, None, w, sums);
+        let totals = &sums[..w];
+        for (yr, gr) in y.chunks_exact_mut(w).zip(g.chunks_exact(w)) {
+            for ((o, &gi), &total) in yr.iter_mut().zip(gr).zip(totals) {
+                *o = grad_result((-o.to_f64()).mul_add(total, gi.to_f64()));
+            }
+        }
+        return;
+    }
+    panel_dot(g, Some(y), w, sums);
+    let totals = &sums[..w];
+    let sgn = sign.to_f64();
+    for (yr, gr) in y.chunks_exact_mut(w).zip(g.chunks_exact(w)) {
+        for ((o, &gi), &total) in yr.iter_mut().zip(gr).zip(totals) {
+            *o = grad_result(sgn * o.to_f64() * (gi.to_f64() - total));
         }
     }
 }
@@ -583,7 +804,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
             softmax_into::<T, false>(x, sign, y);
             let gs = g_scalar.to_f64();
             for v in y[..n].iter_mut() {
-                *v = T::from_f64(v.to_f64() * gs);
+                *v = grad_result(v.to_f64() * gs);
             }
         }
         (1, 0) => {
@@ -623,7 +844,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
                 }
             }
             for ((o, &p), &gi) in y.iter_mut().zip(&scratch[..n]).zip(g) {
-                *o = T::from_f64((-p.to_f64()).mul_add(total, gi.to_f64()));
+                *o = grad_result((-p.to_f64()).mul_add(total, gi.to_f64()));
             }
         }
         (_, mode) => {
@@ -641,7 +862,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
             let total = dot(g, Some(p));
             let sgn = sign.to_f64();
             for ((o, &pi), &gi) in y[..n].iter_mut().zip(p).zip(g) {
-                *o = T::from_f64(sgn * pi.to_f64() * (gi.to_f64() - total));
+                *o = grad_result(sgn * pi.to_f64() * (gi.to_f64() - total));
             }
         }
     }
@@ -693,21 +914,28 @@ fn lane_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> LaneFn<T> {
     }
 }
 
-type PanelFn<T> = unsafe fn(&[T], &mut [T], &mut [T], &mut [f64]);
-type SafePanelFn<T> = fn(&[T], &mut [T], &mut [T], &mut [f64]);
+type PanelFn<T> = unsafe fn(&[T], &[T], &mut [T], &mut [T], &mut [f64]);
+type SafePanelFn<T> = fn(&[T], &[T], &mut [T], &mut [T], &mut [f64]);
 
-/// One panel of `softmax_panel` for OP (softmax, softmin or quiet_softmax).
+/// One panel for OP in MODE: `softmax_panel` (softmax, softmin, quiet_softmax), `log_softmax_panel` or
+/// `logsumexp_panel` for the forwards, `grad_panel` for the derivatives.
 #[inline(always)]
-fn panel<T: Elem, const OP: u8>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [f64]) {
-    if OP == RowOp::QuietSoftmax as u8 {
-        softmax_panel::<T, true>(x, T::c(1.0), y, params, sums);
-    } else {
-        let sign = T::c(if OP == RowOp::Softmin as u8 {
-            -1.0
-        } else {
-            1.0
-        });
-        softmax_panel::<T, false>(x, sign, y, params, sums);
+fn panel<T: Elem, const OP: u8, const MODE: u8>(
+    x: &[T],
+    g: &[T],
+    y: &mut [T],
+    params: &mut [T],
+    sums: &mut [f64],
+) {
+    if MODE != RowMode::Forward as u8 {
+        return grad_panel::<T, OP, MODE>(x, g, y, params, sums);
+    }
+    match OP {
+        1 => log_softmax_panel(x, y, params, sums),
+        3 => logsumexp_panel(x, y, params, sums),
+        4 => softmax_panel::<T, true>(x, T::c(1.0), y, params, sums),
+        2 => softmax_panel::<T, false>(x, T::c(-1.0), y, params, sums),
+        _ => softmax_panel::<T, false>(x, T::c(1.0), y, params, sums),
     }
 }
 
@@ -715,31 +943,46 @@ fn panel<T: Elem, const OP: u8>(x: &[T], y: &mut [T], params: &mut [T], sums: &m
 mod panel_levels {
     use super::*;
 
-    crate::simd::isa_trampolines!([T: Elem, const OP: u8]
-        (x: &[T], y: &mut [T], p: &mut [T], s: &mut [f64]) => panel::<T, OP>(x, y, p, s));
+    crate::simd::isa_trampolines!([T: Elem, const OP: u8, const MODE: u8]
+        (x: &[T], g: &[T], y: &mut [T], p: &mut [T], s: &mut [f64]) => panel::<T, OP, MODE>(x, g, y, p, s));
 }
 
-fn select_panel<T: Elem, const OP: u8>(isa: Isa) -> PanelFn<T> {
+fn select_panel<T: Elem, const OP: u8, const MODE: u8>(isa: Isa) -> PanelFn<T> {
     // Every variant is an `unsafe fn` pointer: the portable one is safe to call anyway.
     match isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => panel_levels::avx512::<T, OP>,
+        Isa::Avx512 => panel_levels::avx512::<T, OP, MODE>,
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => panel_levels::avx2::<T, OP>,
+        Isa::Avx2 => panel_levels::avx2::<T, OP, MODE>,
         _ => {
-            let f: SafePanelFn<T> = panel_levels::portable::<T, OP>;
+            let f: SafePanelFn<T> = panel_levels::portable::<T, OP, MODE>;
             f as PanelFn<T>
         }
     }
 }
 
-/// The panel function for the forwards that have one (softmax, softmin, quiet_softmax).
+/// The panel function, for every call but logmeanexp's forward (its expm1 pass stays per lane) and
+/// sparsemax (a sort per lane).
 fn panel_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> Option<PanelFn<T>> {
+    macro_rules! by_mode {
+        ($op:expr) => {
+            match mode {
+                RowMode::Forward => select_panel::<T, { $op }, 0>(isa),
+                RowMode::Derivative => select_panel::<T, { $op }, 1>(isa),
+                RowMode::FromOutput => select_panel::<T, { $op }, 2>(isa),
+            }
+        };
+    }
     match (op, mode) {
-        (RowOp::Softmax, RowMode::Forward) => Some(select_panel::<T, 0>(isa)),
-        (RowOp::Softmin, RowMode::Forward) => Some(select_panel::<T, 2>(isa)),
-        (RowOp::QuietSoftmax, RowMode::Forward) => Some(select_panel::<T, 4>(isa)),
-        _ => None,
+        (RowOp::LogMeanExp, RowMode::Forward) | (RowOp::Sparsemax, _) => None,
+        // Not an entry point (logsumexp's derivative takes the input), and `grad_panel` has no case for it.
+        (RowOp::LogSumExp | RowOp::LogMeanExp, RowMode::FromOutput) => None,
+        (RowOp::Softmax, _) => Some(by_mode!(0)),
+        (RowOp::LogSoftmax, _) => Some(by_mode!(1)),
+        (RowOp::Softmin, _) => Some(by_mode!(2)),
+        (RowOp::LogSumExp, _) => Some(by_mode!(3)),
+        (RowOp::QuietSoftmax, _) => Some(by_mode!(4)),
+        (RowOp::LogMeanExp, _) => Some(by_mode!(5)),
     }
 }
 
@@ -755,7 +998,7 @@ fn panel_width<T>(n: usize) -> usize {
 const ROW_COST: usize = 12;
 
 thread_local! {
-    static BUFFERS: RefCell<[Vec<f64>; 4]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new()]) };
+    static BUFFERS: RefCell<[Vec<f64>; 5]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()]) };
 }
 
 /// The element offset of lane `index` (row-major over `outer_shape`) for an operand's outer strides.
@@ -861,7 +1104,7 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
     let run = |first: usize, last: usize| {
         BUFFERS.with(|cell| {
             let mut bufs = cell.borrow_mut();
-            let [bx, bg, by, bs] = &mut *bufs;
+            let [bx, bg, by, bs, bp] = &mut *bufs;
             let mut lane_index = first;
             while lane_index < last {
                 if let Some(pf) = panel {
@@ -869,7 +1112,15 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
                     if t > 1 {
                         // SAFETY: the caller's contract covers the t lanes of the panel.
                         unsafe {
-                            run_panel(pf, &ptrs, outer_shape, n, lane_index, t, bx, bg, by, bs)
+                            run_panel(
+                                pf,
+                                &ptrs,
+                                outer_shape,
+                                n,
+                                lane_index,
+                                t,
+                                [bx, bg, by, bs, bp],
+                            )
                         };
                         lane_index += t;
                         continue;
@@ -1005,7 +1256,8 @@ unsafe fn gather_tile_masked<T: Elem>(
 }
 
 /// Copies the t adjacent lanes from `lane_index` into a panel (row by row: each row's t elements are
-/// adjacent in memory), applies `f` and copies the result back the same way.
+/// adjacent in memory), with grad_out's lanes (or per-lane values) likewise, applies `f` and copies the
+/// result back the same way.
 ///
 /// # Safety
 /// As `apply_lanes`, for the `t` lanes from `lane_index` (which `tile_len` accepted), without a mask.
@@ -1017,10 +1269,7 @@ unsafe fn run_panel<T: Elem>(
     n: usize,
     lane_index: usize,
     t: usize,
-    bx: &mut Vec<f64>,
-    bsums: &mut Vec<f64>,
-    by: &mut Vec<f64>,
-    bparams: &mut Vec<f64>,
+    [bx, bg, by, bsums, bparams]: [&mut Vec<f64>; 5],
 ) {
     let x_base =
         p.x.ptr
@@ -1028,31 +1277,58 @@ unsafe fn run_panel<T: Elem>(
     let y_base =
         p.y.ptr
             .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
+    // One value per lane for logsumexp's output (step 0), else the panel's n rows.
+    let y_rows = if p.y.step == 0 { 1 } else { n };
     // SAFETY: `typed` sizes each buffer.
-    let (xs, ys) = unsafe { (typed::<T>(bx, t * n), typed::<T>(by, t * n)) };
-    // SAFETY: as above.
+    let (xs, ys) = unsafe { (typed::<T>(bx, t * n), typed::<T>(by, t * y_rows)) };
+    // SAFETY: as above; the panels' statistics take at most (2·16 + 3)·t sums.
     let (params, sums) = unsafe {
         (
             typed::<T>(bparams, 2 * t),
-            typed::<f64>(bsums, 2 * LANES * t),
+            typed::<f64>(bsums, (2 * LANES + 3) * t),
         )
     };
-    for (i, row) in xs.chunks_exact_mut(t).enumerate() {
-        // SAFETY: lane k of the panel is at base + k (adjacent, see `tile_len`), position i at i·step, so
-        // row i is t adjacent elements, readable per the contract, and no thread writes them while this
-        // slice lives: the whole input is copied before anything is written (an aliased output is safe),
-        // and other threads write other lanes.
-        row.copy_from_slice(unsafe {
-            core::slice::from_raw_parts(x_base.offset(i as isize * p.x.step), t)
-        });
-    }
+    // SAFETY: lane k of the panel is at base + k (adjacent, see `tile_len`), position i at i·step, so row i
+    // is t adjacent elements, readable per the contract, and no thread writes them while the copy reads:
+    // every input is copied before anything is written (an aliased output is safe), and other threads
+    // write other lanes.
+    unsafe { copy_rows(x_base, p.x.step, t, xs) };
+    let gs: &[T] = match p.g {
+        None => &[],
+        Some(g) => {
+            let g_base = g
+                .ptr
+                .wrapping_offset(lane_offset(lane_index, outer_shape, g.outer));
+            // With step 0 (logsumexp's grad_out): the t per-lane values, adjacent (`tile_len`).
+            let g_rows = if g.step == 0 { 1 } else { n };
+            // SAFETY: `typed` sizes the buffer.
+            let buf = unsafe { typed::<T>(bg, t * g_rows) };
+            // SAFETY: as for x, for grad_out's rows (or its per-lane values).
+            unsafe { copy_rows(g_base, g.step, t, buf) };
+            buf
+        }
+    };
     // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
-    unsafe { f(xs, ys, params, sums) };
+    unsafe { f(xs, gs, ys, params, sums) };
     for (i, row) in ys.chunks_exact(t).enumerate() {
-        // SAFETY: positions i of the t output lanes, adjacent (`tile_len`) and writable per the contract;
-        // nothing else refers to them meanwhile (inputs were copied, other threads write other lanes).
+        // SAFETY: positions i of the t output lanes (with step 0: their t per-lane values), adjacent
+        // (`tile_len`) and writable per the contract; nothing else refers to them meanwhile (inputs were
+        // copied, other threads write other lanes).
         unsafe { core::slice::from_raw_parts_mut(y_base.offset(i as isize * p.y.step), t) }
             .copy_from_slice(row);
+    }
+}
+
+/// Copies rows of t adjacent elements, row i at `base + i·step`, into `out` (whole rows of t).
+///
+/// # Safety
+/// Every row `base + i·step .. + t` for i < out.len() / t is readable and not written during the call.
+unsafe fn copy_rows<T: Elem>(base: *const T, step: isize, t: usize, out: &mut [T]) {
+    for (i, row) in out.chunks_exact_mut(t).enumerate() {
+        // SAFETY: per the contract.
+        row.copy_from_slice(unsafe {
+            core::slice::from_raw_parts(base.offset(i as isize * step), t)
+        });
     }
 }
 

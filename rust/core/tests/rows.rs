@@ -407,3 +407,183 @@ fn quiet_softmax_logmeanexp_and_sparsemax_lanes() {
         assert!((s - 1.0).abs() <= 4.0 * f64::EPSILON);
     }
 }
+
+/// The bytes of a slice of floats, to compare results bit for bit (NaN payloads and signs included).
+fn bytes<T: Copy>(v: &[T]) -> Vec<u8> {
+    // SAFETY: f32 and f64 have no padding and every byte of them is initialised.
+    unsafe { core::slice::from_raw_parts(v.as_ptr().cast::<u8>(), core::mem::size_of_val(v)) }
+        .to_vec()
+}
+
+/// `op` in `mode` over lanes of length n, `lanes` of them: contiguous (a lanes×n array over axis 1) or
+/// strided (an n×lanes array over axis 0, the panel path), in place (x overwritten) when `in_place`. `g`
+/// (derivatives) has x's layout, or one value per lane for logsumexp and logmeanexp.
+fn run_lanes<T: fastact_core::real::Elem>(
+    op: RowOp,
+    mode: RowMode,
+    x: &mut [T],
+    g: &[T],
+    (lanes, n): (usize, usize),
+    strided: bool,
+    in_place: bool,
+) -> Vec<T> {
+    let per_lane = op.reduces();
+    let (outer, step) = if strided {
+        ([1isize], lanes as isize)
+    } else {
+        ([n as isize], 1isize)
+    };
+    let per_lane_out = per_lane && mode == RowMode::Forward;
+    let mut y = vec![T::c(7.0); if per_lane_out { lanes } else { x.len() }];
+    let per_lane_view = ([1isize], 0isize);
+    let (y_outer, y_step) = if per_lane_out {
+        per_lane_view
+    } else {
+        (outer, step)
+    };
+    let (g_outer, g_step) = if per_lane {
+        per_lane_view
+    } else {
+        (outer, step)
+    };
+    let x_ptr = x.as_mut_ptr();
+    let y_ptr = if in_place { x_ptr } else { y.as_mut_ptr() };
+    // SAFETY: every lane position lies inside `x`, `g` and `y` (lanes×n or n×lanes, or one value per
+    // lane); an in-place output is x itself, element for element.
+    unsafe {
+        apply_lanes::<T>(
+            op,
+            mode,
+            &[lanes],
+            n,
+            LaneView {
+                ptr: x_ptr as *const T,
+                outer: &outer,
+                step,
+            },
+            (mode != RowMode::Forward).then_some(LaneView {
+                ptr: g.as_ptr(),
+                outer: &g_outer,
+                step: g_step,
+            }),
+            LaneView {
+                ptr: y_ptr,
+                outer: &y_outer,
+                step: y_step,
+            },
+        )
+    };
+    if in_place {
+        x.to_vec()
+    } else {
+        y
+    }
+}
+
+/// Lanes of logits with the special rows among them: NaN (both signs), +inf, only -inf, -inf beside
+/// finite values, +inf with -inf, zeros of both signs at the max, a row of equal values, huge values.
+fn special_lanes<T: fastact_core::real::Elem>(lanes: usize, n: usize) -> Vec<T> {
+    let mut x: Vec<f64> = data(lanes * n);
+    let inf = f64::INFINITY;
+    let mut lane = |k: usize, f: &dyn Fn(usize, f64) -> f64| {
+        for i in 0..n {
+            x[k * n + i] = f(i, x[k * n + i]);
+        }
+    };
+    lane(0, &|i, v| if i == n / 2 { f64::NAN } else { v });
+    lane(1, &|i, v| if i == n - 1 { inf } else { v });
+    lane(2, &|_, _| -inf);
+    lane(3, &|i, v| if i % 3 == 0 { -inf } else { v });
+    lane(4, &|i, v| if i == 0 { -f64::NAN } else { v });
+    lane(5, &|i, v| match i {
+        1 => -0.0,
+        16 => 0.0,
+        _ => -v.abs() - 1.0,
+    });
+    lane(6, &|_, _| 0.25);
+    lane(7, &|i, v| match i {
+        0 => inf,
+        1 => -inf,
+        _ => v,
+    });
+    lane(8, &|i, v| v * 1e36 + i as f64);
+    x.iter().map(|&v| T::from_f64(v)).collect()
+}
+
+/// lanes×n into n×lanes.
+fn transpose<T: Copy>(x: &[T], lanes: usize, n: usize) -> Vec<T> {
+    (0..n * lanes)
+        .map(|j| x[(j % lanes) * n + j / lanes])
+        .collect()
+}
+
+/// Every forward and derivative gives the contiguous lane's bits on strided lanes (the panels and the
+/// tiles), on every ISA level and thread count, with special lanes, panels cut short by the end of the
+/// lanes, and in place.
+fn strided_lanes_match<T: fastact_core::real::Elem>() {
+    let best = simd::Isa::detect();
+    for (lanes, n) in [(300, 37), (40, 1000), (20, 140_000), (11, 2)] {
+        let x = special_lanes::<T>(lanes, n);
+        let xt = transpose(&x, lanes, n);
+        let g: Vec<T> = data(lanes * n)
+            .iter()
+            .map(|&v| T::from_f64(v.sin()))
+            .collect();
+        let gt = transpose(&g, lanes, n);
+        for op in [
+            RowOp::Softmax,
+            RowOp::LogSoftmax,
+            RowOp::Softmin,
+            RowOp::LogSumExp,
+            RowOp::QuietSoftmax,
+            RowOp::LogMeanExp,
+        ] {
+            for mode in [RowMode::Forward, RowMode::Derivative, RowMode::FromOutput] {
+                if op.reduces() && mode == RowMode::FromOutput {
+                    continue;
+                }
+                let (g, gt) = if op.reduces() {
+                    (&g[..lanes], &g[..lanes])
+                } else {
+                    (&g[..], &gt[..])
+                };
+                let want = run_lanes(op, mode, &mut x.clone(), g, (lanes, n), false, false);
+                let per_lane_out = op.reduces() && mode == RowMode::Forward;
+                let want_t = if per_lane_out {
+                    want.clone()
+                } else {
+                    transpose(&want, lanes, n)
+                };
+                for isa in [simd::Isa::Portable, simd::Isa::Avx2, simd::Isa::Avx512] {
+                    if isa > best || (n > 1000 && isa == simd::Isa::Portable) {
+                        continue;
+                    }
+                    simd::set_active(isa);
+                    for threads in [1, 2] {
+                        parallel::set_num_threads(threads);
+                        let shape = (lanes, n);
+                        let got = run_lanes(op, mode, &mut xt.clone(), gt, shape, true, false);
+                        let what = format!("{op:?} {mode:?} {isa:?} {threads} threads, {shape:?}");
+                        assert!(bytes(&got) == bytes(&want_t), "{what}");
+                        if !per_lane_out && threads == 2 {
+                            let got = run_lanes(op, mode, &mut xt.clone(), gt, shape, true, true);
+                            assert!(bytes(&got) == bytes(&want_t), "{what}, in place");
+                        }
+                    }
+                }
+                simd::set_active(best);
+            }
+        }
+    }
+    parallel::set_num_threads(0);
+}
+
+#[test]
+fn strided_lanes_give_the_contiguous_bits_f32() {
+    strided_lanes_match::<f32>();
+}
+
+#[test]
+fn strided_lanes_give_the_contiguous_bits_f64() {
+    strided_lanes_match::<f64>();
+}
