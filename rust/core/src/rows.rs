@@ -879,18 +879,25 @@ mod levels {
         (x: &[T], g: &[T], gs: T, y: &mut [T], s: &mut [T]) => lane::<T, OP, MODE>(x, g, gs, y, s));
 }
 
-fn select_lane<T: Elem, const OP: u8, const MODE: u8>(isa: Isa) -> LaneFn<T> {
-    // Every variant is an `unsafe fn` pointer: the portable one is safe to call anyway.
-    match isa {
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => levels::avx512::<T, OP, MODE>,
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => levels::avx2::<T, OP, MODE>,
-        _ => {
-            let f: SafeLaneFn<T> = levels::portable::<T, OP, MODE>;
-            f as LaneFn<T>
+/// `$levels::<T, OP, MODE>` (a module of `isa_trampolines!`) for `isa`, as the `unsafe fn` pointer type
+/// `$unsafe_fn`: the portable variant is coerced from its safe type `$safe_fn` (safe to call anyway).
+macro_rules! select_isa {
+    ($levels:ident, $isa:expr, $safe_fn:ty => $unsafe_fn:ty) => {
+        match $isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => $levels::avx512::<T, OP, MODE>,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => $levels::avx2::<T, OP, MODE>,
+            _ => {
+                let f: $safe_fn = $levels::portable::<T, OP, MODE>;
+                f as $unsafe_fn
+            }
         }
-    }
+    };
+}
+
+fn select_lane<T: Elem, const OP: u8, const MODE: u8>(isa: Isa) -> LaneFn<T> {
+    select_isa!(levels, isa, SafeLaneFn<T> => LaneFn<T>)
 }
 
 fn lane_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> LaneFn<T> {
@@ -948,17 +955,7 @@ mod panel_levels {
 }
 
 fn select_panel<T: Elem, const OP: u8, const MODE: u8>(isa: Isa) -> PanelFn<T> {
-    // Every variant is an `unsafe fn` pointer: the portable one is safe to call anyway.
-    match isa {
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => panel_levels::avx512::<T, OP, MODE>,
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => panel_levels::avx2::<T, OP, MODE>,
-        _ => {
-            let f: SafePanelFn<T> = panel_levels::portable::<T, OP, MODE>;
-            f as PanelFn<T>
-        }
-    }
+    select_isa!(panel_levels, isa, SafePanelFn<T> => PanelFn<T>)
 }
 
 /// The panel function, for every call but logmeanexp's forward (its expm1 pass stays per lane) and
