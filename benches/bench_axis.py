@@ -20,6 +20,7 @@ import time
 import fastact
 import numpy as np
 from fastact import _peers
+from fastact._bench import best_seconds as best
 
 try:
     import torch
@@ -27,16 +28,6 @@ except ImportError:  # pragma: no cover - optional peer
     torch = None
 
 SHAPES = (((4096, 32000), -1), ((65536, 1000), -1), ((32000, 4096), 0))
-
-
-def best(fn, repeats: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def numpy_softmax(x, axis, out):

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import fastact
 import numpy as np
+from fastact._bench import best_seconds as best
 
 try:
     import torch
@@ -24,16 +25,6 @@ except ImportError:  # pragma: no cover - optional peer
     torch = None
 
 SHAPE = (4096, 4096)
-
-
-def best(fn: Callable[[], object], repeats: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def cases(x: np.ndarray, mask: np.ndarray) -> list[tuple[str, Callable[[], object], str, Callable[[], object] | None]]:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import fastact
 import numpy as np
+from fastact._bench import best_seconds as best
 
 try:
     import torch
@@ -35,16 +36,6 @@ except ImportError:  # pragma: no cover - optional
 
 SHAPE = (4096, 4096)
 NAMES = ("gelu", "silu", "relu")
-
-
-def best(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def numpy_formula(name: str, x: np.ndarray, b: np.ndarray) -> tuple[str, Callable[[], object]]:

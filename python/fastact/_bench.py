@@ -49,7 +49,7 @@ from ._spec import Activation, Choice
 __all__ = [
     "Case", "Config", "ImplResult", "Row", "cases", "check", "copy_baseline", "implementations",
     "reference_value", "sane",
-    "case_inputs", "machine_info", "make_inputs", "markdown", "measure", "run",
+    "best_seconds", "case_inputs", "machine_info", "make_inputs", "markdown", "measure", "run",
 ]
 
 try:  # optional peers: each one's column is left out when it is missing
@@ -319,6 +319,18 @@ def cases(functions: Iterable[str] | None = None) -> list[Case]:
 # ---------------------------------------------------------------------------------------------------------
 # Inputs, implementations, correctness
 # ---------------------------------------------------------------------------------------------------------
+
+
+def best_seconds(fn: Callable[[], object], repeats: int = 5) -> float:
+    """The fastest of `repeats` single calls of `fn` after one warm-up call, in seconds (the standalone
+    suites in benches/ time whole-array calls this way)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
 
 
 @functools.lru_cache(maxsize=8)
