@@ -2,10 +2,11 @@
 float64 values per kernel and mode, for behaviour-neutral speed changes (results must not move by a bit).
 
     PYTHONPATH=python python scripts/compare_builds.py OLD.so [--kernels a,b] [--modes 0,1,2]
-        [--f32-chunks N] [--f64-only] [--f32-only] [--threads N]
+        [--f32-chunks N] [--f32-sample K] [--f64-only] [--f32-only] [--threads N] [--old-isa ISA]
 
 OLD.so is a copy of ``_fastact*.so`` from the build to compare against; the other build is the one
-``fastact`` imports. NaN results compare as "both NaN" (payloads are not part of the contract). Every row of
+``fastact`` imports. With ``--old-isa avx2`` OLD.so may be a copy of the same build: it then runs at that ISA
+(``set_simd_level``) while ``fastact`` runs at the CPU's best, which checks that two SIMD paths agree bit for bit. NaN results compare as "both NaN" (payloads are not part of the contract). Every row of
 the table is compared at its sample parameters, and the rows in EXTRA_PARAMS at other values too. Exits 1 on
 the first mismatch, printing it.
 """
@@ -31,12 +32,17 @@ EXTRA_PARAMS: dict[str, list[tuple[float, float]]] = {
 }
 
 
-def load_old(path: str):
-    # The module's init symbol is PyInit__fastact, so it keeps its name; it is not put in sys.modules.
+def load_old(path: str, isa: str | None = None):
+    # The module's init symbol is PyInit__fastact, so it keeps its name; it is not put in sys.modules. A copy
+    # of the same file is a separate library with its own ISA choice, made once, at its first call.
     loader = importlib.machinery.ExtensionFileLoader("_fastact", path)
     spec = importlib.util.spec_from_file_location("_fastact", path, loader=loader)
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
+    if isa is not None:
+        chosen = module.set_simd_level(isa)
+        if chosen != isa and not (isa == "portable" and chosen in ("sse2", "neon")):
+            sys.exit(f"OLD.so runs at {chosen!r}, not {isa!r}")
     return module
 
 
@@ -85,12 +91,16 @@ def main() -> None:
     parser.add_argument("--kernels", help="comma-separated kernel names (default: all)")
     parser.add_argument("--modes", default="0,1,2")
     parser.add_argument("--f32-chunks", type=int, default=256, help="split 2^32 into this many chunks")
+    parser.add_argument("--f32-sample", type=int, default=0,
+                        help="compare only this many of the chunks, spread evenly over the bit patterns (0: all)")
+    parser.add_argument("--old-isa", help="run OLD.so at this SIMD level, e.g. avx2")
     parser.add_argument("--f64-only", action="store_true")
     parser.add_argument("--f32-only", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    old = load_old(args.old)
+    old = load_old(args.old, args.old_isa)
     new = _registry.NATIVE
+    print(f"old: {args.old} at {old.simd_level()}; new: {new.__file__} at {new.simd_level()}", flush=True)
     old.set_num_threads(args.threads)
     new.set_num_threads(args.threads)
     names = [k[0] for k in new.kernels()]
@@ -101,6 +111,9 @@ def main() -> None:
     defaults = dict(_sample_params())
     failed = False
     chunk = (1 << 32) // args.f32_chunks
+    sample = args.f32_sample or args.f32_chunks
+    starts = [(i * args.f32_chunks // sample) * chunk for i in range(sample)]
+    f32_label = "all 2^32" if sample == args.f32_chunks else f"{sample * chunk:,} of 2^32"
     x64 = float64_inputs(10_000_000)
     for name in wanted:
         index = names.index(name)
@@ -112,12 +125,12 @@ def main() -> None:
                 mismatches = 0
                 if not args.f64_only:
                     bits = np.arange(chunk, dtype=np.uint32)
-                    for start in range(0, 1 << 32, chunk):
+                    for start in starts:
                         x = (bits + np.uint32(start)).view(np.float32)
                         mismatches += len(run(old, new, index, mode, x, params))
                         if mismatches:
                             break
-                    f32 = f"float32 all 2^32: {'IDENTICAL' if not mismatches else 'DIFFER'}"
+                    f32 = f"float32 {f32_label}: {'IDENTICAL' if not mismatches else 'DIFFER'}"
                 else:
                     f32 = "float32 skipped"
                 m64 = 0 if args.f32_only else len(run(old, new, index, mode, x64, params))
