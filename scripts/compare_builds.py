@@ -5,10 +5,11 @@ float64 values per kernel and mode, for behaviour-neutral speed changes (results
         [--f32-chunks N] [--f32-sample K] [--f64-only] [--f32-only] [--threads N] [--old-isa ISA]
 
 OLD.so is a copy of ``_fastact*.so`` from the build to compare against; the other build is the one
-``fastact`` imports. With ``--old-isa avx2`` OLD.so may be a copy of the same build: it then runs at that ISA
-(``set_simd_level``) while ``fastact`` runs at the CPU's best, which checks that two SIMD paths agree bit for bit. NaN results compare as "both NaN" (payloads are not part of the contract). Every row of
-the table is compared at its sample parameters, and the rows in EXTRA_PARAMS at other values too. Exits 1 on
-the first mismatch, printing it.
+``fastact`` imports. With ``--old-isa avx2`` OLD.so may be a copy of the same build: it then runs at that
+SIMD level (``set_simd_level``) while ``fastact`` runs at the CPU's best, which checks that two SIMD paths
+agree bit for bit. NaN results compare as "both NaN" (payloads are not part of the contract). Every row of
+the table is compared at its sample parameters, and the rows in EXTRA_PARAMS at other values too. Exits 1
+on the first mismatch of a kernel, printing it, after trying the rest.
 """
 
 from __future__ import annotations

@@ -166,13 +166,22 @@ pub fn exp_shifted<R: Real>(x: R, max: R) -> R {
 /// 2^-55 (f64).
 #[inline(always)]
 pub fn exp_split<R: Real>(hi: R, lo: R, extra: i32) -> (R, R) {
+    let (r, q, s) = exp_split_factors(hi, lo, extra);
+    (r * q, s)
+}
+
+/// `exp_split` with m left as the unrounded product r·q: (r, q, s), e^(hi + lo)·2^extra = (1 + r·q)·s. A
+/// caller forming v·e^(hi + lo) as fma(r, q·v, v)·s avoids m's own rounding (up to half an ULP of m, i.e.
+/// 2^-26 relative to 1 + m in f32, the largest error of `exp_split`).
+#[inline(always)]
+pub fn exp_split_factors<R: Real>(hi: R, lo: R, extra: i32) -> (R, R, R) {
     let (r, bits) = reduce_ln2(hi, lo, R::BIAS + extra);
     let q = if R::PRECISE {
         horner(r, &EXPM1_TAYLOR)
     } else {
         horner(r, &prefix::<7, 14>(&EXPM1_TAYLOR))
     };
-    (r * q, pow2_field::<R>(bits))
+    (r, q, pow2_field::<R>(bits))
 }
 
 /// Cody and Waite's reduction hi + lo = k·ln 2 + r, |r| <= ln 2 / 2 (lo is added to r). Returns r and the

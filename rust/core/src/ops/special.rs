@@ -1,17 +1,19 @@
 //! The Gaussian building blocks erf, erfc, ndtr (the normal CDF) and log_ndtr, and logit (the inverse of
-//! the sigmoid). The Gaussian ones promote f32 to f64 and round once at the end; f32 results take the f32
-//! GELU's fitted polynomials (about a third of the work of the general erfcx, under 0.7 ULP over all f32
-//! inputs), f64 the erfcx path. Both take x² exactly wherever exp(-x²) enters, so the tails keep full
-//! relative accuracy.
+//! the sigmoid). The float32 erf computes in f32 (a central fit and the f32 GELU's tail, 0.90 ULP over all
+//! f32 inputs); the other Gaussian ones, and every derivative, promote f32 to f64 and round once at the end,
+//! taking the f32 GELU's fitted polynomials (about a third of the work of the general erfcx, under 0.7 ULP
+//! over all f32 inputs); f64 takes the erfcx path. All take x² exactly wherever exp(-x²) enters, so the
+//! tails keep full relative accuracy.
 
 use super::gaussian::f32_gelu::{CENTRAL, MILLS, P, TAIL_MAX};
 use super::{select, Kernel, Params};
 use crate::math::exp_scaled;
 use crate::math::{
-    erf, erfc, erfcx_nonneg, exp_neg_square_scaled, gauss_scaled, log, log1p, log1p_or_log,
-    normal_cdf_pdf_scaled, two_prod, TAIL_SCALE, TAIL_UNSCALE, TWO_OVER_SQRT_PI,
+    erf, erfc, erfcx_nonneg, exp_neg_square_scaled, exp_split_factors, gauss_scaled, log, log1p,
+    log1p_or_log, normal_cdf_pdf_scaled, two_prod, two_prod_finite, TAIL_SCALE, TAIL_UNSCALE,
+    TWO_OVER_SQRT_PI,
 };
-use crate::real::{horner, Real};
+use crate::real::{horner, horner_split, Real};
 
 /// Beyond |x| = 28, exp(-x²) underflows to 0 in f64; beyond 40 the normal CDF has saturated.
 const ERF_SATURATED: f64 = 28.0;
@@ -81,16 +83,70 @@ fn erf_derivative<R: Real>(x: R) -> R {
     e.mul_add(R::c(TWO_OVER_SQRT_PI.0), e * R::c(TWO_OVER_SQRT_PI.1)) * R::c(TAIL_UNSCALE)
 }
 
+/// erf(x)/x in s = x², |x| <= 1: max relative error 3.3e-11 (scripts/fit_erf_f32.py).
+const ERF_CENTRAL: [f64; 8] = [
+    1.1283791670580225,
+    -0.3761263843465038,
+    0.11283781974093784,
+    -0.026865400041427068,
+    0.005220945430719812,
+    -0.0008482828813857896,
+    0.00011256947675314377,
+    -9.641515401975775e-06,
+];
+/// Below |x| = 0.75 the f32 erf takes the polynomial (where its Horner sum, not damped by s, starts to cost
+/// more than the tail's rounding); above, 1 - erfc, erfc <= 0.29.
+const F32_ERF_CENTRAL: f64 = 0.75;
+/// Beyond |x| = 4.5, erfc(x) < 2^-31 and erf(x) rounds to ±1 in f32: the f32 path clamps there, which also
+/// keeps exp(-x²) normal.
+const F32_ERF_SATURATED: f64 = 4.5;
+
+/// erf in f32 arithmetic. With a = |x|:
+/// - central, a < 0.75: x·E(x²) as fma(x, E_0, x·rest), E_0 + rest from `horner_split`, rounding about once;
+/// - tail, a >= 0.75: erf(a) = 1 - erfc(a), erfc(a) = 2·Phi(-a·sqrt 2) = 2·exp(-a²)·MILLS(t), t = (y - 1)/(y + 1) for
+///   y = a·sqrt 2 (hi + lo), exp(-a²) from a² = h + l exact as 2^k·(1 + r·q)·(1 - l), r·q and l never
+///   rounded into anything on their own. With MILLS = M_0 + rest, 1 - 2^(k+1)·M_0 is taken exactly (Fast2Sum) and
+///   the small remainder 2^(k+1)·(rest + r·q·MILLS) subtracted last, so the result rounds about once.
+#[inline(always)]
+fn f32_erf<R: Real>(x: R) -> R {
+    let xc = x.clamp_nan(R::c(-F32_ERF_SATURATED), R::c(F32_ERF_SATURATED));
+    let a = xc.abs();
+    // Tail (computed for every lane, used from a = 0.75; t stays finite below).
+    let root2 = R::c(core::f64::consts::SQRT_2);
+    let root2_lo = R::c(core::f64::consts::SQRT_2 - root2.to_f64());
+    let y = a * root2;
+    let y_lo = a.mul_add(root2, -y) + a * root2_lo;
+    let t = ((y - R::c(1.0)) + y_lo) / ((y + R::c(1.0)) + y_lo);
+    let (h, l) = two_prod_finite(xc, xc);
+    // exp(-a²) = 2^k·(1 + r·q)·(1 - l) to 2^-48, a² = h + l: l stays out of r's rounding.
+    let (r, q, scale) = exp_split_factors(-h, R::c(0.0), 1);
+    let (mills_hi, mills_rest) = horner_split(t, &MILLS);
+    let mills = mills_hi + mills_rest;
+    let q_mills = q * mills;
+    let e_mills = r.mul_add(q_mills, mills);
+    let p = mills_hi * scale;
+    let q = r.mul_add(q_mills, (-l).mul_add(e_mills, mills_rest)) * scale;
+    let d = R::c(1.0) - p;
+    let d_lo = (R::c(1.0) - d) - p;
+    let tail = (d + (d_lo - q)).copysign(xc);
+    // Central.
+    let (e_hi, e_rest) = horner_split(h, &ERF_CENTRAL);
+    // Odd: the sign of x, -0.0 included (x·e_rest may be +0.0 there). x is scaled by 2^32 (exactly; only
+    // lanes below 0.75 are used) so that x·e_rest does not lose bits to underflow near the smallest normals.
+    let xs = xc * R::c(4_294_967_296.0);
+    let central = (xs.mul_add(e_hi, xs * e_rest) * R::c(1.0 / 4_294_967_296.0)).copysign(xc);
+    select(a < R::c(F32_ERF_CENTRAL), central, tail)
+}
+
 /// The error function.
 pub struct Erf;
 impl Kernel for Erf {
-    const PROMOTE: bool = true;
+    const PROMOTE: bool = false;
+    const PROMOTE_DERIVATIVE: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
-        if !R::PRECISE {
-            let (central, tail2_scaled, is_central) = lean_erf_parts(x);
-            let far = (R::c(1.0) - tail2_scaled * R::c(TAIL_UNSCALE)).copysign(x);
-            return select(is_central, central, far);
+        if !R::IS_F64 {
+            return f32_erf(x);
         }
         erf(x)
     }
