@@ -177,6 +177,23 @@ def test_positional_parameters() -> None:
         fastact.relu(x, np.empty_like(x))  # out is keyword-only
 
 
+def test_float32_parameters_are_rounded_to_float32() -> None:
+    """A float32 call uses its parameters rounded to float32 (PyTorch casts the scalar to the tensor's dtype),
+    also in the kernels that compute float32 in float64: sine(1e4·x, w0=0.1) is sin(1e4·float32(0.1)), 0.83
+    apart from sin(1e4·0.1) in the ninth digit (many ULPs)."""
+    x = np.array([1e4, 3e3, 12345.0], np.float32)
+    w0 = np.float64(np.float32(0.1))
+    want = np.sin(x.astype(np.float64) * w0)
+    got = fastact.sine(x, w0=0.1).astype(np.float64)
+    assert np.all(np.abs(got - want) <= np.spacing(np.abs(want).astype(np.float32))), (got, want)
+    b = np.float64(np.float32(0.01))
+    x = np.linspace(-10, -1, 1001, dtype=np.float32)
+    s = np.sqrt(x.astype(np.float64) ** 2 + b)
+    want = 0.5 * b / (s - x)
+    got = fastact.squareplus(x, b=0.01).astype(np.float64)
+    assert np.all(np.abs(got - want) <= np.spacing(want.astype(np.float32))), "squareplus(b=0.01) float32"
+
+
 # --------------------------------------------------------------------------------------------------------
 # dtypes, scalars, lists, empty arrays
 # --------------------------------------------------------------------------------------------------------

@@ -114,13 +114,14 @@ pub(crate) fn row_loop<T: Elem, K: Kernel, const MODE: u8>(
 ) {
     let n = y.len();
     let x = &x[..n];
-    let promote = if MODE == 0 {
-        K::PROMOTE
-    } else {
-        K::PROMOTE_DERIVATIVE
+    let promote = match MODE {
+        0 => K::PROMOTE,
+        1 => K::PROMOTE_DERIVATIVE,
+        _ => K::PROMOTE_FROM_OUTPUT,
     };
     if promote && !T::IS_F64 {
-        let p = [Lean64(p[0]), Lean64(p[1])];
+        // The parameters in T's precision first (as PyTorch casts a scalar to the tensor's dtype), then widened.
+        let p = [Lean64(T::c(p[0]).to_f64()), Lean64(T::c(p[1]).to_f64())];
         match g {
             None => {
                 for (out, &xi) in y.iter_mut().zip(x) {
