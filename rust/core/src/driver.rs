@@ -114,10 +114,10 @@ pub(crate) fn row_loop<T: Elem, K: Kernel, const MODE: u8>(
 ) {
     let n = y.len();
     let x = &x[..n];
-    let promote = match MODE {
-        0 => K::PROMOTE,
-        1 => K::PROMOTE_DERIVATIVE,
-        _ => K::PROMOTE_FROM_OUTPUT,
+    let promote = if MODE == 0 {
+        K::PROMOTE
+    } else {
+        K::PROMOTE_DERIVATIVE
     };
     if promote && !T::IS_F64 {
         // The parameters in T's precision first (as PyTorch casts a scalar to the tensor's dtype), then widened.

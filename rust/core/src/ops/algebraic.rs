@@ -1,8 +1,6 @@
-//! Activations built on a square root: squareplus. f64 inputs are computed in f64, with sqrt(x² + b)
+//! Activations built on a square root: squareplus. Computed in the input's precision, with sqrt(x² + b)
 //! carried as hi + lo so that results round about once, and without overflow or underflow of x² + b: huge
-//! and tiny arguments are scaled by a power of two first. f32 inputs are computed in f64 (`PROMOTE`), where
-//! x² is exact and x² + b can neither overflow nor underflow, so the plain formulas (one square root, one
-//! division) are accurate to a few f64 ULPs before the final rounding to f32.
+//! and tiny arguments are scaled by a power of two first.
 
 use super::{select, Kernel, Params};
 use crate::math::{two_prod_finite, two_sum};
@@ -99,28 +97,14 @@ fn value<R: Real>(x: R, b: R, r: &Root<R>) -> (R, R) {
     (hi, lo)
 }
 
-/// For f32 inputs in f64 (`Lean64`): (s, x < 0) with s = sqrt(x² + b), x² exact, its sum rounded once.
-#[inline(always)]
-fn lean_root<R: Real>(x: R, b: R) -> (R, bool) {
-    (x.mul_add(x, b).sqrt(), x < R::c(0.0))
-}
-
 /// (x + sqrt(x² + b))/2, b >= 0: a smooth relu (relu itself for b = 0, up to the sign of zero).
 pub struct Squareplus;
 impl Kernel for Squareplus {
-    const PROMOTE: bool = true;
-    // The from-output form needs no square root: it stays in f32 (hi + lo, corrected once).
-    const PROMOTE_FROM_OUTPUT: bool = false;
+    const PROMOTE: bool = false;
     const FROM_OUTPUT: bool = true;
     #[inline(always)]
     fn forward<R: Real>(x: R, p: Params<R>) -> R {
         let b = p[0];
-        if R::IS_F64 && !R::PRECISE {
-            // (s + x)/2 for x >= 0; (b/2)/(s - x) below, which does not cancel (b = 0: 0, as relu).
-            let (s, negative) = lean_root(x, b);
-            let y = select(negative, (R::c(0.5) * b) / (s - x), R::c(0.5) * (s + x));
-            return select(x == -R::INFINITY, R::c(0.0), y);
-        }
         let r = root(x, b);
         let (y, _) = value(x, b, &r);
         // The limits at ±inf (the formula gives NaN at -inf); NaN passes (x < 0 is false for NaN).
@@ -131,19 +115,6 @@ impl Kernel for Squareplus {
         // (1 + x/sqrt(x² + b))/2 = squareplus(x)/sqrt(x² + b): no cancellation for x << 0, where 1 + x/s
         // would lose everything. For x >= 0 it is 1/2 + (|x|/s)/2, the ratio corrected once.
         let b = p[0];
-        if R::IS_F64 && !R::PRECISE {
-            // (s + x)/(2s) for x >= 0; (b/2)/(s·(s - x)) below: one division either way.
-            let (s, negative) = lean_root(x, b);
-            let num = select(negative, R::c(0.5) * b, R::c(0.5) * (s + x));
-            let den = select(negative, s * (s - x), s);
-            // s = 0 (x = 0 with b = 0): 0, as relu'(0); the limits at ±inf.
-            let d = select(s == R::c(0.0), R::c(0.0), num / den);
-            return select(
-                x == R::INFINITY,
-                R::c(1.0),
-                select(x == -R::INFINITY, R::c(0.0), d),
-            );
-        }
         let r = root(x, b);
         let ratio0 = r.a * r.inv;
         let ratio_lo = ((-ratio0).mul_add(r.s, r.a) - ratio0 * r.s_lo) * r.inv;

@@ -31,8 +31,6 @@ pub trait Kernel: Send + Sync + 'static {
     const PROMOTE: bool;
     /// The same for the derivatives alone (those whose formula cancels near a zero crossing).
     const PROMOTE_DERIVATIVE: bool = Self::PROMOTE;
-    /// The same for `derivative_from_output` (whose formula may need no promotion where the others do).
-    const PROMOTE_FROM_OUTPUT: bool = Self::PROMOTE_DERIVATIVE;
     /// Whether `derivative_from_output` is meaningful.
     const FROM_OUTPUT: bool = false;
     /// Whether some inputs need the scalar exact path (see `needs_exact`).
