@@ -85,6 +85,25 @@ pub struct LaneView<'a, P> {
 
 const LANES: usize = 16;
 
+/// Bytes per cache line (x86-64 and the common aarch64 cores).
+const PREFETCH_LINE: usize = 64;
+/// Elements per block of `stats_stored`'s exponential loop (one burst of prefetches each).
+const PREFETCH_BLOCK: usize = 256;
+
+/// A hint to bring the line at `p` into L2; a no-op where there is no such instruction. Never faults, so `p`
+/// may point anywhere (past the array's end included): it is not dereferenced.
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: PREFETCHT1 is a hint with no architectural effect: it reads nothing into the program and
+    // cannot fault, whatever the address (SSE, part of the x86-64 baseline).
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T1 }>(p.cast::<i8>())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Per-lane statistics: the max (of sign·x), whether a NaN was seen, and Σ exp(sign·x - max) split into
 /// the terms equal to the max (each exactly 1: `hits` of them) and the rest (hi + lo).
 #[derive(Clone, Copy)]
@@ -225,7 +244,24 @@ fn finish_stats<T: Elem>(m: T, nan: bool, hits: f64, rest: f64, rest_lo: f64) ->
 fn stats_stored<T: Elem>(x: &[T], sign: T, floor: T, store: &mut [T]) -> Stats {
     let m = lane_max(x, sign, floor);
     let out = &mut store[..x.len()];
-    for (o, &v) in out.iter_mut().zip(x) {
+    // While the exponentials (compute-bound) run, the memory after the lane (the next row of a C-ordered
+    // array) is prefetched, a cache line per line of this lane, so that the next lane's max pass reads L2
+    // instead of DRAM. In fixed-size blocks (arrays, so that each block's loop has a constant trip count
+    // and compiles as the plain loop would), the block's lines of the next lane prefetched at its start.
+    let line = PREFETCH_LINE / core::mem::size_of::<T>();
+    let next = x.as_ptr_range().end;
+    let (out_blocks, out_rest) = out.as_chunks_mut::<PREFETCH_BLOCK>();
+    let (x_blocks, x_rest) = x.as_chunks::<PREFETCH_BLOCK>();
+    for (k, (os, xs)) in out_blocks.iter_mut().zip(x_blocks).enumerate() {
+        let ahead = next.wrapping_add(k * PREFETCH_BLOCK);
+        for j in (0..PREFETCH_BLOCK).step_by(line) {
+            prefetch(ahead.wrapping_add(j));
+        }
+        for (o, &v) in os.iter_mut().zip(xs) {
+            *o = exp_shifted(v * sign, m);
+        }
+    }
+    for (o, &v) in out_rest.iter_mut().zip(x_rest) {
         *o = exp_shifted(v * sign, m);
     }
     let (rest, rest_lo) = sum_terms(out);
@@ -243,19 +279,41 @@ fn stats_counted<T: Elem>(x: &[T], sign: T, scratch: &mut [T]) -> Stats {
     let out = &mut scratch[..x.len()];
     let mut count = 0usize;
     // A u32 count per 2^30 terms: it cannot overflow, and it vectorises as 8 lanes (a usize as 4).
+    // With the next lane prefetched as in `stats_stored`.
+    let line = PREFETCH_LINE / core::mem::size_of::<T>();
+    let next = x.as_ptr_range().end;
+    let mut done = 0usize;
     for (xs, os) in x.chunks(1 << 30).zip(out.chunks_mut(1 << 30)) {
         let mut part = 0u32;
-        for (o, &v) in os.iter_mut().zip(xs) {
-            let at_max = v * sign == m;
-            part = part.wrapping_add(u32::from(at_max));
-            let e = exp_shifted(v * sign, m);
-            *o = if at_max { T::c(0.0) } else { e };
+        let (out_blocks, out_rest) = os.as_chunks_mut::<PREFETCH_BLOCK>();
+        let (x_blocks, x_rest) = xs.as_chunks::<PREFETCH_BLOCK>();
+        for (k, (ob, xb)) in out_blocks.iter_mut().zip(x_blocks).enumerate() {
+            let ahead = next.wrapping_add(done + k * PREFETCH_BLOCK);
+            for j in (0..PREFETCH_BLOCK).step_by(line) {
+                prefetch(ahead.wrapping_add(j));
+            }
+            for (o, &v) in ob.iter_mut().zip(xb) {
+                part = part.wrapping_add(counted_term(v, sign, m, o));
+            }
         }
+        for (o, &v) in out_rest.iter_mut().zip(x_rest) {
+            part = part.wrapping_add(counted_term(v, sign, m, o));
+        }
+        done += xs.len();
         count += part as usize;
     }
     let (rest, rest_lo) = sum_terms(out);
     let nan = has_nan(m, rest, || x.iter().any(|v| v.is_nan()));
     finish_stats(m, nan, count as f64, rest, rest_lo)
+}
+
+/// One term of `stats_counted`: writes exp(sign·v - m)·2^S, or 0 where sign·v is the max; returns 1 there.
+#[inline(always)]
+fn counted_term<T: Elem>(v: T, sign: T, m: T, o: &mut T) -> u32 {
+    let at_max = v * sign == m;
+    let e = exp_shifted(v * sign, m);
+    *o = if at_max { T::c(0.0) } else { e };
+    u32::from(at_max)
 }
 
 /// Σ terms in f64 as hi + lo, in the 16 fixed partial sums.
