@@ -90,6 +90,15 @@ const PREFETCH_LINE: usize = 64;
 /// Elements per block of `stats_stored`'s exponential loop (one burst of prefetches each).
 const PREFETCH_BLOCK: usize = 256;
 
+/// Prefetches the PREFETCH_BLOCK elements from `ahead`, a line at a time: one block of the next lane.
+#[inline(always)]
+fn prefetch_block<T>(ahead: *const T) {
+    let line = PREFETCH_LINE / core::mem::size_of::<T>();
+    for j in (0..PREFETCH_BLOCK).step_by(line) {
+        prefetch(ahead.wrapping_add(j));
+    }
+}
+
 /// A hint to bring the line at `p` into L2; a no-op where there is no such instruction. Never faults, so `p`
 /// may point anywhere (past the array's end included): it is not dereferenced.
 #[inline(always)]
@@ -248,15 +257,11 @@ fn stats_stored<T: Elem>(x: &[T], sign: T, floor: T, store: &mut [T]) -> Stats {
     // array) is prefetched, a cache line per line of this lane, so that the next lane's max pass reads L2
     // instead of DRAM. In fixed-size blocks (arrays, so that each block's loop has a constant trip count
     // and compiles as the plain loop would), the block's lines of the next lane prefetched at its start.
-    let line = PREFETCH_LINE / core::mem::size_of::<T>();
     let next = x.as_ptr_range().end;
     let (out_blocks, out_rest) = out.as_chunks_mut::<PREFETCH_BLOCK>();
     let (x_blocks, x_rest) = x.as_chunks::<PREFETCH_BLOCK>();
     for (k, (os, xs)) in out_blocks.iter_mut().zip(x_blocks).enumerate() {
-        let ahead = next.wrapping_add(k * PREFETCH_BLOCK);
-        for j in (0..PREFETCH_BLOCK).step_by(line) {
-            prefetch(ahead.wrapping_add(j));
-        }
+        prefetch_block(next.wrapping_add(k * PREFETCH_BLOCK));
         for (o, &v) in os.iter_mut().zip(xs) {
             *o = exp_shifted(v * sign, m);
         }
@@ -280,7 +285,6 @@ fn stats_counted<T: Elem>(x: &[T], sign: T, scratch: &mut [T]) -> Stats {
     let mut count = 0usize;
     // A u32 count per 2^30 terms: it cannot overflow, and it vectorises as 8 lanes (a usize as 4).
     // With the next lane prefetched as in `stats_stored`.
-    let line = PREFETCH_LINE / core::mem::size_of::<T>();
     let next = x.as_ptr_range().end;
     let mut done = 0usize;
     for (xs, os) in x.chunks(1 << 30).zip(out.chunks_mut(1 << 30)) {
@@ -288,10 +292,7 @@ fn stats_counted<T: Elem>(x: &[T], sign: T, scratch: &mut [T]) -> Stats {
         let (out_blocks, out_rest) = os.as_chunks_mut::<PREFETCH_BLOCK>();
         let (x_blocks, x_rest) = xs.as_chunks::<PREFETCH_BLOCK>();
         for (k, (ob, xb)) in out_blocks.iter_mut().zip(x_blocks).enumerate() {
-            let ahead = next.wrapping_add(done + k * PREFETCH_BLOCK);
-            for j in (0..PREFETCH_BLOCK).step_by(line) {
-                prefetch(ahead.wrapping_add(j));
-            }
+            prefetch_block(next.wrapping_add(done + k * PREFETCH_BLOCK));
             for (o, &v) in ob.iter_mut().zip(xb) {
                 part = part.wrapping_add(counted_term(v, sign, m, o));
             }

@@ -185,7 +185,7 @@ const TANH_FORM_SATURATED: f64 = 30.0;
 
 /// A constant given as f64 hi + lo, re-split for R: hi rounded to R and the rest (folds at compile time).
 #[inline(always)]
-fn split_const<R: Real>(c: (f64, f64)) -> (R, R) {
+pub(super) fn split_const<R: Real>(c: (f64, f64)) -> (R, R) {
     let hi = R::c(c.0);
     (hi, R::c((c.0 - hi.to_f64()) + c.1))
 }

@@ -6,6 +6,7 @@
 //! tails keep full relative accuracy.
 
 use super::gaussian::f32_gelu::{CENTRAL, MILLS, P, TAIL_MAX};
+use super::gaussian::split_const;
 use super::{select, Kernel, Params};
 use crate::math::exp_scaled;
 use crate::math::{
@@ -112,8 +113,7 @@ fn f32_erf<R: Real>(x: R) -> R {
     let xc = x.clamp_nan(R::c(-F32_ERF_SATURATED), R::c(F32_ERF_SATURATED));
     let a = xc.abs();
     // Tail (computed for every lane, used from a = 0.75; t stays finite below).
-    let root2 = R::c(core::f64::consts::SQRT_2);
-    let root2_lo = R::c(core::f64::consts::SQRT_2 - root2.to_f64());
+    let (root2, root2_lo) = split_const::<R>((core::f64::consts::SQRT_2, 0.0));
     let y = a * root2;
     let y_lo = a.mul_add(root2, -y) + a * root2_lo;
     let t = ((y - R::c(1.0)) + y_lo) / ((y + R::c(1.0)) + y_lo);
