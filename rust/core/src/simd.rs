@@ -170,3 +170,32 @@ pub(crate) mod levels {
 pub(crate) fn select_row<T: Elem, K: Kernel>(mode: Mode, isa: Isa) -> RowFn<T> {
     select_levels!(levels::<T, K>, mode, isa)
 }
+
+/// The pass that decides whether a row needs a kernel's scalar exact path, per ISA level.
+pub(crate) mod scan {
+    use super::*;
+
+    isa_trampolines!([T: Elem] (x: &[T], bound: T, all: &mut bool) => *all = all_abs_below(x, bound));
+
+    /// Whether every |x| is below `bound` (NaN is not): one pass without early exit, so it vectorises.
+    #[inline(always)]
+    fn all_abs_below<T: Elem>(x: &[T], bound: T) -> bool {
+        x.iter().fold(true, |all, v| all & (v.abs() < bound))
+    }
+}
+
+/// Whether every |x| is below `bound` (NaN is not), on `isa`.
+pub(crate) fn all_abs_below<T: Elem>(isa: Isa, x: &[T], bound: T) -> bool {
+    let mut all = false;
+    match isa {
+        // SAFETY: the caller passes the active ISA, which `active` and `set_active` never set above what
+        // `Isa::detect` found on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { scan::avx512(x, bound, &mut all) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { scan::avx2(x, bound, &mut all) },
+        _ => scan::portable(x, bound, &mut all),
+    }
+    all
+}
