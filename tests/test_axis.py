@@ -170,6 +170,32 @@ def test_partially_overlapping_out_gives_the_copied_answer() -> None:
     np.testing.assert_array_equal(out, want)
 
 
+@pytest.mark.parametrize("op", ROW_OPS)
+def test_every_path_gives_the_same_answer_and_layout(op: str) -> None:
+    # The common call goes straight to the native kernel (where= too, of x's shape); a broadcast where=,
+    # dtype= and operands the kernel refuses (byte-swapped, unaligned, out= of another dtype) take the full
+    # path: same bits (or the full path's error), and a fresh result keeps the input's memory order (NumPy's
+    # "K") on both.
+    fn = getattr(fastact, op)
+    x = np.asfortranarray(np.random.default_rng(4).standard_normal((6, 7)).astype(np.float32) * 4)
+    plain = fn(x, axis=0)
+    masked = fn(x, axis=0, where=np.ones(x.shape, bool))
+    broadcast = fn(x, axis=0, where=np.ones((1, x.shape[1]), bool))
+    typed = fn(x, axis=0, dtype=np.float32)
+    swapped = fn(x.astype(x.dtype.newbyteorder()), axis=0)
+    raw = np.zeros(x.size * 4 + 1, np.uint8)[1:].view(np.float32).reshape(x.shape)  # misaligned
+    raw[...] = x
+    unaligned = fn(raw, axis=0)
+    for got in (masked, broadcast, typed, swapped, unaligned):
+        assert_bitwise_equal(got, plain, op)
+    if op != "logsumexp" and IS_NATIVE:  # (the NumPy reference returns what its formulas give)
+        assert plain.flags.f_contiguous and masked.flags.f_contiguous
+    with pytest.raises(TypeError, match="out has dtype float64 but the result has dtype float32"):
+        fn(x, axis=0, out=np.empty(plain.shape, np.float64))
+    one_d = fn(x[:, 0])
+    assert isinstance(one_d, np.ndarray) if op != "logsumexp" else isinstance(one_d, np.float32)
+
+
 def test_errors() -> None:
     x = np.ones((3, 4))
     with pytest.raises(np.exceptions.AxisError):

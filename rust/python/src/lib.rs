@@ -15,7 +15,9 @@ use fastact_core::{
     LaneView, Mode, RowMode, RowOp, Store, View, ViewMut, F16, KERNELS,
 };
 use numpy::npyffi::{self, NPY_ORDER, NPY_TYPES, PY_ARRAY_API};
-use numpy::{PyArrayDescrMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{
+    IxDyn, PyArray, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -391,8 +393,48 @@ fn apply_bias<'py>(
     Ok(())
 }
 
+/// A new array of `x`'s dtype: like `x` (its memory order, NumPy's "K"), or C-ordered of `shape` where that
+/// differs (a reduction's result). Its elements are not initialised: the caller's kernel writes every one.
+fn new_result<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyUntypedArray>,
+    shape: &[usize],
+    wide: bool,
+) -> PyResult<Bound<'py, PyUntypedArray>> {
+    if shape == x.shape() {
+        // SAFETY: `x` is a live ndarray; NewLikeArray returns a new reference (or NULL with an exception
+        // set), keeping x's memory order and dtype (descr NULL).
+        let raw = unsafe {
+            PY_ARRAY_API.PyArray_NewLikeArray(
+                py,
+                x.as_array_ptr(),
+                NPY_ORDER::NPY_KEEPORDER,
+                core::ptr::null_mut(),
+                0,
+            )
+        };
+        // SAFETY: `raw` is an owned reference or NULL, which from_owned_ptr_or_err turns into the error.
+        let obj = unsafe { Bound::from_owned_ptr_or_err(py, raw)? };
+        return Ok(obj.cast_into::<PyUntypedArray>()?);
+    }
+    // SAFETY: an uninitialised array of a plain float type (no Python objects in it); every element is
+    // written by the kernel before the array is handed back (the caller's contract above).
+    Ok(unsafe {
+        if wide {
+            PyArray::<f64, IxDyn>::new(py, shape, false)
+                .as_untyped()
+                .clone()
+        } else {
+            PyArray::<f32, IxDyn>::new(py, shape, false)
+                .as_untyped()
+                .clone()
+        }
+    })
+}
+
 /// Along-an-axis functions (softmax 0, log_softmax 1, softmin 2, logsumexp 3, quiet_softmax 4,
-/// logmeanexp 5, sparsemax 6) in `mode` over `axis` of `x`, written into `out`, with an optional boolean `mask` of x's
+/// logmeanexp 5, sparsemax 6) in `mode` over `axis` of `x`, written into `out` (None: a new array, like x
+/// where the result has x's shape) and returned, with an optional boolean `mask` of x's
 /// shape (any strides, 0 included: a broadcast view; not for logmeanexp and sparsemax). The Python layer normalises the operands first; anything else is a ValueError here
 /// (never undefined behaviour): same dtype (float32/float64, aligned, native), `out` writeable and of the
 /// result's shape (logsumexp's forward: x's shape without `axis`), `grad_out` of x's shape (logsumexp: of the
@@ -406,10 +448,10 @@ fn apply_axis<'py>(
     mode: u8,
     x: &Bound<'py, PyUntypedArray>,
     grad_out: Option<&Bound<'py, PyUntypedArray>>,
-    out: &Bound<'py, PyUntypedArray>,
+    out: Option<&Bound<'py, PyUntypedArray>>,
     axis: usize,
     mask: Option<&Bound<'py, PyUntypedArray>>,
-) -> PyResult<()> {
+) -> PyResult<Bound<'py, PyUntypedArray>> {
     let bad = |what: &str| Err(PyValueError::new_err(format!("apply_axis: {what}")));
     let op = match op {
         0 => RowOp::Softmax,
@@ -445,6 +487,11 @@ fn apply_axis<'py>(
     } else {
         &shape
     };
+    let out = match out {
+        Some(out) => out.clone(),
+        None => new_result(py, x, out_shape, wide)?,
+    };
+    let out = &out;
     if usable(out) != dtype || out.shape() != out_shape.as_slice() {
         return bad("out must have the result's shape and x's dtype");
     }
@@ -548,7 +595,7 @@ fn apply_axis<'py>(
     } else {
         run();
     }
-    Ok(())
+    Ok(out.clone())
 }
 
 /// The kernel table: (name, parameters, cost, promote, from_output, (ulp f32 fwd, f32 grad, f64 fwd, f64 grad)).
