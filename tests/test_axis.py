@@ -298,6 +298,32 @@ def test_maxout_forward_and_grad() -> None:
     np.testing.assert_array_equal(fastact.maxout(y, 3, axis=0), [[4, 5], [10, 11]])
 
 
+@pytest.mark.parametrize("pieces", [2, 3, 5, 20])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maxout_piecewise_agrees_with_the_grouped_reduction(pieces: int, dtype: type) -> None:
+    # Up to 16 pieces maxout works piece by piece; it must agree bit for bit with NumPy's max/argmax over the
+    # grouped axis (NaN wins and the first NaN takes the gradient, ties go to the first, ±0 as np.max gives,
+    # a NaN or ±inf grad_out carried as it is, +0.0 elsewhere), on either axis.
+    rng = np.random.default_rng(pieces)
+    x = rng.standard_normal((7, 6 * pieces)).astype(dtype)
+    x[0, :pieces] = NAN
+    x[1, 1] = NAN
+    x[2, :2] = 5
+    x[3, 0] = INF
+    x[4, :pieces] = -0.0
+    x[4, 1] = 0.0
+    g = rng.standard_normal((7, 6)).astype(dtype)
+    g[1, 0], g[2, 0], g[5, 1], g[6, 2] = INF, -0.0, NAN, -INF
+    groups = x.reshape(7, 6, pieces)
+    want = np.zeros(groups.shape, dtype)
+    np.put_along_axis(want, np.argmax(groups, axis=-1)[..., None], g[..., None], axis=-1)
+    assert_bitwise_equal(fastact.maxout_grad(x, g, pieces), want.reshape(x.shape), "maxout_grad")
+    assert_bitwise_equal(fastact.maxout(x, pieces), np.max(groups, axis=-1), "maxout")
+    xt = np.asfortranarray(x.T)
+    assert_bitwise_equal(fastact.maxout_grad(xt, g.T, pieces, axis=0), want.reshape(x.shape).T, "maxout_grad axis 0")
+    assert_bitwise_equal(fastact.maxout(xt, pieces, axis=0), np.max(groups, axis=-1).T, "maxout axis 0")
+
+
 def test_prelu_forward_and_grad() -> None:
     x = np.array([[[-1.0, 2.0]], [[-3.0, 4.0]]]).reshape(2, 2, 1)  # channels on axis 1
     w = np.array([0.1, 0.5])
