@@ -288,6 +288,29 @@ def test_glu_forward_and_grad(gate: str) -> None:
     np.testing.assert_allclose(fastact.glu(y, axis=0, gate=gate), fastact.glu(y.T, gate=gate).T, rtol=1e-15)
 
 
+@pytest.mark.parametrize("gate", ["sigmoid", "silu", "gelu", "gelu_tanh", "relu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_glu_grad_one_pass_agrees_with_three(gate: str, dtype: type) -> None:
+    # C-contiguous rows over the last axis take the one-pass native backward (a block at a time, threads
+    # over blocks); grad_out in F order takes the three separate passes. Same bits, whatever the threads.
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal((8, 2 * 5000)) * 6).astype(dtype)
+    x[0, 3], x[1, 5100], x[2, 4000] = INF, NAN, -INF
+    g = rng.standard_normal((8, 5000)).astype(dtype)
+    g[3, 3] = INF
+    three = fastact.glu_grad(x, np.asfortranarray(g), gate=gate)
+    with fastact.num_threads(1):
+        one = fastact.glu_grad(x, g, gate=gate)
+    with fastact.num_threads(4):
+        threaded = fastact.glu_grad(x, g, gate=gate)
+    out = np.empty_like(x)
+    assert fastact.glu_grad(x, g, gate=gate, out=out) is out
+    in_place = x.copy()
+    fastact.glu_grad(in_place, g, gate=gate, out=in_place)  # out=x: the halves are read before written
+    for got in (one, threaded, out, in_place):
+        assert_bitwise_equal(got, three, f"glu_grad {gate}")
+
+
 def test_maxout_forward_and_grad() -> None:
     x = np.array([[1.0, 5.0, 5.0, 2.0, -1.0, NAN, 0.0, 3.0]])
     np.testing.assert_array_equal(fastact.maxout(x, 2), [[5.0, 5.0, NAN, 3.0]])

@@ -530,8 +530,14 @@ def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
         if target is not None and (np.may_share_memory(target, xc) or np.may_share_memory(target, gc)):
             target = None
         value = target if target is not None else np.empty(xc.shape, compute)
-        grad_a, grad_b = _split_in_two(value, ax)
         function = GATES[gate]
+        if native and ax == xc.ndim - 1 and _registry.NATIVE is not None:
+            # One pass a block at a time (rust/core/src/gated.rs) where the operands are C-contiguous rows.
+            name, kwargs = function
+            kernel, p0, p1 = _registry.RESOLVERS[name](**kwargs)
+            if _registry.NATIVE.glu_grad_rows(kernel, p0, p1, xc, gc, value):
+                return _finish(value, out, result)
+        grad_a, grad_b = _split_in_two(value, ax)
         # d/da = g·gate(b) and d/db = (g·a)·gate'(b), each product in the same native pass as its function.
         if (native and _fused_product(function, _FORWARD, b, gc, grad_a) is not None
                 and _fused_product(_IDENTITY, _FORWARD, a, gc, grad_b) is not None

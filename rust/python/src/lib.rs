@@ -598,6 +598,95 @@ fn apply_axis<'py>(
     Ok(out.clone())
 }
 
+/// GLU's backward in one pass (`fastact_core::gated`): `x` of shape (..., 2h) holding [a | b], `grad_out` of
+/// shape (..., h), `out` of x's shape receiving [g·gate(b) | (g·a)·gate'(b)], the gate being kernel `kernel`
+/// with parameters (p0, p1). All three C-contiguous, aligned, native float32 or float64 of one dtype, `out`
+/// writeable and sharing no memory with the others; for anything else it returns False and touches nothing
+/// (the Python layer then takes its three separate passes, which give the same bits).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn glu_grad_rows<'py>(
+    py: Python<'py>,
+    kernel: usize,
+    p0: f64,
+    p1: f64,
+    x: &Bound<'py, PyUntypedArray>,
+    grad_out: &Bound<'py, PyUntypedArray>,
+    out: &Bound<'py, PyUntypedArray>,
+) -> PyResult<bool> {
+    let gate = KernelId::from_index(kernel)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown kernel index {kernel}")))?;
+    let dtype = usable(x);
+    if !matches!(dtype, Some(Dtype::F32 | Dtype::F64))
+        || usable(grad_out) != dtype
+        || usable(out) != dtype
+    {
+        return Ok(false);
+    }
+    let shape = x.shape();
+    let Some((&width, lead)) = shape.split_last() else {
+        return Ok(false);
+    };
+    let h = width / 2;
+    let g_shape: Vec<usize> = lead.iter().copied().chain([h]).collect();
+    if width % 2 != 0
+        || grad_out.shape() != g_shape.as_slice()
+        || out.shape() != shape
+        || !(x.is_c_contiguous() && grad_out.is_c_contiguous() && out.is_c_contiguous())
+        || unwritable(out).is_some()
+    {
+        return Ok(false);
+    }
+    let disjoint = |a: &Bound<'py, PyUntypedArray>| match (byte_span(a), byte_span(out)) {
+        (Some((lo, hi)), Some((out_lo, out_hi))) => hi < out_lo || out_hi < lo,
+        _ => true,
+    };
+    if !disjoint(x) || !disjoint(grad_out) {
+        return Ok(false);
+    }
+    let n = x.len();
+    let (x_ptr, g_ptr, y_ptr) = (
+        data_ptr(x) as usize,
+        data_ptr(grad_out) as usize,
+        data_ptr(out) as usize,
+    );
+    let wide = dtype == Some(Dtype::F64);
+    let run = move || {
+        fn typed<T: Store + fastact_core::real::Elem>(
+            gate: KernelId,
+            p: [f64; 2],
+            h: usize,
+            n: usize,
+            ptrs: (usize, usize, usize),
+        ) -> Result<(), fastact_core::Error> {
+            // SAFETY: the three arrays were checked above to be C-contiguous with these element counts (x and
+            // out n, grad_out n/2) and this dtype, aligned; out is writeable and shares no byte with x or
+            // grad_out; the calling frame keeps them alive for the call.
+            let (x, g, y) = unsafe {
+                (
+                    core::slice::from_raw_parts(ptrs.0 as *const T, n),
+                    core::slice::from_raw_parts(ptrs.1 as *const T, n / 2),
+                    core::slice::from_raw_parts_mut(ptrs.2 as *mut T, n),
+                )
+            };
+            fastact_core::gated::glu_grad_rows(gate, p, h, x, g, y)
+        }
+        let ptrs = (x_ptr, g_ptr, y_ptr);
+        if wide {
+            typed::<f64>(gate, [p0, p1], h, n, ptrs)
+        } else {
+            typed::<f32>(gate, [p0, p1], h, n, ptrs)
+        }
+    };
+    let done = if n >= DETACH_MIN_ELEMENTS {
+        py.detach(run)
+    } else {
+        run()
+    };
+    done.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(true)
+}
+
 /// The kernel table: (name, parameters, cost, promote, from_output, (ulp f32 fwd, f32 grad, f64 fwd, f64 grad)).
 #[pyfunction]
 fn kernels(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyTuple>>> {
@@ -646,6 +735,7 @@ fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(apply, m)?)?;
     m.add_function(wrap_pyfunction!(apply_axis, m)?)?;
     m.add_function(wrap_pyfunction!(apply_bias, m)?)?;
+    m.add_function(wrap_pyfunction!(glu_grad_rows, m)?)?;
     m.add_function(wrap_pyfunction!(kernels, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(best_simd_level, m)?)?;
