@@ -311,6 +311,24 @@ def test_glu_grad_one_pass_agrees_with_three(gate: str, dtype: type) -> None:
         assert_bitwise_equal(got, three, f"glu_grad {gate}")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prelu_weight_gradient_terms(dtype: type) -> None:
+    # grad_weight = sum over all but the channel axis of g·x where x <= 0 or NaN, else 0 (torch's
+    # _prelu_kernel_backward): the bit-masked float64 product must equal the np.where formula, inf/NaN g
+    # beside x > 0 included.
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 4, 50)).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    x[0, 0, :3] = [NAN, -0.0, 0.0]
+    x[1, 1, :2] = [2.0, 3.0]
+    g[1, 1, :2] = [INF, NAN]
+    x[2, 2, 0], g[2, 2, 0] = -1e30, 1e30
+    w = np.full(4, 0.25, dtype)
+    with np.errstate(over="ignore"):  # -1e60 is -inf in float32
+        want = np.where(x > 0, 0.0, g.astype(np.float64) * x.astype(np.float64)).sum(axis=(0, 2)).astype(dtype)
+    assert_bitwise_equal(fastact.prelu_grad(x, g, w)[1], want, "prelu grad_weight")
+
+
 def test_maxout_forward_and_grad() -> None:
     x = np.array([[1.0, 5.0, 5.0, 2.0, -1.0, NAN, 0.0, 3.0]])
     np.testing.assert_array_equal(fastact.maxout(x, 2), [[5.0, 5.0, NAN, 3.0]])
