@@ -592,20 +592,29 @@ def _pieces_of(groups: np.ndarray, ax: int) -> Callable[[int], np.ndarray]:
     return lambda j: groups[lead + (j,)]
 
 
-def _make_maxout() -> dict[str, Callable[..., Any]]:
+def _make_maxout(native: bool) -> dict[str, Callable[..., Any]]:
+    def _native_groups(mode: int, k: int, xc: np.ndarray, gc: np.ndarray | None, ax: int, target: np.ndarray) -> bool:
+        """The native kernel (rust/core/src/maxout.rs, same bits) where it takes the operands: groups along
+        the last axis of C-contiguous arrays; False otherwise."""
+        return (native and ax == xc.ndim - 1 and _registry.NATIVE is not None
+                and _registry.NATIVE.maxout_groups(mode, k, xc, gc, target))
+
     def maxout(x: Any, pieces: int, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
         if _interop.is_dask(x):
-            return _dask_call("maxout", True, [(x, "same")], axis, {"pieces": pieces, "dtype": dtype}, out)
+            return _dask_call("maxout", native, [(x, "same")], axis, {"pieces": pieces, "dtype": dtype}, out)
         xc, _, result = _float_input(x, "x", dtype, "maxout")
         ax = _axis(axis, xc.ndim, "maxout")
         k = _pieces(pieces, xc.shape[ax], ax, "maxout")
         shape = xc.shape[:ax] + (xc.shape[ax] // k,) + xc.shape[ax + 1:]
         _registry.check_out(out, shape, result, "maxout")
+        target = _direct_out(out, xc.dtype, (xc,))
+        value = target if target is not None else np.empty(shape, xc.dtype)
+        if xc.size and _native_groups(_FORWARD, k, xc, None, ax, value):
+            return _finish(value, out, result)
         groups = _grouped(xc, ax, k)
         if 1 < k <= _MAXOUT_PAIRWISE and groups.size:
             piece = _pieces_of(groups, ax)
-            target = _direct_out(out, xc.dtype, (xc,))
-            value = np.maximum(piece(0), piece(1), out=target if target is not None else np.empty(shape, xc.dtype))
+            np.maximum(piece(0), piece(1), out=value)
             for j in range(2, k):
                 np.maximum(value, piece(j), out=value)
         else:
@@ -616,13 +625,20 @@ def _make_maxout() -> dict[str, Callable[..., Any]]:
                     dtype: Any = None) -> Any:
         if _interop.is_dask(x) or _interop.is_dask(grad_out):
             arrays = [(x, "same"), (grad_out, "same")]
-            return _dask_call("maxout_grad", True, arrays, axis, {"pieces": pieces, "dtype": dtype}, out)
+            return _dask_call("maxout_grad", native, arrays, axis, {"pieces": pieces, "dtype": dtype}, out)
         xc, compute, result = _float_input(x, "x", dtype, "maxout_grad")
         ax = _axis(axis, xc.ndim, "maxout_grad")
         k = _pieces(pieces, xc.shape[ax], ax, "maxout_grad")
         shape = xc.shape[:ax] + (xc.shape[ax] // k,) + xc.shape[ax + 1:]
         gc = _like(xc, grad_out, "grad_out", "maxout_grad", shape, result if dtype is not None else None)
         _registry.check_out(out, xc.shape, result, "maxout_grad")
+        target = _direct_out(out, compute, (xc, gc))
+        if target is not None and (np.may_share_memory(target, xc) or np.may_share_memory(target, gc)):
+            target = None
+        if xc.size:
+            value = target if target is not None else np.empty(xc.shape, compute)
+            if _native_groups(_GRAD, k, xc, gc, ax, value):
+                return _finish(value, out, result)
         groups = _grouped(xc, ax, k)
         if 1 < k <= _MAXOUT_PAIRWISE and groups.size:
             # The running maximum and where it was first reached, piece by piece: a later piece takes over
@@ -638,7 +654,6 @@ def _make_maxout() -> dict[str, Callable[..., Any]]:
                 np.invert(take, out=take)  # xj > best, or xj NaN while best is not
                 np.maximum(best, xj, out=best)  # NaN propagates: nothing takes over from a NaN
                 np.maximum(first, take.view(np.uint8) * np.uint8(j), out=first)  # j exceeds every index so far
-            target = _direct_out(out, compute, (xc, gc))
             value = target if target is not None else np.empty(xc.shape, compute)
             gpiece = _pieces_of(_grouped(value, ax, k), ax)
             for j in range(k):
@@ -924,7 +939,7 @@ def _build(native: bool) -> dict[str, Callable[..., Any]]:
     for op in _OPS:
         functions.update(_make_row_functions(op, native))
     functions.update(_make_glu(native))
-    functions.update(_make_maxout())
+    functions.update(_make_maxout(native))
     functions.update(_make_prelu(native))
     functions.update(_make_crelu(native))
     functions.update(_make_rrelu(native))

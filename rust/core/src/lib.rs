@@ -3,12 +3,13 @@
 //!
 //! Layout: [`math`] (vectorisable exp, expm1, log1p, tanh, erfc, sin), [`ops`] (the activations, by family),
 //! [`table`] (the one list of kernels), [`simd`] (ISA detection and trampolines), [`driver`] (strided loops,
-//! blocks, aliasing), [`gated`] (GLU's one-pass backward), [`half`] (float16/bfloat16 storage, computed in f32), [`parallel`] (the thread pool).
+//! blocks, aliasing), [`gated`] (GLU's one-pass backward), [`maxout`], [`half`] (float16/bfloat16 storage, computed in f32), [`parallel`] (the thread pool).
 
 pub mod driver;
 pub mod gated;
 pub mod half;
 pub mod math;
+pub mod maxout;
 pub mod ops;
 pub mod parallel;
 pub mod real;

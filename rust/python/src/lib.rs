@@ -687,6 +687,91 @@ fn glu_grad_rows<'py>(
     Ok(true)
 }
 
+/// maxout over consecutive groups of `pieces` along the last axis (`fastact_core::maxout`): mode 0 writes the
+/// maxima of `x` (shape (..., m·pieces)) into `out` (shape (..., m)); mode 1 routes `grad_out` (shape (..., m))
+/// to each group's first maximum in `out` (x's shape). All C-contiguous, aligned, native float32 or float64 of
+/// one dtype, `out` writeable and sharing no memory with the others; for anything else it returns False and
+/// touches nothing (the Python layer then works with NumPy, giving the same bits).
+#[pyfunction]
+#[pyo3(signature = (mode, pieces, x, grad_out, out))]
+fn maxout_groups<'py>(
+    py: Python<'py>,
+    mode: u8,
+    pieces: usize,
+    x: &Bound<'py, PyUntypedArray>,
+    grad_out: Option<&Bound<'py, PyUntypedArray>>,
+    out: &Bound<'py, PyUntypedArray>,
+) -> PyResult<bool> {
+    let dtype = usable(x);
+    let operands_ok = matches!(dtype, Some(Dtype::F32 | Dtype::F64))
+        && usable(out) == dtype
+        && grad_out.is_none_or(|g| usable(g) == dtype && g.is_c_contiguous())
+        && x.is_c_contiguous()
+        && out.is_c_contiguous()
+        && unwritable(out).is_none();
+    let Some((&width, lead)) = x.shape().split_last() else {
+        return Ok(false);
+    };
+    if !operands_ok || pieces == 0 || width % pieces != 0 {
+        return Ok(false);
+    }
+    let reduced: Vec<usize> = lead.iter().copied().chain([width / pieces]).collect();
+    let shapes_ok = match (mode, grad_out) {
+        (0, None) => out.shape() == reduced.as_slice(),
+        (1, Some(g)) => g.shape() == reduced.as_slice() && out.shape() == x.shape(),
+        _ => false,
+    };
+    let disjoint = |a: &Bound<'py, PyUntypedArray>| match (byte_span(a), byte_span(out)) {
+        (Some((lo, hi)), Some((out_lo, out_hi))) => hi < out_lo || out_hi < lo,
+        _ => true,
+    };
+    if !shapes_ok || !disjoint(x) || !grad_out.is_none_or(disjoint) {
+        return Ok(false);
+    }
+    let (n, m) = (x.len(), out.len());
+    let ptrs = (
+        data_ptr(x) as usize,
+        grad_out.map_or(0, |g| data_ptr(g) as usize),
+        data_ptr(out) as usize,
+    );
+    let wide = dtype == Some(Dtype::F64);
+    let run = move || {
+        fn typed<T: fastact_core::real::Elem + Send + Sync>(
+            mode: u8,
+            k: usize,
+            n: usize,
+            m: usize,
+            ptrs: (usize, usize, usize),
+        ) -> Result<(), fastact_core::Error> {
+            // SAFETY: the arrays were checked above to be C-contiguous, aligned, of this dtype, with these
+            // element counts (x n, out m, grad_out n/k where given); out is writeable and shares no byte with
+            // the others; the calling frame keeps them alive for the call.
+            unsafe {
+                let x = core::slice::from_raw_parts(ptrs.0 as *const T, n);
+                let out = core::slice::from_raw_parts_mut(ptrs.2 as *mut T, m);
+                if mode == 0 {
+                    fastact_core::maxout::maxout_groups(k, x, out)
+                } else {
+                    let g = core::slice::from_raw_parts(ptrs.1 as *const T, n / k);
+                    fastact_core::maxout::maxout_grad_groups(k, x, g, out)
+                }
+            }
+        }
+        if wide {
+            typed::<f64>(mode, pieces, n, m, ptrs)
+        } else {
+            typed::<f32>(mode, pieces, n, m, ptrs)
+        }
+    };
+    let done = if n >= DETACH_MIN_ELEMENTS {
+        py.detach(run)
+    } else {
+        run()
+    };
+    done.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(true)
+}
+
 /// The kernel table: (name, parameters, cost, promote, from_output, (ulp f32 fwd, f32 grad, f64 fwd, f64 grad)).
 #[pyfunction]
 fn kernels(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyTuple>>> {
@@ -736,6 +821,7 @@ fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(apply_axis, m)?)?;
     m.add_function(wrap_pyfunction!(apply_bias, m)?)?;
     m.add_function(wrap_pyfunction!(glu_grad_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(maxout_groups, m)?)?;
     m.add_function(wrap_pyfunction!(kernels, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(best_simd_level, m)?)?;
