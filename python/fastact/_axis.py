@@ -5,7 +5,8 @@ The softmax family (where= masks included), logsumexp, logmeanexp and sparsemax 
 kernels (``rust/core/src/rows.rs``) when they are loaded; GLU runs its gate's elementwise kernel with the
 product fused in (the backward a block of each row at a time, ``rust/core/src/gated.rs``), PReLU the native
 leaky_relu kernel once per channel (a strided view each, no temporaries) and CReLU the native relu kernel on
-the two halves of its output; maxout is NumPy, piece by piece (elementwise maxima of strided views). Every
+the two halves of its output; maxout native over the last axis (``rust/core/src/maxout.rs``), else NumPy,
+piece by piece (elementwise maxima of strided views). Every
 function has a pure-NumPy reference in :data:`REFERENCE` (used by ``fastact.reference`` and as the
 fallback), written for stability: max-shifted exponentials, and log1p of the sum without the max term, so a
 dominant term keeps full relative accuracy (``logsumexp([0, -40])`` is 4.25e-18, not 0).
