@@ -86,8 +86,8 @@ pub fn maxout_grad_groups<T: Elem + Send + Sync>(
             unsafe { core::slice::from_raw_parts_mut(out.0.add(first * k), (last - first) * k) };
         let (x, g) = (&x[first * k..last * k], &g[first..last]);
         if k == 2 {
-            // The common case, branch-free on the integer bits (a float select compiled to a branch,
-            // mispredicted half the time on random data) and without the general loop's per-group index.
+            // The common case, branch-free on the integer bits and without the general loop's per-group
+            // index: 157 -> 25 ms for 16.7 million pairs of float32 (EPYC, one thread).
             let (pairs, _) = x.as_chunks::<2>();
             let (outs, _) = out.as_chunks_mut::<2>();
             let zero = T::Bits::from_i32(0);
