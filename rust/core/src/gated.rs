@@ -5,7 +5,7 @@
 //! so the bits are those of the separate passes.
 
 use crate::driver::{apply, Call, Error, Mode, Store};
-use crate::parallel;
+use crate::parallel::{self, SharedMut};
 use crate::real::Elem;
 use crate::table::KernelId;
 
@@ -13,15 +13,6 @@ use crate::table::KernelId;
 /// 160 KiB of f64), and the two kernel calls per block cost little beside it (each call's dispatch is a few
 /// hundred ns: 512-element blocks made glu_grad 1.4x slower, EPYC, benches/bench_gated.py).
 const BLOCK: usize = 4096;
-
-/// The output pointer shared by the tasks, each of which writes its own blocks only.
-#[derive(Clone, Copy)]
-struct Out<T>(*mut T);
-// SAFETY: the tasks write disjoint ranges of the output (distinct blocks), which the caller borrows
-// uniquely for the whole call.
-unsafe impl<T: Send> Send for Out<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for Out<T> {}
 
 /// GLU's gradient for rows of `2h` elements: `x` holds the rows [a | b] one after the other, `g` the rows of
 /// grad_out (`h` elements each), and `out` receives [g·gate(b) | (g·a)·gate'(b)] in x's layout, where gate
@@ -46,11 +37,8 @@ pub fn glu_grad_rows<T: Store + Elem>(
     let derivative = Call::new(gate, Mode::Derivative, params)?;
     let per_row = h.div_ceil(BLOCK);
     let blocks = rows * per_row;
-    let cost = 2 * gate.info().cost;
-    let (chunks, per_chunk) = parallel::chunking(blocks * BLOCK, cost, parallel::num_threads());
-    let blocks_per_chunk = per_chunk.div_ceil(BLOCK).max(1);
-    let out_ptr = Out(out.as_mut_ptr());
-    let run = |first: usize, last: usize| {
+    let out_ptr = SharedMut(out.as_mut_ptr());
+    parallel::run_ranges(blocks, BLOCK, 2 * gate.info().cost, |first, last| {
         let mut ga = [T::c(0.0); BLOCK];
         for block in first..last {
             let (row, start) = (block / per_row, (block % per_row) * BLOCK);
@@ -75,19 +63,7 @@ pub fn glu_grad_rows<T: Store + Elem>(
             let _ = apply(forward, b, Some(gr), grad_a);
             let _ = apply(derivative, b, Some(&ga[..len]), grad_b);
         }
-    };
-    if chunks <= 1 {
-        run(0, blocks);
-    } else {
-        let threads = parallel::num_threads();
-        let tasks = blocks.div_ceil(blocks_per_chunk);
-        parallel::run_chunks(tasks, threads, |c| {
-            run(
-                c * blocks_per_chunk,
-                ((c + 1) * blocks_per_chunk).min(blocks),
-            )
-        });
-    }
+    });
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 //! reference (`np.maximum` piece by piece). The gradient goes to the first maximum (a NaN counts as one).
 
 use crate::driver::Error;
-use crate::parallel;
+use crate::parallel::{self, SharedMut};
 use crate::real::{Elem, Int};
 
 /// NumPy's `maximum`: `a` where it is greater or NaN, else `b` (so NaN propagates, and ties give `b`).
@@ -17,27 +17,6 @@ fn maximum<T: Elem>(a: T, b: T) -> T {
     }
 }
 
-/// The output pointer shared by the tasks, each of which writes its own range only.
-#[derive(Clone, Copy)]
-struct Out<T>(*mut T);
-// SAFETY: the tasks write disjoint ranges of the output, which the caller borrows uniquely for the call.
-unsafe impl<T: Send> Send for Out<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for Out<T> {}
-
-/// Run `task(first, last)` over `0..groups` in chunks on the active thread count (inline when small).
-fn over_groups(groups: usize, cost: usize, task: impl Fn(usize, usize) + Sync) {
-    let threads = parallel::num_threads();
-    let (chunks, per_chunk) = parallel::chunking(groups, cost, threads);
-    if chunks <= 1 {
-        task(0, groups);
-    } else {
-        parallel::run_chunks(chunks, threads, |c| {
-            task(c * per_chunk, ((c + 1) * per_chunk).min(groups))
-        });
-    }
-}
-
 /// `out[j]` = the maximum of `x[j·k .. (j + 1)·k]`.
 pub fn maxout_groups<T: Elem + Send + Sync>(k: usize, x: &[T], out: &mut [T]) -> Result<(), Error> {
     if k == 0 || x.len() != k * out.len() {
@@ -46,8 +25,8 @@ pub fn maxout_groups<T: Elem + Send + Sync>(k: usize, x: &[T], out: &mut [T]) ->
             got: x.len(),
         });
     }
-    let out_ptr = Out(out.as_mut_ptr());
-    over_groups(out.len(), k, |first, last| {
+    let out_ptr = SharedMut(out.as_mut_ptr());
+    parallel::run_ranges(out.len(), 1, k, |first, last| {
         let out = out_ptr;
         // SAFETY: first..last lies within `out` (last <= out.len()) and belongs to this task alone.
         let out = unsafe { core::slice::from_raw_parts_mut(out.0.add(first), last - first) };
@@ -78,8 +57,8 @@ pub fn maxout_grad_groups<T: Elem + Send + Sync>(
             got: x.len().max(out.len()),
         });
     }
-    let out_ptr = Out(out.as_mut_ptr());
-    over_groups(g.len(), 2 * k, |first, last| {
+    let out_ptr = SharedMut(out.as_mut_ptr());
+    parallel::run_ranges(g.len(), 1, 2 * k, |first, last| {
         let out = out_ptr;
         // SAFETY: groups first..last cover out[first·k .. last·k], within `out` and this task's alone.
         let out =

@@ -113,3 +113,34 @@ pub(crate) fn run_chunks(chunks: usize, threads: usize, task: impl Fn(usize) + S
         work();
     });
 }
+
+/// A pointer to memory that several tasks write, each its own disjoint part (the caller's to guarantee, and
+/// to state where it dereferences it).
+#[derive(Clone, Copy)]
+pub(crate) struct SharedMut<T>(pub(crate) *mut T);
+// SAFETY: the pointer itself is only an address; every task that writes through it writes a part of the
+// memory no other task touches, and the caller borrows that memory uniquely for the whole run.
+unsafe impl<T: Send> Send for SharedMut<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for SharedMut<T> {}
+
+/// Run `task(first, last)` over `0..units` on the active thread count: each unit is `unit_len` elements of a
+/// kernel of the given cost, split as `chunking` splits elements (whole units per task), inline when small.
+pub(crate) fn run_ranges(
+    units: usize,
+    unit_len: usize,
+    cost: usize,
+    task: impl Fn(usize, usize) + Sync,
+) {
+    let threads = num_threads();
+    let unit_len = unit_len.max(1);
+    let (chunks, per_chunk) = chunking(units.saturating_mul(unit_len), cost, threads);
+    if chunks <= 1 {
+        task(0, units);
+        return;
+    }
+    let per_task = per_chunk.div_ceil(unit_len).max(1);
+    run_chunks(units.div_ceil(per_task), threads, |c| {
+        task(c * per_task, ((c + 1) * per_task).min(units))
+    });
+}

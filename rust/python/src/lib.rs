@@ -19,6 +19,7 @@ use numpy::{
     IxDyn, PyArray, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::PyValueError;
+use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -267,14 +268,33 @@ fn unwritable(out: &Bound<'_, PyUntypedArray>) -> Option<&'static str> {
     shared.then_some("out has overlapping elements")
 }
 
+/// Whether two operands share no byte at all (an empty one shares nothing).
+fn disjoint(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) -> bool {
+    match (byte_span(a), byte_span(b)) {
+        (Some((a_lo, a_hi)), Some((b_lo, b_hi))) => a_hi < b_lo || b_hi < a_lo,
+        _ => true,
+    }
+}
+
+/// `run()`, with the GIL released while it runs when the call covers `elements` >= DETACH_MIN_ELEMENTS (below,
+/// the hand-off costs more than other Python threads gain).
+fn detached_if_large<T: Ungil>(
+    py: Python<'_>,
+    elements: usize,
+    run: impl Ungil + FnOnce() -> T,
+) -> T {
+    if elements >= DETACH_MIN_ELEMENTS {
+        py.detach(run)
+    } else {
+        run()
+    }
+}
+
 /// Whether two operands share memory other than element for element (same start and strides).
 fn overlaps_badly(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) -> bool {
-    match (byte_span(a), byte_span(b)) {
-        (Some((a_lo, a_hi)), Some((b_lo, b_hi))) if a_lo <= b_hi && b_lo <= a_hi => {
-            !(data_ptr(a) == data_ptr(b) && a.strides() == b.strides() && a.shape() == b.shape())
-        }
-        _ => false,
-    }
+    let same_elements =
+        data_ptr(a) == data_ptr(b) && a.strides() == b.strides() && a.shape() == b.shape();
+    !(disjoint(a, b) || same_elements)
 }
 
 /// The fused `out = f(x + bias)` (mode 0) or `out = grad_out·f'(x + bias)` (mode 1), `bias` along `axis`.
@@ -336,10 +356,7 @@ fn apply_bias<'py>(
     if overlaps_badly(x, out) || grad_out.is_some_and(|g| overlaps_badly(g, out)) {
         return bad("out overlaps an input");
     }
-    let bias_span = byte_span(bias);
-    if bias_span
-        .is_some_and(|(lo, hi)| byte_span(out).is_some_and(|(o_lo, o_hi)| lo <= o_hi && o_lo <= hi))
-    {
+    if !disjoint(bias, out) {
         return bad("out overlaps the bias");
     }
 
@@ -385,11 +402,7 @@ fn apply_bias<'py>(
             Dtype::Bf16 => typed::<Bf16>(call, &shape, axis, &x_part, (b_ptr, b_len), g, &y_part),
         }
     };
-    if x.shape().iter().product::<usize>() >= DETACH_MIN_ELEMENTS {
-        py.detach(run);
-    } else {
-        run();
-    }
+    detached_if_large(py, x.shape().iter().product(), run);
     Ok(())
 }
 
@@ -520,9 +533,7 @@ fn apply_axis<'py>(
         if matches!(op, RowOp::LogMeanExp | RowOp::Sparsemax) {
             return bad("logmeanexp and sparsemax take no mask");
         }
-        if byte_span(m).is_some_and(|(lo, hi)| {
-            byte_span(out).is_some_and(|(out_lo, out_hi)| lo <= out_hi && out_lo <= hi)
-        }) {
+        if !disjoint(m, out) {
             return bad("out overlaps the mask");
         }
     }
@@ -590,11 +601,7 @@ fn apply_axis<'py>(
             typed::<f32>(op, mode, &reduced, n, x, g, m, y)
         }
     };
-    if shape.iter().product::<usize>() >= DETACH_MIN_ELEMENTS {
-        py.detach(run);
-    } else {
-        run();
-    }
+    detached_if_large(py, shape.iter().product(), run);
     Ok(out.clone())
 }
 
@@ -637,11 +644,7 @@ fn glu_grad_rows<'py>(
     {
         return Ok(false);
     }
-    let disjoint = |a: &Bound<'py, PyUntypedArray>| match (byte_span(a), byte_span(out)) {
-        (Some((lo, hi)), Some((out_lo, out_hi))) => hi < out_lo || out_hi < lo,
-        _ => true,
-    };
-    if !disjoint(x) || !disjoint(grad_out) {
+    if !disjoint(x, out) || !disjoint(grad_out, out) {
         return Ok(false);
     }
     let n = x.len();
@@ -678,12 +681,7 @@ fn glu_grad_rows<'py>(
             typed::<f32>(gate, [p0, p1], h, n, ptrs)
         }
     };
-    let done = if n >= DETACH_MIN_ELEMENTS {
-        py.detach(run)
-    } else {
-        run()
-    };
-    done.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    detached_if_large(py, n, run).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(true)
 }
 
@@ -721,11 +719,7 @@ fn maxout_groups<'py>(
         (1, Some(g)) => g.shape() == reduced.as_slice() && out.shape() == x.shape(),
         _ => false,
     };
-    let disjoint = |a: &Bound<'py, PyUntypedArray>| match (byte_span(a), byte_span(out)) {
-        (Some((lo, hi)), Some((out_lo, out_hi))) => hi < out_lo || out_hi < lo,
-        _ => true,
-    };
-    if !shapes_ok || !disjoint(x) || !grad_out.is_none_or(disjoint) {
+    if !shapes_ok || !disjoint(x, out) || !grad_out.is_none_or(|g| disjoint(g, out)) {
         return Ok(false);
     }
     let (n, m) = (x.len(), out.len());
@@ -763,12 +757,7 @@ fn maxout_groups<'py>(
             typed::<f32>(mode, pieces, n, m, ptrs)
         }
     };
-    let done = if n >= DETACH_MIN_ELEMENTS {
-        py.detach(run)
-    } else {
-        run()
-    };
-    done.map_err(|e| PyValueError::new_err(e.to_string()))?;
+    detached_if_large(py, n, run).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(true)
 }
 
