@@ -13,13 +13,13 @@ its result is compared with fastact's and marked ✗ beyond 1e-3 (1 + |fastact|)
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import time
 
 import fastact
 import numpy as np
-from fastact import _peers
+from fastact import _bench, _peers
+from fastact.__main__ import _parse_threads
 from fastact._bench import best_seconds as best
 
 try:
@@ -87,12 +87,12 @@ def rows(x: np.ndarray, axis: int, n: int, with_numpy: bool) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", default="1,all")
+    parser.add_argument("--threads", type=_parse_threads, default="1,all", help="thread counts, e.g. 1,all")
     parser.add_argument("--out")
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0))
-    threads = [cores if t == "all" else int(t) for t in args.threads.split(",")]
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    cores = _bench.usable_cores()
+    threads = list(args.threads)
+    cpu = _bench._cpu_model()
     lines = [f"# softmax family, float32 — {time.strftime('%Y-%m-%d')} on {cpu}, {cores} cores, "
              f"SIMD {fastact.simd_level()}, NumPy {np.__version__}, torch {torch.__version__ if torch else 'absent'}, "
              f"onnxruntime {_peers.version_line('onnxruntime')}, "

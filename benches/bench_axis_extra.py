@@ -10,13 +10,13 @@ takes it; a peer that is not installed is skipped. The mask keeps 80% of the ent
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import time
 from collections.abc import Callable
 
 import fastact
 import numpy as np
+from fastact import _bench
 from fastact._bench import best_seconds as best
 
 try:
@@ -59,12 +59,12 @@ def main() -> None:
     parser.add_argument("--threads", default="1")
     parser.add_argument("--out")
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0))
+    cores = _bench.usable_cores()
     threads = cores if args.threads == "all" else int(args.threads)
     fastact.set_num_threads(threads)
     if torch is not None:
         torch.set_num_threads(threads)
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    cpu = _bench._cpu_model()
     rng = np.random.default_rng(0)
     x = rng.standard_normal(SHAPE, dtype=np.float32) * 4
     mask = rng.uniform(size=SHAPE) < 0.8

@@ -13,7 +13,6 @@ bias_act equals the two-pass result bit for bit.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import subprocess
 import time
@@ -21,6 +20,7 @@ from collections.abc import Callable
 
 import fastact
 import numpy as np
+from fastact import _bench
 from fastact._bench import best_seconds as best
 
 try:
@@ -93,8 +93,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out")
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0))
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    cores = _bench.usable_cores()
+    cpu = _bench._cpu_model()
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                 check=True).stdout.strip()

@@ -14,7 +14,6 @@ np.copyto of a (4096, 8192) array on one thread (read + write).
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import time
 from collections.abc import Callable
@@ -22,6 +21,8 @@ from typing import Any
 
 import fastact
 import numpy as np
+from fastact import _bench
+from fastact.__main__ import _parse_threads
 from fastact._bench import best_seconds as best
 
 try:
@@ -138,12 +139,12 @@ def cases() -> list[tuple[str, float, Callable[[], object], Callable[[], object]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", default="1,all")
+    parser.add_argument("--threads", type=_parse_threads, default="1,all", help="thread counts, e.g. 1,all")
     parser.add_argument("--out")
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0))
-    threads = [cores if t == "all" else int(t) for t in args.threads.split(",")]
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    cores = _bench.usable_cores()
+    threads = list(args.threads)
+    cpu = _bench._cpu_model()
     src = np.random.default_rng(1).standard_normal(GLU_SHAPE, dtype=np.float32)
     dst = np.empty_like(src)
     copy_gbs = 2 * src.nbytes / 1e9 / best(lambda: np.copyto(dst, src))

@@ -124,9 +124,11 @@ def _finish(value: np.ndarray, out: np.ndarray | None, result: np.dtype) -> Any:
     return value[()] if value.ndim == 0 else value
 
 
-def _direct_out(out: np.ndarray | None, compute: np.dtype, inputs: tuple[np.ndarray, ...]) -> np.ndarray | None:
+def _direct_out(out: np.ndarray | None, compute: np.dtype, inputs: tuple[np.ndarray, ...],
+                disjoint: bool = False) -> np.ndarray | None:
     """`out` itself when the native kernel may write it directly: compute dtype, aligned, native, no
-    zero strides, and either disjoint from every input or the very same memory element for element."""
+    zero strides, and either disjoint from every input or the very same memory element for element (with
+    ``disjoint``, only the former: for functions that write part of out before reading all of an input)."""
     if out is None or out.dtype != compute or not out.flags.aligned or not out.dtype.isnative:
         return None
     if any(s == 0 and n > 1 for s, n in zip(out.strides, out.shape)):
@@ -134,7 +136,7 @@ def _direct_out(out: np.ndarray | None, compute: np.dtype, inputs: tuple[np.ndar
     for a in inputs:
         same = (a.__array_interface__["data"][0] == out.__array_interface__["data"][0]
                 and a.strides == out.strides and a.shape == out.shape)
-        if not same and np.may_share_memory(a, out):
+        if (disjoint or not same) and np.may_share_memory(a, out):
             return None
     return out
 
@@ -489,9 +491,14 @@ def _fused_product(function: tuple[str, dict[str, Any]], mode: int, v: np.ndarra
     native = _registry.NATIVE
     if native is None:
         return None
-    name, kwargs = function
-    kernel, p0, p1 = _registry.RESOLVERS[name](**kwargs)
+    kernel, p0, p1 = _resolve(function)
     return native.apply(kernel, mode, v, w, out, p0, p1)
+
+
+def _resolve(function: tuple[str, dict[str, Any]]) -> tuple[int, float, float]:
+    """(kernel index, p0, p1) of an elementwise activation with its keyword arguments."""
+    name, kwargs = function
+    return _registry.RESOLVERS[name](**kwargs)
 
 
 _IDENTITY: tuple[str, dict[str, Any]] = ("identity", {})
@@ -528,16 +535,12 @@ def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
         _registry.check_out(out, xc.shape, result, "glu_grad")
         # Straight into out= where it shares no memory with x or grad_out (the halves are written one after
         # the other, so even out=x would overwrite a before the second half reads it).
-        target = _direct_out(out, compute, (xc, gc))
-        if target is not None and (np.may_share_memory(target, xc) or np.may_share_memory(target, gc)):
-            target = None
+        target = _direct_out(out, compute, (xc, gc), disjoint=True)
         value = target if target is not None else np.empty(xc.shape, compute)
         function = GATES[gate]
         if native and ax == xc.ndim - 1 and _registry.NATIVE is not None:
             # One pass a block at a time (rust/core/src/gated.rs) where the operands are C-contiguous rows.
-            name, kwargs = function
-            kernel, p0, p1 = _registry.RESOLVERS[name](**kwargs)
-            if _registry.NATIVE.glu_grad_rows(kernel, p0, p1, xc, gc, value):
+            if _registry.NATIVE.glu_grad_rows(*_resolve(function), xc, gc, value):
                 return _finish(value, out, result)
         grad_a, grad_b = _split_in_two(value, ax)
         # d/da = g·gate(b) and d/db = (g·a)·gate'(b), each product in the same native pass as its function.
@@ -618,8 +621,8 @@ def _make_maxout(native: bool) -> dict[str, Callable[..., Any]]:
             np.maximum(piece(0), piece(1), out=value)
             for j in range(2, k):
                 np.maximum(value, piece(j), out=value)
-        else:
-            value = np.max(groups, axis=ax + 1) if groups.size else np.empty(shape, xc.dtype)
+        elif groups.size:
+            np.max(groups, axis=ax + 1, out=value)
         return _finish(value, out, result)
 
     def maxout_grad(x: Any, grad_out: Any, pieces: int, axis: int = -1, *, out: Any = None,
@@ -633,13 +636,10 @@ def _make_maxout(native: bool) -> dict[str, Callable[..., Any]]:
         shape = xc.shape[:ax] + (xc.shape[ax] // k,) + xc.shape[ax + 1:]
         gc = _like(xc, grad_out, "grad_out", "maxout_grad", shape, result if dtype is not None else None)
         _registry.check_out(out, xc.shape, result, "maxout_grad")
-        target = _direct_out(out, compute, (xc, gc))
-        if target is not None and (np.may_share_memory(target, xc) or np.may_share_memory(target, gc)):
-            target = None
-        if xc.size:
-            value = target if target is not None else np.empty(xc.shape, compute)
-            if _native_groups(_GRAD, k, xc, gc, ax, value):
-                return _finish(value, out, result)
+        target = _direct_out(out, compute, (xc, gc), disjoint=True)
+        value = target if target is not None else np.empty(xc.shape, compute)
+        if xc.size and _native_groups(_GRAD, k, xc, gc, ax, value):
+            return _finish(value, out, result)
         groups = _grouped(xc, ax, k)
         if 1 < k <= _MAXOUT_PAIRWISE and groups.size:
             # The running maximum and where it was first reached, piece by piece: a later piece takes over
@@ -655,7 +655,6 @@ def _make_maxout(native: bool) -> dict[str, Callable[..., Any]]:
                 np.invert(take, out=take)  # xj > best, or xj NaN while best is not
                 np.maximum(best, xj, out=best)  # NaN propagates: nothing takes over from a NaN
                 np.maximum(first, take.view(np.uint8) * np.uint8(j), out=first)  # j exceeds every index so far
-            value = target if target is not None else np.empty(xc.shape, compute)
             gpiece = _pieces_of(_grouped(value, ax, k), ax)
             for j in range(k):
                 gpiece(j)[...] = _kept_where(first == j, gc)
