@@ -7,6 +7,7 @@ between the native kernels and the NumPy reference. Runs on both backends.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import fastact
@@ -22,6 +23,7 @@ from conftest import (
     published_measured,
     ulp_error,
 )
+from fastact import _axis
 
 ROW_OPS = ("softmax", "log_softmax", "softmin", "logsumexp")
 #: Bounds on the ULP error against mpmath; the measured maxima are in docs/accuracy.md (and enforced too).
@@ -326,7 +328,52 @@ def test_prelu_weight_gradient_terms(dtype: type) -> None:
     w = np.full(4, 0.25, dtype)
     with np.errstate(over="ignore"):  # -1e60 is -inf in float32
         want = np.where(x > 0, 0.0, g.astype(np.float64) * x.astype(np.float64)).sum(axis=(0, 2)).astype(dtype)
-    assert_bitwise_equal(fastact.prelu_grad(x, g, w)[1], want, "prelu grad_weight")
+    with np.errstate(over="ignore"):
+        got = _axis._prelu_weight_sums(x, g, 1, w.size).astype(dtype)  # the NumPy path's terms, bit for bit
+        assert_bitwise_equal(got, want, "prelu grad_weight (NumPy path)")
+        terms = np.moveaxis(np.where(x > 0, 0.0, g.astype(np.float64) * x), 1, 0).reshape(4, -1)
+        exact = np.array([math.fsum(t) for t in terms]).astype(dtype)
+    native = fastact.prelu_grad(x, g, w)[1]  # the one-pass native sums: compensated, within an ULP of exact
+    np.testing.assert_array_max_ulp(native, exact, maxulp=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("shape", "axis", "channels"), [
+    ((3, 5, 20000), 1, 5),  # runs longer than a piece (16384)
+    ((40000,), 0, 1),  # one weight: the whole array is one run
+    ((700, 3), 1, 3),  # channels last, a period of 3 tiled to whole rows
+    ((9, 1500, 2), 1, 1500),  # short runs, rows wider than a task's columns
+    ((2, 7, 70), -1, 70),  # channels last with a partial last row
+])
+def test_prelu_one_pass_agrees_with_the_per_channel_path(dtype: type, shape: tuple, axis: int,
+                                                           channels: int) -> None:
+    """The one-pass native prelu/prelu_grad (C-contiguous operands) gives the per-channel path's bits for y
+    and grad_x, weight sums within an ULP of the exact sums, and the same bits on 1 and 4 threads."""
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal(shape).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    x.flat[:3] = [-0.0, 0.0, -np.inf]
+    w = rng.uniform(-1, 1, channels).astype(dtype)
+    strided = np.asfortranarray(x)  # not C-contiguous: the per-channel leaky_relu path
+    assert_bitwise_equal(fastact.prelu(x, w, axis=axis), fastact.prelu(strided, w, axis=axis), "prelu")
+    runs = []
+    for threads in (1, 4):
+        with fastact.num_threads(threads):
+            runs.append(fastact.prelu_grad(x, g, w, axis=axis))
+    gx, gw = runs[0]
+    assert_bitwise_equal(runs[1][0], gx, "grad_x threads")
+    assert_bitwise_equal(runs[1][1], gw, "grad_weight threads")
+    assert_bitwise_equal(gx, fastact.prelu_grad(strided, np.asfortranarray(g), w, axis=axis)[0], "grad_x")
+    terms = np.moveaxis(np.where(x > 0, 0.0, g.astype(np.float64) * x), axis, 0).reshape(shape[axis], -1)
+    exact = np.array([math.fsum(t) for t in terms]) if channels > 1 else np.array([math.fsum(terms.ravel())])
+    finite = np.isfinite(exact)
+    if IS_NATIVE:  # compensated (float64) or exact-term (float32) sums: an ULP at most, cancellation or not
+        np.testing.assert_array_max_ulp(gw[finite], exact[finite].astype(dtype), maxulp=1)
+    else:  # NumPy's pairwise float64 sum: an error relative to the terms' magnitude, not to the sum
+        scale = np.abs(terms).sum(axis=1) if channels > 1 else np.abs(terms).sum(keepdims=True)
+        error = np.abs(gw[finite] - exact[finite])
+        assert np.all(error <= 4 * np.finfo(dtype).eps * np.abs(exact[finite]) + 1e-14 * scale[finite])
+    assert_bitwise_equal(gw[~np.isfinite(exact)], exact[~np.isfinite(exact)].astype(dtype), "inf sums")
 
 
 def test_maxout_forward_and_grad() -> None:

@@ -689,9 +689,15 @@ def _weight(xc: np.ndarray, weight: Any, axis: Any, function: str, cast: np.dtyp
 
 
 def _prelu_native(mode: int, xc: np.ndarray, gc: np.ndarray | None, w: np.ndarray, ax: int,
-                  target: np.ndarray) -> bool:
-    """PReLU through the native leaky_relu kernel, one call per channel (a strided view each, no
-    temporaries): x if x > 0 else w_c·x, or its derivative times grad_out. False if a view is not usable."""
+                  target: np.ndarray, sums: np.ndarray | None = None) -> bool:
+    """PReLU natively: x if x > 0 else w_c·x, or its derivative times grad_out (and, given `sums`, the
+    float64 weight gradient in the same pass). C-contiguous operands take one threaded pass; others one
+    leaky_relu call per channel (a strided view each, no temporaries), without the sums. False if neither
+    applies."""
+    if _registry.NATIVE.prelu_channels(mode, ax, xc, w.reshape(-1), gc, target, sums):
+        return True
+    if sums is not None:
+        return False
     kernel = _registry._KERNEL_INDEX["leaky_relu"]
     slopes = w.reshape(-1)
     for c, slope in enumerate(slopes):
@@ -751,10 +757,13 @@ def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
         ax, w = _weight(xc, weight, axis, "prelu_grad", result if dtype is not None else None)
         gc = _like(xc, grad_out, "grad_out", "prelu_grad", None, result if dtype is not None else None)
         grad_x = np.empty(xc.shape, compute)
+        sums = np.empty(w.size, np.float64)
         with np.errstate(invalid="ignore", over="ignore"):
-            if not (use_native and xc.size and _prelu_native(_GRAD, xc, gc, w, ax, grad_x)):
-                grad_x = np.where(xc > 0, gc, w * gc).astype(xc.dtype)
-            sums = _prelu_weight_sums(xc, gc, ax, w.size).astype(result)  # a sum beyond float32: inf, silently
+            if not (use_native and xc.size and _prelu_native(_GRAD, xc, gc, w, ax, grad_x, sums)):
+                if not (use_native and xc.size and _prelu_native(_GRAD, xc, gc, w, ax, grad_x)):
+                    grad_x = np.where(xc > 0, gc, w * gc).astype(xc.dtype)
+                sums = _prelu_weight_sums(xc, gc, ax, w.size)
+            sums = sums.astype(result)  # a sum beyond float32: inf, silently
         return _finish(grad_x, None, result), sums
 
     return {"prelu": prelu, "prelu_grad": prelu_grad}

@@ -791,7 +791,9 @@ AXIS_CATALOGUE: tuple[AxisActivation, ...] = (
         output_range="(-inf, inf)",
         properties=("piecewise-linear", "unbounded", "learnable"),
         conventions="weight holds 1 value or one per channel (else ValueError). At x = 0 the weight branch "
-        "applies (prelu(-0.0) = weight * -0.0), as in PyTorch; NaN -> NaN.",
+        "applies (prelu(-0.0) = weight * -0.0), as in PyTorch; NaN -> NaN. The weight gradient is summed in "
+        "float64 (compensated for float64 input: within an ULP of the exact sum natively), in an order fixed by "
+        "the shape, so it is the same for any thread count; a NaN x makes its channel's sum NaN, as in PyTorch.",
         params=(("weight", None), ("axis", 1)),
         param_docs=(("weight", "Slopes: 1 value or one per channel."),
                     ("axis", "The channel axis (default 1, PyTorch's NCHW layout)."), _OUT_DOC),

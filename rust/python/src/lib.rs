@@ -761,6 +761,110 @@ fn maxout_groups<'py>(
     Ok(true)
 }
 
+/// PReLU with one slope per channel along `axis` (`fastact_core::prelu`): mode 0 writes prelu(x) into `out`;
+/// mode 1 writes grad_out·prelu'(x) into `out` and the float64 weight gradient into `sums` (one per weight).
+/// `weight` holds one slope, or one per channel (x.shape[axis]). x, grad_out and out C-contiguous, aligned,
+/// native float32 or float64 of one dtype, weight contiguous of that dtype, sums contiguous float64, out and
+/// sums writeable and sharing no memory with the others; for anything else it returns False and touches
+/// nothing (the Python layer then takes its per-channel path).
+#[pyfunction]
+#[pyo3(signature = (mode, axis, x, weight, grad_out, out, sums))]
+#[allow(clippy::too_many_arguments)]
+fn prelu_channels<'py>(
+    py: Python<'py>,
+    mode: u8,
+    axis: usize,
+    x: &Bound<'py, PyUntypedArray>,
+    weight: &Bound<'py, PyUntypedArray>,
+    grad_out: Option<&Bound<'py, PyUntypedArray>>,
+    out: &Bound<'py, PyUntypedArray>,
+    sums: Option<&Bound<'py, PyUntypedArray>>,
+) -> PyResult<bool> {
+    let dtype = usable(x);
+    let shape = x.shape();
+    let contiguous = |a: &Bound<'py, PyUntypedArray>| a.is_c_contiguous() && a.ndim() == 1;
+    let operands_ok = matches!(dtype, Some(Dtype::F32 | Dtype::F64))
+        && axis < shape.len()
+        && x.is_c_contiguous()
+        && usable(out) == dtype
+        && out.is_c_contiguous()
+        && out.shape() == shape
+        && unwritable(out).is_none()
+        && disjoint(x, out)
+        && usable(weight) == dtype
+        && contiguous(weight)
+        && (weight.len() == 1 || weight.len() == shape[axis])
+        && disjoint(weight, out);
+    let grad_ok = match (mode, grad_out, sums) {
+        (0, None, None) => true,
+        (1, Some(g), Some(s)) => {
+            usable(g) == dtype
+                && g.is_c_contiguous()
+                && g.shape() == shape
+                && disjoint(g, out)
+                && usable(s) == Some(Dtype::F64)
+                && contiguous(s)
+                && s.len() == weight.len()
+                && unwritable(s).is_none()
+                && [x, weight, g, out].iter().all(|a| disjoint(a, s))
+        }
+        _ => false,
+    };
+    if !operands_ok || !grad_ok {
+        return Ok(false);
+    }
+    let n = x.len();
+    let dims = if weight.len() == 1 {
+        fastact_core::prelu::Dims {
+            outer: 1,
+            channels: 1,
+            inner: n,
+        }
+    } else {
+        fastact_core::prelu::Dims {
+            outer: shape[..axis].iter().product(),
+            channels: shape[axis],
+            inner: shape[axis + 1..].iter().product(),
+        }
+    };
+    let ptrs = [x, weight, out]
+        .map(|a| data_ptr(a) as usize)
+        .into_iter()
+        .chain([grad_out, sums].map(|a| a.map_or(0, |a| data_ptr(a) as usize)))
+        .collect::<Vec<_>>();
+    let wide = dtype == Some(Dtype::F64);
+    let run = move || {
+        fn typed<T: fastact_core::real::Elem + Send + Sync>(
+            dims: fastact_core::prelu::Dims,
+            n: usize,
+            ptrs: &[usize],
+        ) -> Result<(), fastact_core::Error> {
+            // SAFETY: the arrays were checked above to be C-contiguous, aligned, of this dtype, with these
+            // element counts (x, out and grad_out n, weight and sums dims.channels); out and sums are
+            // writeable and share no byte with any other operand; the calling frame keeps them alive.
+            unsafe {
+                let x = core::slice::from_raw_parts(ptrs[0] as *const T, n);
+                let w = core::slice::from_raw_parts(ptrs[1] as *const T, dims.channels);
+                let out = core::slice::from_raw_parts_mut(ptrs[2] as *mut T, n);
+                if ptrs[3] == 0 {
+                    fastact_core::prelu::prelu(dims, w, x, out)
+                } else {
+                    let g = core::slice::from_raw_parts(ptrs[3] as *const T, n);
+                    let sums = core::slice::from_raw_parts_mut(ptrs[4] as *mut f64, dims.channels);
+                    fastact_core::prelu::prelu_grad(dims, w, x, g, out, sums)
+                }
+            }
+        }
+        if wide {
+            typed::<f64>(dims, n, &ptrs)
+        } else {
+            typed::<f32>(dims, n, &ptrs)
+        }
+    };
+    detached_if_large(py, n, run).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(true)
+}
+
 /// The kernel table: (name, parameters, cost, promote, from_output, (ulp f32 fwd, f32 grad, f64 fwd, f64 grad)).
 #[pyfunction]
 fn kernels(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyTuple>>> {
@@ -811,6 +915,7 @@ fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(apply_bias, m)?)?;
     m.add_function(wrap_pyfunction!(glu_grad_rows, m)?)?;
     m.add_function(wrap_pyfunction!(maxout_groups, m)?)?;
+    m.add_function(wrap_pyfunction!(prelu_channels, m)?)?;
     m.add_function(wrap_pyfunction!(kernels, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(best_simd_level, m)?)?;
