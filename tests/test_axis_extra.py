@@ -91,6 +91,30 @@ def test_masked_entries_do_not_matter(op: str) -> None:
         assert np.all(from_y[~mask] == 0)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("op", MASKED_OPS)
+def test_masked_non_last_axis_agrees_with_the_last(op: str, dtype: type) -> None:
+    """where= over axis 0 of a C-ordered array (the native panels: blocks of adjacent lanes, the mask
+    applied in their copies) gives the bits of the same lanes laid out contiguously: value, gradient and
+    gradient from the output, with ±inf and NaN kept and masked, and fully masked lanes."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((300, 70)) * 4).astype(dtype)
+    x.flat[::97], x.flat[5::101], x.flat[7::103] = INF, -INF, NAN
+    mask = random_mask(x.T.shape, 5).T  # lanes 0 and 1 (columns here) fully masked / one entry kept
+    g = rng.standard_normal(x.shape).astype(dtype)
+    fn, grad = getattr(fastact, op), getattr(fastact, f"{op}_grad")
+    xt, mt, gt = (np.ascontiguousarray(a.T) for a in (x, mask, g))
+    assert_bitwise_equal(fn(x, axis=0, where=mask), fn(xt, where=mt).T, op)
+    g_lane = g[0] if op == "logsumexp" else g
+    g_lane_t = g_lane if op == "logsumexp" else gt
+    assert_bitwise_equal(grad(x, g_lane, axis=0, where=mask), grad(xt, g_lane_t, where=mt).T, f"{op}_grad")
+    if op != "logsumexp":
+        y = fn(x, axis=0, where=mask)
+        from_y = getattr(fastact, f"{op}_grad_from_output")
+        assert_bitwise_equal(from_y(y, g, axis=0, where=mask), from_y(np.ascontiguousarray(y.T), gt, where=mt).T,
+                             f"{op}_grad_from_output")
+
+
 def test_masked_special_rows() -> None:
     x = np.array([[-INF, 1.0, 2.0], [-INF, -INF, 5.0], [NAN, 1.0, 2.0], [INF, 1.0, 2.0]])
     mask = np.array([[True, True, False], [True, True, False], [False, True, True], [True, True, True]])

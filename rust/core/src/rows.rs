@@ -1160,8 +1160,7 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
         return;
     }
     let f = lane_fn::<T>(op, mode, simd::active());
-    // Panels need the lanes as they are: no mask to apply on the way in.
-    let panel = panel_fn::<T>(op, mode, simd::active()).filter(|_| mask.is_none());
+    let panel = panel_fn::<T>(op, mode, simd::active());
     let ptrs = SendPtrs {
         x,
         g,
@@ -1361,6 +1360,17 @@ unsafe fn run_panel<T: Elem>(
     // every input is copied before anything is written (an aliased output is safe), and other threads
     // write other lanes.
     unsafe { copy_rows(x_base, p.x.step, t, xs) };
+    // The mask's panel: adjacent lanes too (`tile_len`), row i at base + i·step, readable per the contract.
+    // Its left-out entries take the fills in the copies (as `lane_slice` does for a lane) and in the result.
+    let mask = p.mask.map(|m| {
+        let base = m
+            .ptr
+            .wrapping_offset(lane_offset(lane_index, outer_shape, m.outer));
+        (base, m.step)
+    });
+    let (x_fill, g_fill, y_fill) = p.fills;
+    // SAFETY: the mask's rows of t bytes, per the comment above.
+    unsafe { mask_rows(xs, t, mask, Some(x_fill)) };
     let gs: &[T] = match p.g {
         None => &[],
         Some(g) => {
@@ -1373,17 +1383,48 @@ unsafe fn run_panel<T: Elem>(
             let buf = unsafe { typed::<T>(bg, t * g_rows) };
             // SAFETY: as for x, for grad_out's rows (or its per-lane values).
             unsafe { copy_rows(g_base, g.step, t, buf) };
+            if g_rows == n {
+                // SAFETY: as for x.
+                unsafe { mask_rows(buf, t, mask, Some(g_fill)) };
+            }
             buf
         }
     };
     // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
     unsafe { f(xs, gs, ys, params, sums) };
+    if y_rows == n {
+        // SAFETY: as for x.
+        unsafe { mask_rows(ys, t, mask, y_fill) };
+    }
     for (i, row) in ys.chunks_exact(t).enumerate() {
         // SAFETY: positions i of the t output lanes (with step 0: their t per-lane values), adjacent
         // (`tile_len`) and writable per the contract; nothing else refers to them meanwhile (inputs were
         // copied, other threads write other lanes).
         unsafe { core::slice::from_raw_parts_mut(y_base.offset(i as isize * p.y.step), t) }
             .copy_from_slice(row);
+    }
+}
+
+/// `fill` in place of each entry of `rows` (whole rows of t) whose mask byte is 0, the mask's row i being
+/// t adjacent bytes at `base + i·step`. Nothing to do without a mask or a fill.
+///
+/// # Safety
+/// With a mask and a fill, every mask row for i < rows.len() / t is readable.
+unsafe fn mask_rows<T: Elem>(
+    rows: &mut [T],
+    t: usize,
+    mask: Option<(*const u8, isize)>,
+    fill: Option<T>,
+) {
+    let (Some((base, step)), Some(fill)) = (mask, fill) else {
+        return;
+    };
+    for (i, row) in rows.chunks_exact_mut(t).enumerate() {
+        // SAFETY: per the contract.
+        let keep = unsafe { core::slice::from_raw_parts(base.offset(i as isize * step), t) };
+        for (v, &k) in row.iter_mut().zip(keep) {
+            *v = if k != 0 { *v } else { fill };
+        }
     }
 }
 
