@@ -1134,8 +1134,9 @@ fn mask_fills<T: Elem>(op: RowOp, mode: RowMode) -> (T, T, Option<T>) {
 }
 
 /// As `apply_lanes`, with an optional mask: a `u8` per element of x (NumPy's bool; any non-zero byte
-/// keeps the entry), laid out by its own strides (0 strides allowed: a broadcast mask). Masked lanes are
-/// computed one by one (no tiles).
+/// keeps the entry), laid out by its own strides (0 strides allowed: a broadcast mask). Masked lanes take
+/// the same tiles and panels as unmasked ones when the mask's lanes are adjacent too (else one by one), the
+/// mask applied in the copies.
 ///
 /// # Safety
 /// As `apply_lanes`; and for every lane and position k < n, the mask's `ptr + lane_offset + k·step` is
