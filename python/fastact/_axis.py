@@ -731,10 +731,23 @@ def prelu_weight_partial(x: Any, grad_out: Any, weight: Any, axis: int = 1, dtyp
     return _prelu_weight_sums(xc, gc, ax, w.size)
 
 
+def _plain_prelu_call(x: Any, weight: Any, axis: Any, dtype: Any) -> bool:
+    """Whether a prelu call can go straight to the native pass, which checks the rest itself (the weight's
+    dtype, shape and layout; the others' layout and overlap): float32/float64 ndarrays, an int axis in
+    range, no dtype=."""
+    return (dtype is None and type(x) is np.ndarray and type(weight) is np.ndarray and type(axis) is int
+            and -x.ndim <= axis < x.ndim and (x.dtype is _F32 or x.dtype is _F64))
+
+
 def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
     use_native = native and _registry.NATIVE is not None
 
     def prelu(x: Any, weight: Any, axis: int = 1, *, out: Any = None, dtype: Any = None) -> Any:
+        if use_native and _plain_prelu_call(x, weight, axis, dtype) and (out is None or type(out) is np.ndarray):
+            # The common call, without the checks and conversions below (16 elements: 5.9 -> 2.4 µs).
+            target = np.empty(x.shape, x.dtype) if out is None else out
+            if _registry.NATIVE.prelu_channels(_FORWARD, axis % x.ndim, x, weight, None, target, None):
+                return target
         if _interop.is_dask(x) or _interop.is_dask(weight):
             return _dask_call("prelu", native, [(x, "same"), (weight, "weight")], axis, {"dtype": dtype}, out)
         xc, compute, result = _float_input(x, "x", dtype, "prelu")
@@ -750,6 +763,10 @@ def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
         return _finish(value, out, result)
 
     def prelu_grad(x: Any, grad_out: Any, weight: Any, axis: int = 1, *, dtype: Any = None) -> tuple[Any, Any]:
+        if use_native and _plain_prelu_call(x, weight, axis, dtype) and type(grad_out) is np.ndarray:
+            grad_x, sums = np.empty(x.shape, x.dtype), np.empty(weight.size, x.dtype)  # sums rounded natively
+            if _registry.NATIVE.prelu_channels(_GRAD, axis % x.ndim, x, weight, grad_out, grad_x, sums):
+                return grad_x, sums
         if _interop.is_dask(x) or _interop.is_dask(grad_out) or _interop.is_dask(weight):
             arrays = [(x, "same"), (grad_out, "same"), (weight, "weight")]
             return _dask_call("prelu_grad", native, arrays, axis, {"dtype": dtype}, None)

@@ -25,6 +25,9 @@ use crate::simd::{self, Isa};
 pub const MIN_RUN: usize = 64;
 /// The longest piece of a run summed on its own (fixed, so the sums do not depend on the threads).
 pub const PIECE: usize = 16384;
+/// Arrays up to this many elements take one plain loop (the channel found per element): no pattern,
+/// partial sums or dispatch to set up, which cost more than the work on a few elements.
+const SMALL: usize = 2048;
 /// Columns per task in the short-run layout (accumulators for them stay in L1).
 const COLUMNS: usize = 1024;
 /// Short-run rows are at least this wide (a whole number of slope periods), so short periods still vectorise.
@@ -119,6 +122,12 @@ fn finish(hi: f64, lo: f64) -> f64 {
 /// `y = prelu(x)` with slope `w[c]` on channel c.
 pub fn prelu<T: Elem>(dims: Dims, w: &[T], x: &[T], y: &mut [T]) -> Result<(), Error> {
     dims.check(w, &[x.len(), y.len()])?;
+    if x.len() <= SMALL {
+        for (i, (o, &xi)) in y.iter_mut().zip(x).enumerate() {
+            *o = forward(xi, w[(i / dims.inner) % dims.channels]);
+        }
+        return Ok(());
+    }
     let y_ptr = SharedMut(y.as_mut_ptr());
     if dims.inner >= MIN_RUN {
         let run = dims.inner;
@@ -173,7 +182,18 @@ pub fn prelu_grad<T: Elem>(
             got: sums.len(),
         });
     }
-    if dims.inner >= MIN_RUN {
+    if x.len() <= SMALL {
+        let mut totals = vec![(0.0, 0.0); dims.channels];
+        for (i, ((o, &xi), &gi)) in grad_x.iter_mut().zip(x).zip(g).enumerate() {
+            let c = (i / dims.inner) % dims.channels;
+            *o = backward(xi, gi, w[c]);
+            let (hi, lo) = &mut totals[c];
+            add::<T>(hi, lo, term(xi, gi));
+        }
+        for (s, (hi, lo)) in sums.iter_mut().zip(totals) {
+            *s = finish(hi, lo);
+        }
+    } else if dims.inner >= MIN_RUN {
         grad_runs(dims, w, x, g, grad_x, sums);
     } else {
         grad_columns(dims, w, x, g, grad_x, sums);
@@ -405,6 +425,8 @@ mod tests {
             (2, 300, 2),
             (1, 1, 40000),
             (5, 4, 17),
+            (2, 5, 3),
+            (1, 1, 16),
         ] {
             let dims = Dims {
                 outer,

@@ -764,7 +764,8 @@ fn maxout_groups<'py>(
 /// PReLU with one slope per channel along `axis` (`fastact_core::prelu`): mode 0 writes prelu(x) into `out`;
 /// mode 1 writes grad_out·prelu'(x) into `out` and the float64 weight gradient into `sums` (one per weight).
 /// `weight` holds one slope, or one per channel (x.shape[axis]). x, grad_out and out C-contiguous, aligned,
-/// native float32 or float64 of one dtype, weight contiguous of that dtype, sums contiguous float64, out and
+/// native float32 or float64 of one dtype, weight contiguous of that dtype, sums contiguous float64 (or x's
+/// dtype: the float64 sums rounded to it, overflow to ±inf, as NumPy's astype), out and
 /// sums writeable and sharing no memory with the others; for anything else it returns False and touches
 /// nothing (the Python layer then takes its per-channel path).
 #[pyfunction]
@@ -802,7 +803,7 @@ fn prelu_channels<'py>(
                 && g.is_c_contiguous()
                 && g.shape() == shape
                 && disjoint(g, out)
-                && usable(s) == Some(Dtype::F64)
+                && (usable(s) == Some(Dtype::F64) || usable(s) == dtype)
                 && contiguous(s)
                 && s.len() == weight.len()
                 && unwritable(s).is_none()
@@ -833,11 +834,13 @@ fn prelu_channels<'py>(
         .chain([grad_out, sums].map(|a| a.map_or(0, |a| data_ptr(a) as usize)))
         .collect::<Vec<_>>();
     let wide = dtype == Some(Dtype::F64);
+    let round_sums = sums.is_some_and(|s| usable(s) != Some(Dtype::F64));
     let run = move || {
         fn typed<T: fastact_core::real::Elem + Send + Sync>(
             dims: fastact_core::prelu::Dims,
             n: usize,
             ptrs: &[usize],
+            round_sums: bool,
         ) -> Result<(), fastact_core::Error> {
             // SAFETY: the arrays were checked above to be C-contiguous, aligned, of this dtype, with these
             // element counts (x, out and grad_out n, weight and sums dims.channels); out and sums are
@@ -850,15 +853,25 @@ fn prelu_channels<'py>(
                     fastact_core::prelu::prelu(dims, w, x, out)
                 } else {
                     let g = core::slice::from_raw_parts(ptrs[3] as *const T, n);
-                    let sums = core::slice::from_raw_parts_mut(ptrs[4] as *mut f64, dims.channels);
-                    fastact_core::prelu::prelu_grad(dims, w, x, g, out, sums)
+                    if !round_sums {
+                        let sums =
+                            core::slice::from_raw_parts_mut(ptrs[4] as *mut f64, dims.channels);
+                        return fastact_core::prelu::prelu_grad(dims, w, x, g, out, sums);
+                    }
+                    let mut wide_sums = vec![0.0; dims.channels];
+                    fastact_core::prelu::prelu_grad(dims, w, x, g, out, &mut wide_sums)?;
+                    let sums = core::slice::from_raw_parts_mut(ptrs[4] as *mut T, dims.channels);
+                    for (s, &v) in sums.iter_mut().zip(&wide_sums) {
+                        *s = T::from_f64(v);
+                    }
+                    Ok(())
                 }
             }
         }
         if wide {
-            typed::<f64>(dims, n, &ptrs)
+            typed::<f64>(dims, n, &ptrs, round_sums)
         } else {
-            typed::<f32>(dims, n, &ptrs)
+            typed::<f32>(dims, n, &ptrs, round_sums)
         }
     };
     detached_if_large(py, n, run).map_err(|e| PyValueError::new_err(e.to_string()))?;
