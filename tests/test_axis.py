@@ -198,6 +198,42 @@ def test_every_path_gives_the_same_answer_and_layout(op: str) -> None:
     assert isinstance(one_d, np.ndarray) if op != "logsumexp" else isinstance(one_d, np.float32)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gated_maxout_prelu_fast_paths_agree_with_the_full_path(dtype: type) -> None:
+    # glu, maxout, prelu and their gradients send the common call (float ndarrays, last axis or an int
+    # axis, no dtype= or out=) straight to their native kernels; dtype= forces the full path. Same bits,
+    # and the full path's errors for what the kernels decline.
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal((5, 12)) * 3).astype(dtype)
+    x.flat[:4] = [NAN, INF, -INF, -0.0]
+    g = rng.standard_normal((5, 6)).astype(dtype)
+    for gate in ("sigmoid", "silu", "gelu", "gelu_tanh", "relu"):
+        assert_bitwise_equal(fastact.glu(x, gate=gate), fastact.glu(x, gate=gate, dtype=dtype), f"glu {gate}")
+        assert_bitwise_equal(fastact.glu_grad(x, g, gate=gate), fastact.glu_grad(x, g, gate=gate, dtype=dtype),
+                             f"glu_grad {gate}")
+    for k in (1, 2, 3):
+        gk = rng.standard_normal((5, 12 // k)).astype(dtype)
+        assert_bitwise_equal(fastact.maxout(x, k), fastact.maxout(x, k, dtype=dtype), f"maxout {k}")
+        assert_bitwise_equal(fastact.maxout_grad(x, gk, k), fastact.maxout_grad(x, gk, k, dtype=dtype), f"{k}")
+    w = rng.uniform(-1, 1, 12).astype(dtype)
+    gx = rng.standard_normal(x.shape).astype(dtype)
+    for weight, axis in ((w[:5], 0), (w, 1), (w, -1), (w[:1], 1)):
+        assert_bitwise_equal(fastact.prelu(x, weight, axis), fastact.prelu(x, weight, axis, dtype=dtype), "prelu")
+        for got, want in zip(fastact.prelu_grad(x, gx, weight, axis),
+                             fastact.prelu_grad(x, gx, weight, axis, dtype=dtype)):
+            assert_bitwise_equal(got, want, "prelu_grad")
+    with pytest.raises(ValueError, match="gate="):
+        fastact.glu(x, gate="tanh")
+    with pytest.raises(ValueError, match="gate="):
+        fastact.glu_grad(x, g, gate="tanh")
+    with pytest.raises(ValueError, match="odd size"):
+        fastact.glu_grad(x[:, :11], g)
+    with pytest.raises(ValueError, match="pieces=5"):
+        fastact.maxout_grad(x, g, 5)
+    with pytest.raises(ValueError, match="weight must hold"):
+        fastact.prelu_grad(x, gx, w[:3], 1)
+
+
 def test_errors() -> None:
     x = np.ones((3, 4))
     with pytest.raises(np.exceptions.AxisError):

@@ -504,8 +504,38 @@ def _resolve(function: tuple[str, dict[str, Any]]) -> tuple[int, float, float]:
 _IDENTITY: tuple[str, dict[str, Any]] = ("identity", {})
 
 
+_GATE_KERNELS: dict[str, tuple[int, float, float]] = {}
+
+
+def _gate_kernel(gate: Any) -> tuple[int, float, float] | None:
+    """A gate's (kernel index, p0, p1), cached; None for anything but a gate's name."""
+    if type(gate) is not str or gate not in GATES:
+        return None
+    if gate not in _GATE_KERNELS:
+        _GATE_KERNELS[gate] = _resolve(GATES[gate])
+    return _GATE_KERNELS[gate]
+
+
+def _last_axis_call(x: Any, axis: Any, dtype: Any, out: Any) -> bool:
+    """Whether a call over the last axis can go straight to a native row kernel, which checks the rest itself
+    (layout, the other operands, overlap) and declines what the full path must handle: a float32/float64
+    ndarray with at least one axis, axis -1 or its positive twin, no dtype= and no out=."""
+    return (dtype is None and out is None and type(x) is np.ndarray and (x.dtype is _F32 or x.dtype is _F64)
+            and type(axis) is int and x.ndim > 0 and (axis == -1 or axis == x.ndim - 1))
+
+
 def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
+    use_native = native and _registry.NATIVE is not None
+
     def glu(x: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None, dtype: Any = None) -> Any:
+        if use_native and _last_axis_call(x, axis, dtype, out) and x.shape[-1] % 2 == 0:
+            # The common call, without the checks and conversions below: a·gate(b), one native pass.
+            kernel = _gate_kernel(gate)
+            if kernel is not None:
+                h = x.shape[-1] // 2
+                value = _registry.NATIVE.apply(kernel[0], _FORWARD, x[..., h:], x[..., :h], None, *kernel[1:])
+                if value is not None:
+                    return value
         if _interop.is_dask(x):
             return _dask_call("glu", native, [(x, "same")], axis, {"gate": gate, "dtype": dtype}, out)
         xc, compute, result = _float_input(x, "x", dtype, "glu")
@@ -524,6 +554,11 @@ def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
 
     def glu_grad(x: Any, grad_out: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None,
                  dtype: Any = None) -> Any:
+        if use_native and _last_axis_call(x, axis, dtype, out) and type(grad_out) is np.ndarray:
+            kernel = _gate_kernel(gate)  # the common call: straight to the one-pass kernel
+            value = np.empty(x.shape, x.dtype)
+            if kernel is not None and _registry.NATIVE.glu_grad_rows(*kernel, x, grad_out, value):
+                return value
         if _interop.is_dask(x) or _interop.is_dask(grad_out):
             arrays = [(x, "same"), (grad_out, "same")]
             return _dask_call("glu_grad", native, arrays, axis, {"gate": gate, "dtype": dtype}, out)
@@ -603,7 +638,15 @@ def _make_maxout(native: bool) -> dict[str, Callable[..., Any]]:
         return (native and ax == xc.ndim - 1 and _registry.NATIVE is not None
                 and _registry.NATIVE.maxout_groups(mode, k, xc, gc, target))
 
+    use_native = native and _registry.NATIVE is not None
+
     def maxout(x: Any, pieces: int, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
+        if (use_native and _last_axis_call(x, axis, dtype, out) and type(pieces) is int and pieces > 0
+                and x.shape[-1] % pieces == 0):
+            # The common call, straight to the native kernel (which checks the layout itself).
+            value = np.empty(x.shape[:-1] + (x.shape[-1] // pieces,), x.dtype)
+            if _registry.NATIVE.maxout_groups(_FORWARD, pieces, x, None, value):
+                return value
         if _interop.is_dask(x):
             return _dask_call("maxout", native, [(x, "same")], axis, {"pieces": pieces, "dtype": dtype}, out)
         xc, _, result = _float_input(x, "x", dtype, "maxout")
@@ -627,6 +670,11 @@ def _make_maxout(native: bool) -> dict[str, Callable[..., Any]]:
 
     def maxout_grad(x: Any, grad_out: Any, pieces: int, axis: int = -1, *, out: Any = None,
                     dtype: Any = None) -> Any:
+        if (use_native and _last_axis_call(x, axis, dtype, out) and type(grad_out) is np.ndarray
+                and type(pieces) is int and pieces > 0):
+            value = np.empty(x.shape, x.dtype)  # the common call, as in maxout
+            if _registry.NATIVE.maxout_groups(_GRAD, pieces, x, grad_out, value):
+                return value
         if _interop.is_dask(x) or _interop.is_dask(grad_out):
             arrays = [(x, "same"), (grad_out, "same")]
             return _dask_call("maxout_grad", native, arrays, axis, {"pieces": pieces, "dtype": dtype}, out)

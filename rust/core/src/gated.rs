@@ -39,7 +39,7 @@ pub fn glu_grad_rows<T: Store + Elem>(
     let blocks = rows * per_row;
     let out_ptr = SharedMut(out.as_mut_ptr());
     parallel::run_ranges(blocks, BLOCK, 2 * gate.info().cost, |first, last| {
-        let mut ga = [T::c(0.0); BLOCK];
+        let mut ga = vec![T::c(0.0); BLOCK.min(h)]; // zeroing a whole block costs more than 16 elements' work
         for block in first..last {
             let (row, start) = (block / per_row, (block % per_row) * BLOCK);
             let len = BLOCK.min(h - start);
