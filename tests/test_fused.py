@@ -14,7 +14,7 @@ from typing import Any
 import fastact
 import numpy as np
 import pytest
-from conftest import assert_bitwise_equal, native_only
+from conftest import IS_NATIVE, assert_bitwise_equal, native_only
 
 #: (name, parameters): plain, with parameters, a choice parameter, aliases that bind one, an exact-path
 #: kernel (sine patches large arguments), required parameters (threshold).
@@ -194,6 +194,8 @@ def test_grad_x_bitwise_and_grad_bias(case: tuple[str, dict[str, Any]], dtype: A
         tol = 1e-6 if dtype == np.float32 else 1e-12
         finite = np.isfinite(exact)
         assert np.all(np.abs(grad_bias[finite].astype(np.float64) - exact[finite]) <= tol * scale[finite] + 1e-300)
+        if IS_NATIVE:  # C-contiguous grad_x: the native channel sums, an ULP at most
+            np.testing.assert_array_max_ulp(grad_bias[finite], exact[finite].astype(dtype), maxulp=1)
         np.testing.assert_array_equal(np.isnan(grad_bias), np.isnan(exact), f"{name} NaN sums")
 
 

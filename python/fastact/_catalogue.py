@@ -821,7 +821,7 @@ FUSED_CATALOGUE: tuple[FusedOperation, ...] = (
             ("**params", "The activation's parameters, e.g. approximate='tanh' for gelu."),
         ),
         grad_returns="(grad_x, grad_bias): grad_x of x's shape, grad_bias of bias's shape, both in x's dtype; "
-        "grad_bias is summed in float64 (NumPy's pairwise sum, the same whatever the thread count) and "
-        "rounded once.",
+        "grad_bias is summed in float64 and rounded once: natively in one threaded pass (compensated for "
+        "float64, its order fixed by the shape), else by NumPy's pairwise sum; the same whatever the thread count.",
     ),
 )

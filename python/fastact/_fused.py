@@ -75,8 +75,14 @@ def _private_bias(bias: np.ndarray, target: np.ndarray) -> np.ndarray:
     return bias.copy() if np.may_share_memory(bias, target) else bias
 
 
-def _grad_bias(grad_x: np.ndarray, ax: int, result: np.dtype) -> np.ndarray:
-    """grad_x summed over every axis but `ax`, in float64 (NumPy's pairwise sum: no thread count enters)."""
+def _grad_bias(grad_x: np.ndarray, ax: int, result: np.dtype, native: bool = False) -> np.ndarray:
+    """grad_x summed over every axis but `ax` in float64, rounded to `result`. Natively (C-contiguous
+    grad_x): one threaded pass, compensated for float64, its order fixed by the shape; else NumPy's pairwise
+    sum. Neither depends on the thread count."""
+    if native and _registry.NATIVE is not None and grad_x.dtype == result:
+        sums = np.empty(grad_x.shape[ax], result)
+        if _registry.NATIVE.channel_sums(grad_x, ax, sums):
+            return sums
     others = tuple(d for d in range(grad_x.ndim) if d != ax)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.sum(grad_x, axis=others, dtype=np.float64).astype(result)
@@ -138,7 +144,7 @@ def _make_bias_act(native: bool) -> dict[str, Callable[..., Any]]:
 
             return _dask.bias_act_grad(native, x, grad_out, bias, name, axis, params, dtype)
         grad_x, ax, result = grad_x_of(x, grad_out, bias, name, axis, dtype, params)
-        return _axis._finish(grad_x, None, result), _grad_bias(grad_x, ax, result)
+        return _axis._finish(grad_x, None, result), _grad_bias(grad_x, ax, result, use_native)
 
     def bias_act_grad_x(x: Any, grad_out: Any, bias: Any, name: str, axis: int, dtype: Any,
                         params: dict[str, Any]) -> Any:

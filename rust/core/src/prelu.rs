@@ -73,7 +73,7 @@ impl Dims {
     /// The slope of each column of a short-run row.
     fn pattern<T: Elem>(self, w: &[T]) -> Vec<T> {
         (0..self.width())
-            .map(|f| w[(f / self.inner) % self.channels])
+            .map(|f| slope_of(w, (f / self.inner) % self.channels))
             .collect()
     }
 }
@@ -182,23 +182,61 @@ pub fn prelu_grad<T: Elem>(
             got: sums.len(),
         });
     }
-    if x.len() <= SMALL {
-        let mut totals = vec![(0.0, 0.0); dims.channels];
-        for (i, ((o, &xi), &gi)) in grad_x.iter_mut().zip(x).zip(g).enumerate() {
-            let c = (i / dims.inner) % dims.channels;
-            *o = backward(xi, gi, w[c]);
-            let (hi, lo) = &mut totals[c];
-            add::<T>(hi, lo, term(xi, gi));
-        }
-        for (s, (hi, lo)) in sums.iter_mut().zip(totals) {
-            *s = finish(hi, lo);
-        }
-    } else if dims.inner >= MIN_RUN {
-        grad_runs(dims, w, x, g, grad_x, sums);
-    } else {
-        grad_columns(dims, w, x, g, grad_x, sums);
-    }
+    channel_pass(dims, w, x, Some(g), grad_x, sums);
     Ok(())
+}
+
+/// `sums[c]` = the float64 sum of channel c's elements of `x` (everything but the channel axis), in the
+/// same shape-fixed order and compensation as prelu_grad's weight sums: a bias's gradient.
+pub fn channel_sums<T: Elem>(dims: Dims, x: &[T], sums: &mut [f64]) -> Result<(), Error> {
+    if x.len() != dims.len() || sums.len() != dims.channels {
+        return Err(Error::LengthMismatch {
+            expected: dims.len(),
+            got: x.len(),
+        });
+    }
+    channel_pass(dims, &[], x, None, &mut [], sums);
+    Ok(())
+}
+
+/// The slope of channel c, or 0 without slopes (plain sums).
+#[inline(always)]
+fn slope_of<T: Elem>(w: &[T], c: usize) -> T {
+    w.get(c).copied().unwrap_or(T::c(0.0))
+}
+
+/// With `g`, prelu_grad (grad_x written, weight terms summed); without, x's channel sums (grad_x unused).
+fn channel_pass<T: Elem>(
+    dims: Dims,
+    w: &[T],
+    x: &[T],
+    g: Option<&[T]>,
+    grad_x: &mut [T],
+    sums: &mut [f64],
+) {
+    if x.len() > SMALL {
+        if dims.inner >= MIN_RUN {
+            grad_runs(dims, w, x, g, grad_x, sums);
+        } else {
+            grad_columns(dims, w, x, g, grad_x, sums);
+        }
+        return;
+    }
+    let mut totals = vec![(0.0, 0.0); dims.channels];
+    for (i, &xi) in x.iter().enumerate() {
+        let c = (i / dims.inner) % dims.channels;
+        let (hi, lo) = &mut totals[c];
+        match g {
+            Some(g) => {
+                grad_x[i] = backward(xi, g[i], w[c]);
+                add::<T>(hi, lo, term(xi, g[i]));
+            }
+            None => add::<T>(hi, lo, xi.to_f64()),
+        }
+    }
+    for (s, (hi, lo)) in sums.iter_mut().zip(totals) {
+        *s = finish(hi, lo);
+    }
 }
 
 /// The slope of every element of a stretch: one for all, or one each.
@@ -213,21 +251,29 @@ enum Slopes<'a, T> {
 mod levels {
     use super::*;
 
-    crate::simd::isa_trampolines!([T: Elem] (x: &[T], g: &[T], slopes: Slopes<'_, T>, gx: &mut [T],
+    crate::simd::isa_trampolines!([T: Elem] (x: &[T], g: Option<&[T]>, slopes: Slopes<'_, T>, gx: &mut [T],
         hi: &mut [f64], lo: &mut [f64]) => stretch(x, g, slopes, gx, hi, lo));
 
-    /// `gx[i] = g[i]·prelu'(x[i])`, and the weight term of element i added to `acc[i]`.
+    /// With `g`: `gx[i] = g[i]·prelu'(x[i])`, and the weight term of element i added to `hi/lo[i]`.
+    /// Without: x[i] itself added (a plain channel sum; `gx` and the slopes are not used).
     #[inline(always)]
     fn stretch<T: Elem>(
         x: &[T],
-        g: &[T],
+        g: Option<&[T]>,
         slopes: Slopes<'_, T>,
         gx: &mut [T],
         hi: &mut [f64],
         lo: &mut [f64],
     ) {
-        let n = gx.len();
-        let (x, g, hi, lo) = (&x[..n], &g[..n], &mut hi[..n], &mut lo[..n]);
+        let n = hi.len();
+        let (x, hi, lo) = (&x[..n], &mut hi[..n], &mut lo[..n]);
+        let Some(g) = g else {
+            for i in 0..n {
+                add::<T>(&mut hi[i], &mut lo[i], x[i].to_f64());
+            }
+            return;
+        };
+        let (g, gx) = (&g[..n], &mut gx[..n]);
         match slopes {
             Slopes::One(slope) => {
                 for i in 0..n {
@@ -251,7 +297,7 @@ mod levels {
 fn accumulate<T: Elem>(
     isa: Isa,
     x: &[T],
-    g: &[T],
+    g: Option<&[T]>,
     slopes: Slopes<'_, T>,
     gx: &mut [T],
     (hi, lo): (&mut [f64], &mut [f64]),
@@ -271,16 +317,26 @@ fn accumulate<T: Elem>(
 /// One piece of a run: grad_x written, the terms summed in `LANES` accumulators (the loop the compiler
 /// vectorises, as in the short-run layout), folded in a fixed order.
 #[inline(always)]
-fn piece<T: Elem>(slope: T, x: &[T], g: &[T], gx: &mut [T]) -> (f64, f64) {
+fn piece<T: Elem>(slope: T, x: &[T], g: Option<&[T]>, gx: &mut [T]) -> (f64, f64) {
     const LANES: usize = 64;
     let (mut hi, mut lo) = ([0.0; LANES], [0.0; LANES]);
     let isa = simd::active();
-    for ((o, xs), gs) in gx
-        .chunks_mut(LANES)
-        .zip(x.chunks(LANES))
-        .zip(g.chunks(LANES))
-    {
-        accumulate(isa, xs, gs, Slopes::One(slope), o, (&mut hi, &mut lo));
+    for (k, xs) in x.chunks(LANES).enumerate() {
+        let (at, len) = (k * LANES, xs.len());
+        let gs = g.map(|g| &g[at..][..len]);
+        let o = if gs.is_some() {
+            &mut gx[at..][..len]
+        } else {
+            &mut [][..]
+        };
+        accumulate(
+            isa,
+            xs,
+            gs,
+            Slopes::One(slope),
+            o,
+            (&mut hi[..len], &mut lo[..len]),
+        );
     }
     let (mut h, mut e) = (0.0, 0.0);
     for (hi, lo) in hi.into_iter().zip(lo) {
@@ -290,7 +346,14 @@ fn piece<T: Elem>(slope: T, x: &[T], g: &[T], gx: &mut [T]) -> (f64, f64) {
     (h, e)
 }
 
-fn grad_runs<T: Elem>(dims: Dims, w: &[T], x: &[T], g: &[T], grad_x: &mut [T], sums: &mut [f64]) {
+fn grad_runs<T: Elem>(
+    dims: Dims,
+    w: &[T],
+    x: &[T],
+    g: Option<&[T]>,
+    grad_x: &mut [T],
+    sums: &mut [f64],
+) {
     let run = dims.inner;
     let per_run = run.div_ceil(PIECE);
     let pieces = dims.outer * dims.channels * per_run;
@@ -305,16 +368,21 @@ fn grad_runs<T: Elem>(dims: Dims, w: &[T], x: &[T], g: &[T], grad_x: &mut [T], s
             let (r, k) = (p / per_run, p % per_run);
             let start = r * run + k * PIECE;
             let len = PIECE.min(run - k * PIECE);
-            // SAFETY: piece p covers grad_x[start..start + len] (within the run r, so within grad_x) and
-            // partial[p]; pieces are disjoint and each belongs to one task.
+            // SAFETY: piece p covers grad_x[start..start + len] (within the run r, so within grad_x, which
+            // holds x's elements where there is a g) and partial[p]; pieces are disjoint and each belongs to
+            // one task.
             let (out, slot) = unsafe {
                 (
-                    core::slice::from_raw_parts_mut(gx.0.add(start), len),
+                    if g.is_some() {
+                        core::slice::from_raw_parts_mut(gx.0.add(start), len)
+                    } else {
+                        &mut [][..]
+                    },
                     &mut *partial.0.add(p),
                 )
             };
-            let slope = w[r % dims.channels];
-            *slot = piece(slope, &x[start..][..len], &g[start..][..len], out);
+            let gs = g.map(|g| &g[start..][..len]);
+            *slot = piece(slope_of(w, r % dims.channels), &x[start..][..len], gs, out);
         }
     });
     let mut totals = vec![(0.0, 0.0); dims.channels];
@@ -332,7 +400,7 @@ fn grad_columns<T: Elem>(
     dims: Dims,
     w: &[T],
     x: &[T],
-    g: &[T],
+    g: Option<&[T]>,
     grad_x: &mut [T],
     sums: &mut [f64],
 ) {
@@ -366,19 +434,18 @@ fn grad_columns<T: Elem>(
                 for r in b * per_block..rows.min((b + 1) * per_block) {
                     let start = r * width + c0;
                     let len = (c1 - c0).min(n.saturating_sub(start));
-                    // SAFETY: row r's columns c0..c0 + len lie within grad_x (start + len <= n); each (row,
-                    // column span) belongs to one task, as the (block, span) pairs do.
-                    let out = unsafe { core::slice::from_raw_parts_mut(gx.0.add(start), len) };
+                    let out = if g.is_some() {
+                        // SAFETY: row r's columns c0..c0 + len lie within grad_x (start + len <= n, and
+                        // grad_x holds n elements where there is a g); each (row, column span) belongs to
+                        // one task, as the (block, span) pairs do.
+                        unsafe { core::slice::from_raw_parts_mut(gx.0.add(start), len) }
+                    } else {
+                        &mut [][..]
+                    };
                     let slopes = Slopes::Each(&pattern[c0..][..len]);
                     let acc = (&mut hi[..len], &mut lo[..len]);
-                    accumulate(
-                        isa,
-                        &x[start..][..len],
-                        &g[start..][..len],
-                        slopes,
-                        out,
-                        acc,
-                    );
+                    let gs = g.map(|g| &g[start..][..len]);
+                    accumulate(isa, &x[start..][..len], gs, slopes, out, acc);
                 }
                 // SAFETY: partial[b·width + c0 .. b·width + c1] is this (block, span)'s alone.
                 let slots = unsafe {
@@ -458,6 +525,30 @@ mod tests {
                     "{c}: {} vs {}",
                     sums[c],
                     want[c]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn channel_sums_match_a_plain_loop() {
+        for &(outer, channels, inner) in &[(3, 5, 1000), (700, 3, 1), (4, 2, 3), (1, 1, 50000)] {
+            let dims = Dims {
+                outer,
+                channels,
+                inner,
+            };
+            let x = data(dims.len(), 5);
+            let mut sums = vec![0.0; channels];
+            channel_sums(dims, &x, &mut sums).expect("lengths match");
+            let mut want = vec![0.0; channels];
+            for (i, &v) in x.iter().enumerate() {
+                want[(i / inner) % channels] += v;
+            }
+            for c in 0..channels {
+                assert!(
+                    (sums[c] - want[c]).abs() <= 1e-10 * (1.0 + want[c].abs()),
+                    "{c}"
                 );
             }
         }

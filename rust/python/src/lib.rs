@@ -878,6 +878,80 @@ fn prelu_channels<'py>(
     Ok(true)
 }
 
+/// `sums[c]` = the sum over everything but `axis` of x's channel c (`fastact_core::prelu::channel_sums`:
+/// float64, compensated for float64 input, in an order fixed by the shape, so the same for any thread
+/// count), rounded to sums' dtype: float64, or x's. x C-contiguous, aligned, native float32 or float64;
+/// sums contiguous, writeable, of x.shape[axis] elements, sharing no memory with x. False (nothing
+/// written) for anything else.
+#[pyfunction]
+fn channel_sums<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyUntypedArray>,
+    axis: usize,
+    sums: &Bound<'py, PyUntypedArray>,
+) -> PyResult<bool> {
+    let dtype = usable(x);
+    let shape = x.shape();
+    let ok = matches!(dtype, Some(Dtype::F32 | Dtype::F64))
+        && axis < shape.len()
+        && x.is_c_contiguous()
+        && (usable(sums) == Some(Dtype::F64) || usable(sums) == dtype)
+        && sums.is_c_contiguous()
+        && sums.ndim() == 1
+        && sums.len() == shape[axis]
+        && unwritable(sums).is_none()
+        && disjoint(x, sums);
+    if !ok {
+        return Ok(false);
+    }
+    let dims = fastact_core::prelu::Dims {
+        outer: shape[..axis].iter().product(),
+        channels: shape[axis],
+        inner: shape[axis + 1..].iter().product(),
+    };
+    let (n, wide, exact) = (
+        x.len(),
+        dtype == Some(Dtype::F64),
+        usable(sums) == Some(Dtype::F64),
+    );
+    let (x_ptr, s_ptr) = (data_ptr(x) as usize, data_ptr(sums) as usize);
+    let run = move || {
+        fn typed<T: fastact_core::real::Elem + Send + Sync>(
+            dims: fastact_core::prelu::Dims,
+            n: usize,
+            (x_ptr, s_ptr): (usize, usize),
+            exact: bool,
+        ) -> Result<(), fastact_core::Error> {
+            let mut wide_sums = vec![0.0; dims.channels];
+            // SAFETY: x was checked above to be C-contiguous, aligned, of this dtype, with n elements; the
+            // calling frame keeps it alive for the call.
+            let x = unsafe { core::slice::from_raw_parts(x_ptr as *const T, n) };
+            fastact_core::prelu::channel_sums(dims, x, &mut wide_sums)?;
+            if exact {
+                // SAFETY: sums was checked to be contiguous, writeable float64 of dims.channels elements,
+                // sharing no byte with x.
+                unsafe { core::slice::from_raw_parts_mut(s_ptr as *mut f64, dims.channels) }
+                    .copy_from_slice(&wide_sums);
+            } else {
+                // SAFETY: as above, of x's dtype T.
+                let sums =
+                    unsafe { core::slice::from_raw_parts_mut(s_ptr as *mut T, dims.channels) };
+                for (s, &v) in sums.iter_mut().zip(&wide_sums) {
+                    *s = T::from_f64(v);
+                }
+            }
+            Ok(())
+        }
+        if wide {
+            typed::<f64>(dims, n, (x_ptr, s_ptr), exact)
+        } else {
+            typed::<f32>(dims, n, (x_ptr, s_ptr), exact)
+        }
+    };
+    detached_if_large(py, n, run).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    Ok(true)
+}
+
 /// The kernel table: (name, parameters, cost, promote, from_output, (ulp f32 fwd, f32 grad, f64 fwd, f64 grad)).
 #[pyfunction]
 fn kernels(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyTuple>>> {
@@ -929,6 +1003,7 @@ fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(glu_grad_rows, m)?)?;
     m.add_function(wrap_pyfunction!(maxout_groups, m)?)?;
     m.add_function(wrap_pyfunction!(prelu_channels, m)?)?;
+    m.add_function(wrap_pyfunction!(channel_sums, m)?)?;
     m.add_function(wrap_pyfunction!(kernels, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(best_simd_level, m)?)?;
