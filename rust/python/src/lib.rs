@@ -816,13 +816,13 @@ fn prelu_channels<'py>(
     }
     let n = x.len();
     let dims = if weight.len() == 1 {
-        fastact_core::prelu::Dims {
+        fastact_core::channels::Dims {
             outer: 1,
             channels: 1,
             inner: n,
         }
     } else {
-        fastact_core::prelu::Dims {
+        fastact_core::channels::Dims {
             outer: shape[..axis].iter().product(),
             channels: shape[axis],
             inner: shape[axis + 1..].iter().product(),
@@ -837,7 +837,7 @@ fn prelu_channels<'py>(
     let round_sums = sums.is_some_and(|s| usable(s) != Some(Dtype::F64));
     let run = move || {
         fn typed<T: fastact_core::real::Elem + Send + Sync>(
-            dims: fastact_core::prelu::Dims,
+            dims: fastact_core::channels::Dims,
             n: usize,
             ptrs: &[usize],
             round_sums: bool,
@@ -850,16 +850,16 @@ fn prelu_channels<'py>(
                 let w = core::slice::from_raw_parts(ptrs[1] as *const T, dims.channels);
                 let out = core::slice::from_raw_parts_mut(ptrs[2] as *mut T, n);
                 if ptrs[3] == 0 {
-                    fastact_core::prelu::prelu(dims, w, x, out)
+                    fastact_core::channels::prelu(dims, w, x, out)
                 } else {
                     let g = core::slice::from_raw_parts(ptrs[3] as *const T, n);
                     if !round_sums {
                         let sums =
                             core::slice::from_raw_parts_mut(ptrs[4] as *mut f64, dims.channels);
-                        return fastact_core::prelu::prelu_grad(dims, w, x, g, out, sums);
+                        return fastact_core::channels::prelu_grad(dims, w, x, g, out, sums);
                     }
                     let mut wide_sums = vec![0.0; dims.channels];
-                    fastact_core::prelu::prelu_grad(dims, w, x, g, out, &mut wide_sums)?;
+                    fastact_core::channels::prelu_grad(dims, w, x, g, out, &mut wide_sums)?;
                     let sums = core::slice::from_raw_parts_mut(ptrs[4] as *mut T, dims.channels);
                     for (s, &v) in sums.iter_mut().zip(&wide_sums) {
                         *s = T::from_f64(v);
@@ -878,7 +878,7 @@ fn prelu_channels<'py>(
     Ok(true)
 }
 
-/// `sums[c]` = the sum over everything but `axis` of x's channel c (`fastact_core::prelu::channel_sums`:
+/// `sums[c]` = the sum over everything but `axis` of x's channel c (`fastact_core::channels::channel_sums`:
 /// float64, compensated for float64 input, in an order fixed by the shape, so the same for any thread
 /// count), rounded to sums' dtype: float64, or x's. x C-contiguous, aligned, native float32 or float64;
 /// sums contiguous, writeable, of x.shape[axis] elements, sharing no memory with x. False (nothing
@@ -904,7 +904,7 @@ fn channel_sums<'py>(
     if !ok {
         return Ok(false);
     }
-    let dims = fastact_core::prelu::Dims {
+    let dims = fastact_core::channels::Dims {
         outer: shape[..axis].iter().product(),
         channels: shape[axis],
         inner: shape[axis + 1..].iter().product(),
@@ -917,7 +917,7 @@ fn channel_sums<'py>(
     let (x_ptr, s_ptr) = (data_ptr(x) as usize, data_ptr(sums) as usize);
     let run = move || {
         fn typed<T: fastact_core::real::Elem + Send + Sync>(
-            dims: fastact_core::prelu::Dims,
+            dims: fastact_core::channels::Dims,
             n: usize,
             (x_ptr, s_ptr): (usize, usize),
             exact: bool,
@@ -926,7 +926,7 @@ fn channel_sums<'py>(
             // SAFETY: x was checked above to be C-contiguous, aligned, of this dtype, with n elements; the
             // calling frame keeps it alive for the call.
             let x = unsafe { core::slice::from_raw_parts(x_ptr as *const T, n) };
-            fastact_core::prelu::channel_sums(dims, x, &mut wide_sums)?;
+            fastact_core::channels::channel_sums(dims, x, &mut wide_sums)?;
             if exact {
                 // SAFETY: sums was checked to be contiguous, writeable float64 of dims.channels elements,
                 // sharing no byte with x.

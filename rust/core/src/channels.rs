@@ -1,5 +1,6 @@
-//! PReLU with one slope per channel, over a C-contiguous array seen as (outer, channels, inner): the forward,
-//! and the backward in one pass that writes grad_x and sums the weight's gradient (float64, per channel).
+//! Per-channel passes over a C-contiguous array seen as (outer, channels, inner): PReLU with one slope per
+//! channel (the forward, and the backward in one pass that writes grad_x and sums the weight's gradient in
+//! float64 per channel), and the plain per-channel sums that make a bias's gradient (`channel_sums`).
 //!
 //! The values are those of the `leaky_relu` kernel with the channel's slope, so the bits match the
 //! per-channel leaky_relu calls the Python layer falls back to. The weight sums are the terms
