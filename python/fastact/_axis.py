@@ -502,6 +502,7 @@ def _resolve(function: tuple[str, dict[str, Any]]) -> tuple[int, float, float]:
 
 
 _IDENTITY: tuple[str, dict[str, Any]] = ("identity", {})
+_RELU: tuple[str, dict[str, Any]] = ("relu", {})
 
 
 _GATE_KERNELS: dict[str, tuple[int, float, float]] = {}
@@ -884,7 +885,23 @@ def _make_crelu(native: bool) -> dict[str, Callable[..., Any]]:
         ax = _axis(axis, xc.ndim, function)
         return ax, xc.shape[:ax] + (2 * xc.shape[ax],) + xc.shape[ax + 1:]
 
+    use_native = native and _registry.NATIVE is not None
+
+    def direct(x: Any, axis: Any, dtype: Any, out: Any) -> bool:
+        """The common call, which goes straight to the native relu kernel: float ndarrays, an int axis."""
+        return (use_native and dtype is None and out is None and type(x) is np.ndarray
+                and (x.dtype is _F32 or x.dtype is _F64) and type(axis) is int and -x.ndim <= axis < x.ndim)
+
     def crelu(x: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
+        if direct(x, axis, dtype, out):
+            kernel, p0, p1 = _resolve(_RELU)
+            ax = axis % x.ndim
+            target = np.empty(x.shape[:ax] + (2 * x.shape[ax],) + x.shape[ax + 1:], x.dtype)
+            positive, negative = _split_in_two(target, ax)
+            if _registry.NATIVE.apply(kernel, _FORWARD, x, None, positive, p0, p1) is not None:
+                np.negative(x, out=negative)
+                if _registry.NATIVE.apply(kernel, _FORWARD, negative, None, negative, p0, p1) is not None:
+                    return target
         if _interop.is_dask(x):
             return _dask_call("crelu", native, [(x, "same")], axis, {"dtype": dtype}, out)
         xc, compute, result = _float_input(x, "x", dtype, "crelu")
@@ -899,6 +916,16 @@ def _make_crelu(native: bool) -> dict[str, Callable[..., Any]]:
         return _finish(target, out, result)
 
     def crelu_grad(x: Any, grad_out: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
+        if direct(x, axis, dtype, out) and type(grad_out) is np.ndarray and grad_out.dtype is x.dtype:
+            kernel, p0, p1 = _resolve(_RELU)
+            ax = axis % x.ndim
+            if grad_out.shape == x.shape[:ax] + (2 * x.shape[ax],) + x.shape[ax + 1:]:
+                g_positive, g_negative = _split_in_two(grad_out, ax)
+                target, negated = np.empty(x.shape, x.dtype), np.negative(x)
+                if (_registry.NATIVE.apply(kernel, _GRAD, negated, g_negative, negated, p0, p1) is not None
+                        and _registry.NATIVE.apply(kernel, _GRAD, x, g_positive, target, p0, p1) is not None):
+                    with np.errstate(invalid="ignore", over="ignore"):
+                        return np.subtract(target, negated, out=target)
         if _interop.is_dask(x) or _interop.is_dask(grad_out):
             return _dask_call("crelu_grad", native, [(x, "same"), (grad_out, "same")], axis, {"dtype": dtype}, out)
         xc, compute, result = _float_input(x, "x", dtype, "crelu_grad")
