@@ -7,10 +7,11 @@
 //! `g·x where x <= 0 or x is NaN, else +0.0` (as PyTorch), each a float64 product, added in an order that
 //! depends on the shape alone: the thread count never changes a bit.
 //! - Channels with runs of at least [`MIN_RUN`] contiguous elements: each run is cut at fixed offsets into
-//!   pieces of at most [`PIECE`] elements; a piece is summed in eight lanes, and the pieces are added up per
-//!   channel in memory order.
+//!   pieces of at most [`PIECE`] elements; a piece is summed in 64 lanes (position i into lane i mod 64),
+//!   and the pieces are added up per channel in memory order.
 //! - Shorter runs (channels-last layouts): the array is read as rows of a period of the slope pattern,
 //!   each column summed down a fixed block of rows, and the blocks' column sums added up per channel.
+//! - Arrays of at most `SMALL` elements: one loop in memory order, each element added to its channel.
 //!
 //! float32 terms are exact in float64, and their sum is plain; float64 sums carry a compensation term
 //! (two_sum), so both stay well within their result's rounding.
@@ -217,9 +218,9 @@ fn channel_pass<T: Elem>(
 ) {
     if x.len() > SMALL {
         if dims.inner >= MIN_RUN {
-            grad_runs(dims, w, x, g, grad_x, sums);
+            pass_runs(dims, w, x, g, grad_x, sums);
         } else {
-            grad_columns(dims, w, x, g, grad_x, sums);
+            pass_columns(dims, w, x, g, grad_x, sums);
         }
         return;
     }
@@ -347,7 +348,9 @@ fn piece<T: Elem>(slope: T, x: &[T], g: Option<&[T]>, gx: &mut [T]) -> (f64, f64
     (h, e)
 }
 
-fn grad_runs<T: Elem>(
+/// `channel_pass` over runs of at least `MIN_RUN` elements: fixed pieces, each one task's, their sums
+/// added per channel in memory order.
+fn pass_runs<T: Elem>(
     dims: Dims,
     w: &[T],
     x: &[T],
@@ -397,7 +400,9 @@ fn grad_runs<T: Elem>(
     }
 }
 
-fn grad_columns<T: Elem>(
+/// `channel_pass` over short runs: rows of the slope pattern's period, each column summed down a fixed
+/// block of rows (tasks take (block, column span) pairs), the blocks' sums added per channel.
+fn pass_columns<T: Elem>(
     dims: Dims,
     w: &[T],
     x: &[T],
