@@ -47,6 +47,15 @@ pub struct Dims {
 }
 
 impl Dims {
+    /// A C-contiguous array of `shape` with its channels along `axis` (< shape.len()).
+    pub fn around(shape: &[usize], axis: usize) -> Dims {
+        Dims {
+            outer: shape[..axis].iter().product(),
+            channels: shape[axis],
+            inner: shape[axis + 1..].iter().product(),
+        }
+    }
+
     fn len(self) -> usize {
         self.outer * self.channels * self.inner
     }
@@ -201,6 +210,20 @@ pub fn channel_sums<T: Elem>(dims: Dims, x: &[T], sums: &mut [f64]) -> Result<()
     Ok(())
 }
 
+/// Adds each `(channel, (hi, lo))` partial sum into its channel's total, in the order given, and writes
+/// the totals into `sums`.
+fn fold<T: Elem>(sums: &mut [f64], partials: impl Iterator<Item = (usize, (f64, f64))>) {
+    let mut totals = vec![(0.0, 0.0); sums.len()];
+    for (c, (h, e)) in partials {
+        let (hi, lo) = &mut totals[c];
+        add::<T>(hi, lo, h);
+        *lo += e;
+    }
+    for (s, (hi, lo)) in sums.iter_mut().zip(totals) {
+        *s = finish(hi, lo);
+    }
+}
+
 /// The slope of channel c, or 0 without slopes (plain sums).
 #[inline(always)]
 fn slope_of<T: Elem>(w: &[T], c: usize) -> T {
@@ -224,21 +247,19 @@ fn channel_pass<T: Elem>(
         }
         return;
     }
-    let mut totals = vec![(0.0, 0.0); dims.channels];
-    for (i, &xi) in x.iter().enumerate() {
+    // Each element is its own partial (its lo +0.0, which adds nothing: lo is never -0.0).
+    let terms = x.iter().enumerate().map(|(i, &xi)| {
         let c = (i / dims.inner) % dims.channels;
-        let (hi, lo) = &mut totals[c];
-        match g {
+        let t = match g {
             Some(g) => {
                 grad_x[i] = backward(xi, g[i], w[c]);
-                add::<T>(hi, lo, term(xi, g[i]));
+                term(xi, g[i])
             }
-            None => add::<T>(hi, lo, xi.to_f64()),
-        }
-    }
-    for (s, (hi, lo)) in sums.iter_mut().zip(totals) {
-        *s = finish(hi, lo);
-    }
+            None => xi.to_f64(),
+        };
+        (c, (t, 0.0))
+    });
+    fold::<T>(sums, terms);
 }
 
 /// The slope of every element of a stretch: one for all, or one each.
@@ -389,15 +410,14 @@ fn pass_runs<T: Elem>(
             *slot = piece(slope_of(w, r % dims.channels), &x[start..][..len], gs, out);
         }
     });
-    let mut totals = vec![(0.0, 0.0); dims.channels];
-    for (p, &(h, e)) in partial.iter().enumerate() {
-        let (hi, lo) = &mut totals[(p / per_run) % dims.channels];
-        add::<T>(hi, lo, h);
-        *lo += e;
-    }
-    for (s, (hi, lo)) in sums.iter_mut().zip(totals) {
-        *s = finish(hi, lo);
-    }
+    let channel = |p: usize| (p / per_run) % dims.channels;
+    fold::<T>(
+        sums,
+        partial
+            .into_iter()
+            .enumerate()
+            .map(|(p, v)| (channel(p), v)),
+    );
 }
 
 /// `channel_pass` over short runs: rows of the slope pattern's period, each column summed down a fixed
@@ -463,15 +483,14 @@ fn pass_columns<T: Elem>(
             }
         },
     );
-    let mut totals = vec![(0.0, 0.0); dims.channels];
-    for (i, &(h, e)) in partial.iter().enumerate() {
-        let (hi, lo) = &mut totals[((i % width) / dims.inner) % dims.channels];
-        add::<T>(hi, lo, h);
-        *lo += e;
-    }
-    for (s, (hi, lo)) in sums.iter_mut().zip(totals) {
-        *s = finish(hi, lo);
-    }
+    let channel = |i: usize| ((i % width) / dims.inner) % dims.channels;
+    fold::<T>(
+        sums,
+        partial
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (channel(i), v)),
+    );
 }
 
 #[cfg(test)]

@@ -1231,6 +1231,18 @@ struct SendPtrs<'a, T> {
     /// `mask_fills(op, mode)`.
     fills: (T, T, Option<T>),
 }
+impl<T> SendPtrs<'_, T> {
+    /// The mask's lane `lane_index` (its first byte and its step), if there is a mask.
+    fn mask_lane(&self, outer_shape: &[usize], lane_index: usize) -> Option<(*const u8, isize)> {
+        self.mask.map(|m| {
+            let base = m
+                .ptr
+                .wrapping_offset(lane_offset(lane_index, outer_shape, m.outer));
+            (base, m.step)
+        })
+    }
+}
+
 // SAFETY: lanes handed to different threads write disjoint output lanes (the caller guarantees no
 // overlap between lanes of the output, which has distinct positions per index) and read inputs nothing
 // writes during the call, except exactly aliased lanes, which only the lane's own thread touches.
@@ -1363,12 +1375,7 @@ unsafe fn run_panel<T: Elem>(
     unsafe { copy_rows(x_base, p.x.step, t, xs) };
     // The mask's panel: adjacent lanes too (`tile_len`), row i at base + i·step, readable per the contract.
     // Its left-out entries take the fills in the copies (as `lane_slice` does for a lane) and in the result.
-    let mask = p.mask.map(|m| {
-        let base = m
-            .ptr
-            .wrapping_offset(lane_offset(lane_index, outer_shape, m.outer));
-        (base, m.step)
-    });
+    let mask = p.mask_lane(outer_shape, lane_index);
     let (x_fill, g_fill, y_fill) = p.fills;
     // SAFETY: the mask's rows of t bytes, per the comment above.
     unsafe { mask_rows(xs, t, mask, Some(x_fill)) };
@@ -1468,12 +1475,7 @@ unsafe fn run_tile<T: Elem>(
     // buffers before anything is written, so an aliased output is safe.
     let xs = unsafe { typed::<T>(bx, t * n) };
     // The mask's tile: adjacent lanes too (`tile_len`), readable per the contract.
-    let mask = p.mask.map(|m| {
-        let base = m
-            .ptr
-            .wrapping_offset(lane_offset(lane_index, outer_shape, m.outer));
-        (base, m.step)
-    });
+    let mask = p.mask_lane(outer_shape, lane_index);
     let (x_fill, g_fill, y_fill) = p.fills;
     // SAFETY: see above, for x's tile and the mask's.
     unsafe { gather_tile_masked(x_base, p.x.step, mask, x_fill, n, t, xs) };
@@ -1575,12 +1577,7 @@ unsafe fn run_lane<T: Elem>(
         p.y.ptr
             .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
     let y_len = if p.y.step == 0 { 1 } else { n };
-    let mask = p.mask.map(|m| {
-        let base = m
-            .ptr
-            .wrapping_offset(lane_offset(lane_index, outer_shape, m.outer));
-        (base, m.step)
-    });
+    let mask = p.mask_lane(outer_shape, lane_index);
     let (x_fill, g_fill, y_fill) = p.fills;
     // The caller guarantees these n positions (or the one per-lane element) are valid. A lane that is the
     // output's own memory is read into a buffer before anything is written.

@@ -10,6 +10,8 @@
 //! or misaligned arrays) or raises the precise error, in one place for both backends. The 16-bit floats
 //! compute in f32 inside the kernels (`fastact_core::half`); the along-an-axis functions take f32/f64 only.
 
+use fastact_core::channels::Dims;
+use fastact_core::real::Elem;
 use fastact_core::{
     apply_bias_strided, apply_lanes_masked, apply_strided, parallel, simd, Bf16, Call, KernelId,
     LaneView, Mode, RowMode, RowOp, Store, View, ViewMut, F16, KERNELS,
@@ -761,6 +763,35 @@ fn maxout_groups<'py>(
     Ok(true)
 }
 
+/// Whether `s` can take `len` per-channel sums: a contiguous writeable 1-d array of float64 or of `dtype`
+/// (x's: the sums rounded to it).
+fn sums_target(s: &Bound<'_, PyUntypedArray>, dtype: Option<Dtype>, len: usize) -> bool {
+    (usable(s) == Some(Dtype::F64) || usable(s) == dtype)
+        && s.is_c_contiguous()
+        && s.ndim() == 1
+        && s.len() == len
+        && unwritable(s).is_none()
+}
+
+/// Writes float64 sums to `ptr`: as they are (`exact`, a float64 array) or rounded to T as NumPy's astype
+/// rounds (overflow to ±inf).
+///
+/// # Safety
+/// `ptr` addresses `wide.len()` writeable elements of f64 (`exact`) or T that nothing else refers to.
+unsafe fn store_sums<T: Elem>(wide: &[f64], ptr: usize, exact: bool) {
+    if exact {
+        // SAFETY: per the contract.
+        unsafe { core::slice::from_raw_parts_mut(ptr as *mut f64, wide.len()) }
+            .copy_from_slice(wide);
+        return;
+    }
+    // SAFETY: per the contract.
+    let sums = unsafe { core::slice::from_raw_parts_mut(ptr as *mut T, wide.len()) };
+    for (s, &v) in sums.iter_mut().zip(wide) {
+        *s = T::from_f64(v);
+    }
+}
+
 /// PReLU with one slope per channel along `axis` (`fastact_core::prelu`): mode 0 writes prelu(x) into `out`;
 /// mode 1 writes grad_out·prelu'(x) into `out` and the float64 weight gradient into `sums` (one per weight).
 /// `weight` holds one slope, or one per channel (x.shape[axis]). x, grad_out and out C-contiguous, aligned,
@@ -803,10 +834,7 @@ fn prelu_channels<'py>(
                 && g.is_c_contiguous()
                 && g.shape() == shape
                 && disjoint(g, out)
-                && (usable(s) == Some(Dtype::F64) || usable(s) == dtype)
-                && contiguous(s)
-                && s.len() == weight.len()
-                && unwritable(s).is_none()
+                && sums_target(s, dtype, weight.len())
                 && [x, weight, g, out].iter().all(|a| disjoint(a, s))
         }
         _ => false,
@@ -816,17 +844,13 @@ fn prelu_channels<'py>(
     }
     let n = x.len();
     let dims = if weight.len() == 1 {
-        fastact_core::channels::Dims {
+        Dims {
             outer: 1,
             channels: 1,
             inner: n,
         }
     } else {
-        fastact_core::channels::Dims {
-            outer: shape[..axis].iter().product(),
-            channels: shape[axis],
-            inner: shape[axis + 1..].iter().product(),
-        }
+        Dims::around(shape, axis)
     };
     let ptrs = [x, weight, out]
         .map(|a| data_ptr(a) as usize)
@@ -834,13 +858,13 @@ fn prelu_channels<'py>(
         .chain([grad_out, sums].map(|a| a.map_or(0, |a| data_ptr(a) as usize)))
         .collect::<Vec<_>>();
     let wide = dtype == Some(Dtype::F64);
-    let round_sums = sums.is_some_and(|s| usable(s) != Some(Dtype::F64));
+    let exact = sums.is_some_and(|s| usable(s) == Some(Dtype::F64));
     let run = move || {
-        fn typed<T: fastact_core::real::Elem + Send + Sync>(
-            dims: fastact_core::channels::Dims,
+        fn typed<T: Elem + Send + Sync>(
+            dims: Dims,
             n: usize,
             ptrs: &[usize],
-            round_sums: bool,
+            exact: bool,
         ) -> Result<(), fastact_core::Error> {
             // SAFETY: the arrays were checked above to be C-contiguous, aligned, of this dtype, with these
             // element counts (x, out and grad_out n, weight and sums dims.channels); out and sums are
@@ -853,25 +877,17 @@ fn prelu_channels<'py>(
                     fastact_core::channels::prelu(dims, w, x, out)
                 } else {
                     let g = core::slice::from_raw_parts(ptrs[3] as *const T, n);
-                    if !round_sums {
-                        let sums =
-                            core::slice::from_raw_parts_mut(ptrs[4] as *mut f64, dims.channels);
-                        return fastact_core::channels::prelu_grad(dims, w, x, g, out, sums);
-                    }
                     let mut wide_sums = vec![0.0; dims.channels];
                     fastact_core::channels::prelu_grad(dims, w, x, g, out, &mut wide_sums)?;
-                    let sums = core::slice::from_raw_parts_mut(ptrs[4] as *mut T, dims.channels);
-                    for (s, &v) in sums.iter_mut().zip(&wide_sums) {
-                        *s = T::from_f64(v);
-                    }
+                    store_sums::<T>(&wide_sums, ptrs[4], exact);
                     Ok(())
                 }
             }
         }
         if wide {
-            typed::<f64>(dims, n, &ptrs, round_sums)
+            typed::<f64>(dims, n, &ptrs, exact)
         } else {
-            typed::<f32>(dims, n, &ptrs, round_sums)
+            typed::<f32>(dims, n, &ptrs, exact)
         }
     };
     detached_if_large(py, n, run).map_err(|e| PyValueError::new_err(e.to_string()))?;
@@ -895,20 +911,12 @@ fn channel_sums<'py>(
     let ok = matches!(dtype, Some(Dtype::F32 | Dtype::F64))
         && axis < shape.len()
         && x.is_c_contiguous()
-        && (usable(sums) == Some(Dtype::F64) || usable(sums) == dtype)
-        && sums.is_c_contiguous()
-        && sums.ndim() == 1
-        && sums.len() == shape[axis]
-        && unwritable(sums).is_none()
+        && sums_target(sums, dtype, shape[axis])
         && disjoint(x, sums);
     if !ok {
         return Ok(false);
     }
-    let dims = fastact_core::channels::Dims {
-        outer: shape[..axis].iter().product(),
-        channels: shape[axis],
-        inner: shape[axis + 1..].iter().product(),
-    };
+    let dims = Dims::around(shape, axis);
     let (n, wide, exact) = (
         x.len(),
         dtype == Some(Dtype::F64),
@@ -916,8 +924,8 @@ fn channel_sums<'py>(
     );
     let (x_ptr, s_ptr) = (data_ptr(x) as usize, data_ptr(sums) as usize);
     let run = move || {
-        fn typed<T: fastact_core::real::Elem + Send + Sync>(
-            dims: fastact_core::channels::Dims,
+        fn typed<T: Elem + Send + Sync>(
+            dims: Dims,
             n: usize,
             (x_ptr, s_ptr): (usize, usize),
             exact: bool,
@@ -927,19 +935,9 @@ fn channel_sums<'py>(
             // calling frame keeps it alive for the call.
             let x = unsafe { core::slice::from_raw_parts(x_ptr as *const T, n) };
             fastact_core::channels::channel_sums(dims, x, &mut wide_sums)?;
-            if exact {
-                // SAFETY: sums was checked to be contiguous, writeable float64 of dims.channels elements,
-                // sharing no byte with x.
-                unsafe { core::slice::from_raw_parts_mut(s_ptr as *mut f64, dims.channels) }
-                    .copy_from_slice(&wide_sums);
-            } else {
-                // SAFETY: as above, of x's dtype T.
-                let sums =
-                    unsafe { core::slice::from_raw_parts_mut(s_ptr as *mut T, dims.channels) };
-                for (s, &v) in sums.iter_mut().zip(&wide_sums) {
-                    *s = T::from_f64(v);
-                }
-            }
+            // SAFETY: sums was checked (`sums_target`) to be contiguous and writeable, of dims.channels
+            // elements of float64 (exact) or T, sharing no byte with x.
+            unsafe { store_sums::<T>(&wide_sums, s_ptr, exact) };
             Ok(())
         }
         if wide {
