@@ -107,11 +107,7 @@ def main() -> None:
             lines += rows(x, axis, n, with_numpy=n == threads[0])
     lines += ["", "GB/s counts the bytes read and written once (input + output); copy = np.copyto of the same array "
               "(single-threaded NumPy, so 'of copy' can exceed 1 with several threads)."]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report + "\n")
+    _bench.publish(lines, args.out)
 
 
 if __name__ == "__main__":

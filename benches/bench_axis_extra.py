@@ -79,11 +79,7 @@ def main() -> None:
         peer_time = f"{t_peer * 1e3:.1f} ms" if t_peer else "—"
         lines.append(f"| {what} | {t_fa * 1e3:.1f} ms | {peer} | {peer_time} | {ratio} |")
     lines += ["", "× peer > 1: fastact is faster."]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report + "\n")
+    _bench.publish(lines, args.out)
 
 
 if __name__ == "__main__":

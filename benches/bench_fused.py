@@ -120,11 +120,7 @@ def main() -> None:
     lines += ["", "× > 1: bias_act is faster by that factor. `copy / bias_act` near 1 means memory-bound at the copy "
               "limit. Caveat: a shared 2-vCPU cloud machine where another engineer runs builds and CI at the same "
               "time: timings are noisy (best of N helps, does not cure); compare ratios within one run."]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as fh:
-            fh.write(text)
+    _bench.publish(lines, args.out)
 
 
 if __name__ == "__main__":

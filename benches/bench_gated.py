@@ -173,11 +173,7 @@ def main() -> None:
             print(lines[-1], flush=True)
     lines += ["", "torch's glu with gate sigmoid is its fused `glu` (and `glu_backward`); the other gates are "
               "torch.mul(a, gate(b)): two passes, as a PyTorch user writes SwiGLU/GeGLU. × > 1: fastact is faster."]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report + "\n")
+    _bench.publish(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -91,11 +91,7 @@ def main() -> None:
         print(lines[-1], flush=True)
     lines += ["", "× np.tanh: the median over seven rounds of (the call's time / np.tanh's, timed just before); "
               "lower is cheaper. Issue 8's target is 1.5×."]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report + "\n")
+    _bench.publish(lines, args.out)
 
 
 if __name__ == "__main__":

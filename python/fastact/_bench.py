@@ -321,6 +321,15 @@ def cases(functions: Iterable[str] | None = None) -> list[Case]:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def publish(lines: list[str], out: str | None) -> None:
+    """Prints a benchmark script's markdown report and, given a path, writes it there with a final newline."""
+    report = "\n".join(lines)
+    print(report)
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(report + "\n")
+
+
 def best_seconds(fn: Callable[[], object], repeats: int = 5) -> float:
     """The fastest of `repeats` single calls of `fn` after one warm-up call, in seconds (the standalone
     suites in benches/ time whole-array calls this way)."""
