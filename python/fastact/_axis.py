@@ -309,6 +309,14 @@ def _reference64(op: str, mode: int, x: np.ndarray, g: np.ndarray | None, axis: 
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _plain_call(x: Any, axis: Any, dtype: Any) -> bool:
+    """Whether a call is the common one that goes straight to a native kernel, which checks the rest itself
+    (layout, the other operands, overlap) and declines what the full path must handle: a float32/float64
+    ndarray, an int axis in range, no dtype=."""
+    return (dtype is None and type(x) is np.ndarray and (x.dtype is _F32 or x.dtype is _F64)
+            and type(axis) is int and -x.ndim <= axis < x.ndim)
+
+
 def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bool, out: Any, dtype: Any,
               function: str, native: bool, where: Any = None) -> Any:
     # The common call (a float32/float64 ndarray, an int axis, where= None or a bool array of x's shape; no
@@ -316,8 +324,7 @@ def _row_call(op: str, mode: int, x: Any, grad_out: Any, axis: Any, keepdims: bo
     # (ValueError, nothing written) whatever the full path below must handle: an unaligned or byte-swapped
     # input, an out= to cast into or that overlaps an input, a grad_out of another dtype or shape. On 16
     # elements this is 2.5x quicker (where=: 5x).
-    if (native and dtype is None and type(x) is np.ndarray and (x.dtype is _F32 or x.dtype is _F64)
-            and type(axis) is int and -x.ndim <= axis < x.ndim and not (keepdims and op in _REDUCING)
+    if (native and _plain_call(x, axis, dtype) and not (keepdims and op in _REDUCING)
             and (out is None or type(out) is np.ndarray) and _registry.NATIVE is not None
             and (grad_out is None or type(grad_out) is np.ndarray)
             and (where is None or (type(where) is np.ndarray and where.dtype is _BOOL and where.shape == x.shape))):
@@ -518,11 +525,8 @@ def _gate_kernel(gate: Any) -> tuple[int, float, float] | None:
 
 
 def _last_axis_call(x: Any, axis: Any, dtype: Any, out: Any) -> bool:
-    """Whether a call over the last axis can go straight to a native row kernel, which checks the rest itself
-    (layout, the other operands, overlap) and declines what the full path must handle: a float32/float64
-    ndarray with at least one axis, axis -1 or its positive twin, no dtype= and no out=."""
-    return (dtype is None and out is None and type(x) is np.ndarray and (x.dtype is _F32 or x.dtype is _F64)
-            and type(axis) is int and x.ndim > 0 and (axis == -1 or axis == x.ndim - 1))
+    """`_plain_call` over the last axis (-1 or its positive twin), without out=."""
+    return out is None and _plain_call(x, axis, dtype) and axis % x.ndim == x.ndim - 1
 
 
 def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
@@ -780,19 +784,12 @@ def prelu_weight_partial(x: Any, grad_out: Any, weight: Any, axis: int = 1, dtyp
     return _prelu_weight_sums(xc, gc, ax, w.size)
 
 
-def _plain_prelu_call(x: Any, weight: Any, axis: Any, dtype: Any) -> bool:
-    """Whether a prelu call can go straight to the native pass, which checks the rest itself (the weight's
-    dtype, shape and layout; the others' layout and overlap): float32/float64 ndarrays, an int axis in
-    range, no dtype=."""
-    return (dtype is None and type(x) is np.ndarray and type(weight) is np.ndarray and type(axis) is int
-            and -x.ndim <= axis < x.ndim and (x.dtype is _F32 or x.dtype is _F64))
-
-
 def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
     use_native = native and _registry.NATIVE is not None
 
     def prelu(x: Any, weight: Any, axis: int = 1, *, out: Any = None, dtype: Any = None) -> Any:
-        if use_native and _plain_prelu_call(x, weight, axis, dtype) and (out is None or type(out) is np.ndarray):
+        if (use_native and _plain_call(x, axis, dtype) and type(weight) is np.ndarray
+                and (out is None or type(out) is np.ndarray)):
             # The common call, without the checks and conversions below (16 elements: 5.9 -> 2.4 µs).
             target = np.empty(x.shape, x.dtype) if out is None else out
             if _registry.NATIVE.prelu_channels(_FORWARD, axis % x.ndim, x, weight, None, target, None):
@@ -812,7 +809,7 @@ def _make_prelu(native: bool) -> dict[str, Callable[..., Any]]:
         return _finish(value, out, result)
 
     def prelu_grad(x: Any, grad_out: Any, weight: Any, axis: int = 1, *, dtype: Any = None) -> tuple[Any, Any]:
-        if use_native and _plain_prelu_call(x, weight, axis, dtype) and type(grad_out) is np.ndarray:
+        if use_native and _plain_call(x, axis, dtype) and type(weight) is np.ndarray and type(grad_out) is np.ndarray:
             grad_x, sums = np.empty(x.shape, x.dtype), np.empty(weight.size, x.dtype)  # sums rounded natively
             if _registry.NATIVE.prelu_channels(_GRAD, axis % x.ndim, x, weight, grad_out, grad_x, sums):
                 return grad_x, sums
@@ -887,13 +884,8 @@ def _make_crelu(native: bool) -> dict[str, Callable[..., Any]]:
 
     use_native = native and _registry.NATIVE is not None
 
-    def direct(x: Any, axis: Any, dtype: Any, out: Any) -> bool:
-        """The common call, which goes straight to the native relu kernel: float ndarrays, an int axis."""
-        return (use_native and dtype is None and out is None and type(x) is np.ndarray
-                and (x.dtype is _F32 or x.dtype is _F64) and type(axis) is int and -x.ndim <= axis < x.ndim)
-
     def crelu(x: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
-        if direct(x, axis, dtype, out):
+        if use_native and out is None and _plain_call(x, axis, dtype):  # straight to the relu kernel
             kernel, p0, p1 = _resolve(_RELU)
             ax = axis % x.ndim
             target = np.empty(x.shape[:ax] + (2 * x.shape[ax],) + x.shape[ax + 1:], x.dtype)
@@ -916,7 +908,8 @@ def _make_crelu(native: bool) -> dict[str, Callable[..., Any]]:
         return _finish(target, out, result)
 
     def crelu_grad(x: Any, grad_out: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
-        if direct(x, axis, dtype, out) and type(grad_out) is np.ndarray and grad_out.dtype is x.dtype:
+        if (use_native and out is None and _plain_call(x, axis, dtype) and type(grad_out) is np.ndarray
+                and grad_out.dtype is x.dtype):
             kernel, p0, p1 = _resolve(_RELU)
             ax = axis % x.ndim
             if grad_out.shape == x.shape[:ax] + (2 * x.shape[ax],) + x.shape[ax + 1:]:

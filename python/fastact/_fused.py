@@ -24,7 +24,6 @@ from ._spec import FusedOperation
 __all__ = ["FUSED_FUNCTIONS", "REFERENCE"]
 
 _FORWARD, _GRAD = 0, 1
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _resolve(name: Any, params: dict[str, Any], function: str) -> tuple[str, int, float, float]:
@@ -94,9 +93,8 @@ def _make_bias_act(native: bool) -> dict[str, Callable[..., Any]]:
 
     def bias_act(x: Any, bias: Any, name: str, axis: int = -1, *, out: Any = None, dtype: Any = None,
                  **params: Any) -> Any:
-        if (use_native and dtype is None and out is None and type(x) is np.ndarray and type(bias) is np.ndarray
-                and (x.dtype is _F32 or x.dtype is _F64) and bias.dtype is x.dtype and type(axis) is int
-                and -x.ndim <= axis < x.ndim):
+        if (use_native and out is None and _axis._plain_call(x, axis, dtype) and type(bias) is np.ndarray
+                and bias.dtype is x.dtype):
             # The common call straight to the native pass, which checks the bias's shape and layout itself
             # and raises ValueError (nothing written) for what the full path below must handle.
             _, kernel, p0, p1 = _resolve(name, params, "bias_act")
