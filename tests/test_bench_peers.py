@@ -218,3 +218,41 @@ def test_scaling_script_table_from_fake_results(tmp_path):
     assert lines[0] == ("| function | threads | fastact | × 1 thr | torch | × 1 thr | copy | × 1 thr | "
                         "fastact of copy |")  # jax has no figures: no column
     assert "| `relu` | 2 | 4 G/s | 2.00× | 2 G/s | 2.00× | 8 G/s | 2.00× | 0.50× |" in lines
+
+
+def _peer_accuracy_script():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "benches" / "bench_peer_accuracy.py"
+    spec = importlib.util.spec_from_file_location("bench_peer_accuracy", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_peer_accuracy_measures_ulp_of_the_exact_value():
+    script = _peer_accuracy_script()
+    ref = np.array([1.0, 2.0**-130, 0.0, np.inf, np.nan, 3.0, 1.5])
+    got = np.array([1.0 + 2.0**-23, 2.0**-130 + 2.0**-148, -(2.0**-149), np.inf, 1.0, np.nan, 1.5 - 3 * 2.0**-23])
+    errors, specials = script.ulp_errors(got, ref)
+    # 1 ULP above 1; two subnormal spacings; one spacing at 0; 3 ULP below 1.5 (ULP 2^-23 in [1, 2)).
+    assert errors.tolist() == [1.0, 2.0, 1.0, 3.0]
+    assert specials == 2  # a number where the oracle is NaN, and NaN where it is 3
+    assert script.cell(errors, specials) == "3, 2 specials"
+    assert script.cell(np.array([0.5, 5.0, 1e9, 1.0]), 0) == "1.0e+09 (50.0%)"
+
+
+def test_peer_accuracy_report_runs(monkeypatch, tmp_path, capsys):
+    script = _peer_accuracy_script()
+    out = tmp_path / "acc.md"
+    monkeypatch.setattr(sys, "argv", ["bench_peer_accuracy.py", "--functions", "relu,sigmoid_fwd", "--peers", "numpy",
+                                      "--out", str(out)])
+    script.main()
+    text = out.read_text()
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")}
+    assert set(rows) == {"`relu`", "`relu_grad`", "`sigmoid`"}
+    # relu and its derivative are exact in both; fastact's sigmoid is within its 2-ULP bound (2.5 of exact).
+    assert rows["`relu`"].split("|")[2].strip() == "0"
+    assert float(rows["`sigmoid`"].split("|")[2].split()[0]) <= 2.5
