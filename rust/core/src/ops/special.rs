@@ -274,10 +274,19 @@ impl Kernel for Logit {
         let d = one - xc;
         let d_lo = (one - d) - xc;
         let n = R::c(2.0) * xc - one;
-        let q = n / d;
+        // One reciprocal serves both quotients; each is corrected once from its exact residual (an fma), so
+        // it rounds about as a division would (one division where three cost a third of the time).
+        let r = one / d;
+        let q0 = n * r;
         // (not at x = 1, where q = +inf and the correction would be NaN)
-        let q = select(d == R::c(0.0), q, q + ((-q).mul_add(d, n) - q * d_lo) / d);
-        log1p_or_log(xc >= R::c(0.25), q, xc / d)
+        let q = select(
+            d == R::c(0.0),
+            q0,
+            ((-q0).mul_add(d, n) - q0 * d_lo).mul_add(r, q0),
+        );
+        let z0 = xc * r;
+        let z = (-z0).mul_add(d, xc).mul_add(r, z0);
+        log1p_or_log(xc >= R::c(0.25), q, z)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, p: Params<R>) -> R {
