@@ -198,6 +198,44 @@ def test_every_path_gives_the_same_answer_and_layout(op: str) -> None:
     assert isinstance(one_d, np.ndarray) if op != "logsumexp" else isinstance(one_d, np.float32)
 
 
+@pytest.mark.skipif(not IS_NATIVE, reason="the native entry")
+def test_native_axis_entry_declines_what_the_full_path_must_handle() -> None:
+    # axis_plain takes the public functions' common call straight from their arguments and returns None
+    # (writing nothing) for anything else; the full path then converts it or raises its precise error.
+    from fastact import _registry
+
+    native = _registry.NATIVE
+    softmax = _axis._OPS["softmax"]
+    x = np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4)
+    for axis in (0, 1, -1, -2):
+        assert_bitwise_equal(native.axis_plain(softmax, 0, x, None, None, axis),
+                             fastact.softmax(x, axis=axis, dtype=np.float32), f"axis {axis}")
+    out = np.full_like(x, 7.0)
+    declined = [
+        (x.tolist(), None, out, -1),  # not an ndarray
+        (np.ma.masked_array(x), None, out, -1),  # a subclass
+        (x, None, np.ma.masked_array(out), -1),
+        (x, None, out, True),  # not exactly an int
+        (x, None, out, np.int64(0)),
+        (x, None, out, 1.0),
+        (x, None, out, 2),  # out of range
+        (x, None, out, -3),
+        (x.astype(np.float16), None, out.astype(np.float16), -1),  # no float16 rows
+        (x, None, out.astype(np.float64), -1),  # out= of another dtype
+        (x, None, out[:, :2], -1),  # or shape
+        (x, x, out, -1),  # a forward takes no grad_out
+    ]
+    for args in declined:
+        assert native.axis_plain(softmax, 0, *args) is None, args
+    assert (out == 7.0).all()
+    assert native.axis_plain(softmax, 1, x, x[:2], out, -1) is None  # grad_out of another shape
+    assert native.axis_plain(softmax, 0, x, None, out, -1, np.ones((1, 4), bool)) is None  # broadcast where=
+    assert (out == 7.0).all()
+    # What it declines, the full path handles as before.
+    assert_bitwise_equal(fastact.softmax(x, axis=np.int64(0)), fastact.softmax(x, axis=0), "numpy int axis")
+    assert_bitwise_equal(fastact.softmax(np.ma.masked_array(x)), fastact.softmax(x), "masked array")
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gated_maxout_prelu_fast_paths_agree_with_the_full_path(dtype: type) -> None:
     # glu, maxout, prelu and their gradients send the common call (float ndarrays, last axis or an int

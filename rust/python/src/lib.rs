@@ -23,7 +23,7 @@ use numpy::{
 use pyo3::exceptions::PyValueError;
 use pyo3::marker::Ungil;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyInt, PyTuple};
 
 /// Calls at least this large release the GIL (NumPy uses 500; a GIL round trip costs ~1 µs).
 const DETACH_MIN_ELEMENTS: usize = 8192;
@@ -467,7 +467,96 @@ fn apply_axis<'py>(
     axis: usize,
     mask: Option<&Bound<'py, PyUntypedArray>>,
 ) -> PyResult<Bound<'py, PyUntypedArray>> {
-    let bad = |what: &str| Err(PyValueError::new_err(format!("apply_axis: {what}")));
+    axis_rows(py, op, mode, x, grad_out, out, axis, mask)?
+        .map_err(|what| PyValueError::new_err(format!("apply_axis: {what}")))
+}
+
+/// `apply_axis` for the public functions' common call, straight from their arguments: operands that are
+/// exactly `numpy.ndarray` (or None), an `axis` that is exactly an `int` within x's dimensions (negative
+/// counts from the end). Returns None, touching nothing, for any call `apply_axis` would refuse or that is
+/// not of that form, and the Python layer then normalises it or raises the precise error (as `apply` does
+/// for the elementwise functions). A fresh result of a reduction to 0 dimensions is returned as a NumPy
+/// scalar, as NumPy's reductions return it.
+#[pyfunction]
+#[pyo3(signature = (op, mode, x, grad_out, out, axis, mask=None))]
+#[allow(clippy::too_many_arguments)]
+fn axis_plain<'py>(
+    py: Python<'py>,
+    op: u8,
+    mode: u8,
+    x: &Bound<'py, PyAny>,
+    grad_out: Option<&Bound<'py, PyAny>>,
+    out: Option<&Bound<'py, PyAny>>,
+    axis: &Bound<'py, PyAny>,
+    mask: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let Some(x) = exact_ndarray(x) else {
+        return Ok(None);
+    };
+    let operand = |a: Option<&Bound<'py, PyAny>>| match a {
+        None => Some(None),
+        Some(a) => exact_ndarray(a).map(Some),
+    };
+    let (Some(grad_out), Some(out), Some(mask)) = (operand(grad_out), operand(out), operand(mask))
+    else {
+        return Ok(None);
+    };
+    if !axis.is_exact_instance_of::<PyInt>() {
+        return Ok(None);
+    }
+    let Ok(axis) = axis.extract::<isize>() else {
+        return Ok(None);
+    };
+    let ndim = x.ndim() as isize;
+    if axis < -ndim || axis >= ndim {
+        return Ok(None);
+    }
+    let axis = axis.rem_euclid(ndim.max(1)) as usize;
+    let rows = axis_rows(
+        py,
+        op,
+        mode,
+        &x,
+        grad_out.as_ref(),
+        out.as_ref(),
+        axis,
+        mask.as_ref(),
+    )?;
+    let Ok(result) = rows else {
+        return Ok(None);
+    };
+    if out.is_some() || result.ndim() > 0 {
+        return Ok(Some(result.into_any()));
+    }
+    // SAFETY: PyArray_Return steals the reference we pass and returns a new one (a NumPy scalar for 0-d).
+    let raw = unsafe { PY_ARRAY_API.PyArray_Return(py, result.into_ptr().cast()) };
+    // SAFETY: an owned reference or NULL with an exception set.
+    Ok(Some(unsafe { Bound::from_owned_ptr_or_err(py, raw)? }))
+}
+
+/// `a` as an array if its type is exactly `numpy.ndarray` (not a subclass: a masked array or a matrix takes
+/// the Python path, as it did before this entry existed).
+fn exact_ndarray<'py>(a: &Bound<'py, PyAny>) -> Option<Bound<'py, PyUntypedArray>> {
+    if !a.is_exact_instance_of::<PyUntypedArray>() {
+        return None;
+    }
+    a.cast::<PyUntypedArray>().ok().cloned()
+}
+
+/// The body of `apply_axis`: `Ok(Err(reason))` where the call is refused (nothing written), `Err` only for a
+/// failed allocation.
+#[allow(clippy::too_many_arguments)]
+fn axis_rows<'py>(
+    py: Python<'py>,
+    op: u8,
+    mode: u8,
+    x: &Bound<'py, PyUntypedArray>,
+    grad_out: Option<&Bound<'py, PyUntypedArray>>,
+    out: Option<&Bound<'py, PyUntypedArray>>,
+    axis: usize,
+    mask: Option<&Bound<'py, PyUntypedArray>>,
+) -> PyResult<Result<Bound<'py, PyUntypedArray>, &'static str>> {
+    let bad = |what: &'static str| Ok(Err(what));
     let op = match op {
         0 => RowOp::Softmax,
         1 => RowOp::LogSoftmax,
@@ -604,7 +693,7 @@ fn apply_axis<'py>(
         }
     };
     detached_if_large(py, shape.iter().product(), run);
-    Ok(out.clone())
+    Ok(Ok(out.clone()))
 }
 
 /// GLU's backward in one pass (`fastact_core::gated`): `x` of shape (..., 2h) holding [a | b], `grad_out` of
@@ -997,6 +1086,7 @@ fn set_num_threads(n: usize) {
 fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(apply, m)?)?;
     m.add_function(wrap_pyfunction!(apply_axis, m)?)?;
+    m.add_function(wrap_pyfunction!(axis_plain, m)?)?;
     m.add_function(wrap_pyfunction!(apply_bias, m)?)?;
     m.add_function(wrap_pyfunction!(glu_grad_rows, m)?)?;
     m.add_function(wrap_pyfunction!(maxout_groups, m)?)?;
