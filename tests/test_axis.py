@@ -234,6 +234,21 @@ def test_native_axis_entry_declines_what_the_full_path_must_handle() -> None:
     # What it declines, the full path handles as before.
     assert_bitwise_equal(fastact.softmax(x, axis=np.int64(0)), fastact.softmax(x, axis=0), "numpy int axis")
     assert_bitwise_equal(fastact.softmax(np.ma.masked_array(x)), fastact.softmax(x), "masked array")
+    # maxout's and prelu's entries likewise.
+    g = np.ones((3, 2), np.float32)
+    assert native.maxout_plain(0, 2, x, None, -1) is not None
+    for args in [(2, x.tolist(), None, -1), (True, x, None, -1), (0, x, None, -1), (3, x, None, -1),
+                 (2, x, None, 0), (2, x, None, np.int64(-1)), (2, np.asfortranarray(x), None, -1)]:
+        assert native.maxout_plain(0, *args) is None, args
+    assert native.maxout_plain(1, 2, x, g.tolist(), -1) is None
+    w = np.full(4, 0.25, np.float32)
+    assert native.prelu_plain(0, x, w, None, None, 1) is not None
+    assert native.prelu_plain(1, x, w, x, None, 1) is not None
+    for args in [(x, w.tolist(), None, None, 1), (x, w, None, None, 2), (x, w, None, None, True),
+                 (x, w[:3], None, None, 1), (x, w, None, np.empty((3, 4), np.float64), 1)]:
+        assert native.prelu_plain(0, *args) is None, args
+    assert native.prelu_plain(1, x, w, x, np.empty_like(x), 1) is None  # prelu_grad takes no out=
+    assert native.prelu_plain(1, x, w, x.tolist(), None, 1) is None
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -501,10 +501,7 @@ fn axis_plain<'py>(
     else {
         return Ok(None);
     };
-    if !axis.is_exact_instance_of::<PyInt>() {
-        return Ok(None);
-    }
-    let Ok(axis) = axis.extract::<isize>() else {
+    let Some(axis) = exact_int(axis) else {
         return Ok(None);
     };
     let ndim = x.ndim() as isize;
@@ -852,6 +849,122 @@ fn maxout_groups<'py>(
     Ok(true)
 }
 
+/// maxout's common call straight from the public function's arguments (as `axis_plain` for the softmax
+/// family): `x` (and `grad_out` for mode 1) exactly `numpy.ndarray`, `pieces` an exact positive int, `axis`
+/// the last axis as an exact int. Allocates the result and runs `maxout_groups`; None, nothing allocated for
+/// the caller, for anything else (the Python layer then handles it).
+#[pyfunction]
+#[pyo3(signature = (mode, pieces, x, grad_out, axis))]
+fn maxout_plain<'py>(
+    py: Python<'py>,
+    mode: u8,
+    pieces: &Bound<'py, PyAny>,
+    x: &Bound<'py, PyAny>,
+    grad_out: Option<&Bound<'py, PyAny>>,
+    axis: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyUntypedArray>>> {
+    let Some(x) = exact_ndarray(x) else {
+        return Ok(None);
+    };
+    let grad_out = match grad_out.map(exact_ndarray) {
+        Some(None) => return Ok(None),
+        g => g.flatten(),
+    };
+    let (Some(pieces), Some(axis)) = (exact_int(pieces), exact_int(axis)) else {
+        return Ok(None);
+    };
+    let ndim = x.ndim() as isize;
+    let (Some(&width), Ok(pieces)) = (x.shape().last(), usize::try_from(pieces)) else {
+        return Ok(None);
+    };
+    if (axis != -1 && axis != ndim - 1) || pieces == 0 || width % pieces != 0 {
+        return Ok(None);
+    }
+    let wide = match usable(&x) {
+        Some(Dtype::F32) => false,
+        Some(Dtype::F64) => true,
+        _ => return Ok(None),
+    };
+    let mut shape = x.shape().to_vec();
+    if mode == 0 {
+        shape[x.ndim() - 1] = width / pieces;
+    }
+    let out = new_result(py, &x, &shape, wide)?;
+    Ok(maxout_groups(py, mode, pieces, &x, grad_out.as_ref(), &out)?.then_some(out))
+}
+
+/// prelu's and prelu_grad's common call straight from the public functions' arguments (as `axis_plain`):
+/// `x`, `weight` (and `grad_out`, `out` where given) exactly `numpy.ndarray`, `axis` an exact int within x's
+/// dimensions. Mode 0 returns prelu(x) (in `out`, or a new array); mode 1 (no `out`) returns the tuple
+/// (grad_x, weight gradient in x's dtype). None, nothing written, for anything `prelu_channels` declines or
+/// that is not of that form.
+#[pyfunction]
+#[pyo3(signature = (mode, x, weight, grad_out, out, axis))]
+fn prelu_plain<'py>(
+    py: Python<'py>,
+    mode: u8,
+    x: &Bound<'py, PyAny>,
+    weight: &Bound<'py, PyAny>,
+    grad_out: Option<&Bound<'py, PyAny>>,
+    out: Option<&Bound<'py, PyAny>>,
+    axis: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let (Some(x), Some(weight), Some(axis)) =
+        (exact_ndarray(x), exact_ndarray(weight), exact_int(axis))
+    else {
+        return Ok(None);
+    };
+    let operand = |a: Option<&Bound<'py, PyAny>>| match a {
+        None => Some(None),
+        Some(a) => exact_ndarray(a).map(Some),
+    };
+    let (Some(grad_out), Some(out)) = (operand(grad_out), operand(out)) else {
+        return Ok(None);
+    };
+    let ndim = x.ndim() as isize;
+    if axis < -ndim || axis >= ndim || (mode == 1 && out.is_some()) {
+        return Ok(None);
+    }
+    let axis = axis.rem_euclid(ndim) as usize;
+    let wide = match usable(&x) {
+        Some(Dtype::F32) => false,
+        Some(Dtype::F64) => true,
+        _ => return Ok(None),
+    };
+    let target = match out {
+        Some(out) => out,
+        None => new_result(py, &x, x.shape(), wide)?,
+    };
+    if mode == 0 {
+        let done = prelu_channels(py, 0, axis, &x, &weight, None, &target, None)?;
+        return Ok(done.then(|| target.into_any()));
+    }
+    // The weight gradient in x's dtype (the float64 sums rounded once, natively).
+    let sums = new_result(py, &x, &[weight.len()], wide)?;
+    if !prelu_channels(
+        py,
+        1,
+        axis,
+        &x,
+        &weight,
+        grad_out.as_ref(),
+        &target,
+        Some(&sums),
+    )? {
+        return Ok(None);
+    }
+    Ok(Some(PyTuple::new(py, [target, sums])?.into_any()))
+}
+
+/// `a` as an isize if its type is exactly `int` (not bool, not a NumPy integer) and it fits.
+fn exact_int(a: &Bound<'_, PyAny>) -> Option<isize> {
+    if a.is_exact_instance_of::<PyInt>() {
+        a.extract::<isize>().ok()
+    } else {
+        None
+    }
+}
+
 /// Whether `s` can take `len` per-channel sums: a contiguous writeable 1-d array of float64 or of `dtype`
 /// (x's: the sums rounded to it).
 fn sums_target(s: &Bound<'_, PyUntypedArray>, dtype: Option<Dtype>, len: usize) -> bool {
@@ -1090,7 +1203,9 @@ fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(apply_bias, m)?)?;
     m.add_function(wrap_pyfunction!(glu_grad_rows, m)?)?;
     m.add_function(wrap_pyfunction!(maxout_groups, m)?)?;
+    m.add_function(wrap_pyfunction!(maxout_plain, m)?)?;
     m.add_function(wrap_pyfunction!(prelu_channels, m)?)?;
+    m.add_function(wrap_pyfunction!(prelu_plain, m)?)?;
     m.add_function(wrap_pyfunction!(channel_sums, m)?)?;
     m.add_function(wrap_pyfunction!(kernels, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
