@@ -567,6 +567,30 @@ def test_crelu_grad(axis: int) -> None:
         fastact.crelu(x, out=np.empty_like(x))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_crelu_small_and_general_paths_agree(axis: int, dtype: type) -> None:
+    # Small C-contiguous calls take one native pass (up to 2^16 elements); dtype=, a strided view or a
+    # larger array take the relu passes. Same bits, specials included.
+    rng = np.random.default_rng(16)
+    for shape in ((5, 8), (300, 260)):  # 40 and 78,000 elements
+        x = (rng.standard_normal(shape) * 3).astype(dtype)
+        x.flat[:6] = [-0.0, 0.0, NAN, INF, -INF, 1e-45]
+        doubled = list(shape)
+        doubled[axis] *= 2
+        g = rng.standard_normal(doubled).astype(dtype)
+        g.flat[:3] = [INF, NAN, -0.0]
+        y = fastact.crelu(x, axis=axis)
+        assert_bitwise_equal(y, fastact.crelu(x, axis=axis, dtype=dtype), f"crelu {shape}")
+        assert_bitwise_equal(y, np.concatenate([fastact.relu(x), fastact.relu(-x)], axis=axis), "concatenated")
+        d = fastact.crelu_grad(x, g, axis=axis)
+        assert_bitwise_equal(d, fastact.crelu_grad(x, g, axis=axis, dtype=dtype), f"crelu_grad {shape}")
+        g_pos, g_neg = np.split(g, 2, axis=axis)
+        with np.errstate(invalid="ignore"):
+            want = g_pos * (fastact.relu_grad(x)) - g_neg * fastact.relu_grad(-x)
+        assert_bitwise_equal(d, want, "formula")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Registry, backends, dask
 # ---------------------------------------------------------------------------------------------------------

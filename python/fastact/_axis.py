@@ -918,6 +918,11 @@ def _make_crelu(native: bool) -> dict[str, Callable[..., Any]]:
     use_native = native and _registry.NATIVE is not None
 
     def crelu(x: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
+        if use_native and out is None and dtype is None:
+            # A small common call, in one native pass (None for anything else, larger arrays included).
+            value = _registry.NATIVE.crelu_plain(_FORWARD, x, None, axis)
+            if value is not None:
+                return value
         if use_native and out is None and _plain_call(x, axis, dtype):  # straight to the relu kernel
             kernel, p0, p1 = _resolve(_RELU)
             ax = axis % x.ndim
@@ -941,6 +946,10 @@ def _make_crelu(native: bool) -> dict[str, Callable[..., Any]]:
         return _finish(target, out, result)
 
     def crelu_grad(x: Any, grad_out: Any, axis: int = -1, *, out: Any = None, dtype: Any = None) -> Any:
+        if use_native and out is None and dtype is None:  # as in crelu
+            value = _registry.NATIVE.crelu_plain(_GRAD, x, grad_out, axis)
+            if value is not None:
+                return value
         if (use_native and out is None and _plain_call(x, axis, dtype) and type(grad_out) is np.ndarray
                 and grad_out.dtype is x.dtype):
             kernel, p0, p1 = _resolve(_RELU)

@@ -956,6 +956,87 @@ fn prelu_plain<'py>(
     Ok(Some(PyTuple::new(py, [target, sums])?.into_any()))
 }
 
+/// crelu's and crelu_grad's common small call (`fastact_core::crelu`, up to `crelu::SMALL` elements of x)
+/// straight from the public functions' arguments: `x` (and `grad_out` for mode 1) exactly `numpy.ndarray`,
+/// C-contiguous, aligned, native float32/float64 of one dtype, `grad_out` of crelu's output shape, `axis` an
+/// exact int within x's dimensions. Returns a new array: crelu(x) (twice x's length along axis), or the
+/// gradient (x's shape). None for anything else (larger arrays included: the general path splits them across
+/// threads).
+#[pyfunction]
+#[pyo3(signature = (mode, x, grad_out, axis))]
+fn crelu_plain<'py>(
+    py: Python<'py>,
+    mode: u8,
+    x: &Bound<'py, PyAny>,
+    grad_out: Option<&Bound<'py, PyAny>>,
+    axis: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyUntypedArray>>> {
+    let (Some(x), Some(axis)) = (exact_ndarray(x), exact_int(axis)) else {
+        return Ok(None);
+    };
+    let grad_out = match (mode, grad_out.map(exact_ndarray)) {
+        (0, None) => None,
+        (1, Some(Some(g))) => Some(g),
+        _ => return Ok(None),
+    };
+    let ndim = x.ndim() as isize;
+    let dtype = usable(&x);
+    let wide = match dtype {
+        Some(Dtype::F32) => false,
+        Some(Dtype::F64) => true,
+        _ => return Ok(None),
+    };
+    if axis < -ndim || axis >= ndim || !x.is_c_contiguous() || x.len() > fastact_core::crelu::SMALL
+    {
+        return Ok(None);
+    }
+    let axis = axis.rem_euclid(ndim) as usize;
+    let mut doubled = x.shape().to_vec();
+    doubled[axis] *= 2;
+    if let Some(g) = &grad_out {
+        if usable(g) != dtype || !g.is_c_contiguous() || g.shape() != doubled.as_slice() {
+            return Ok(None);
+        }
+    }
+    let block: usize = x.shape()[axis..].iter().product();
+    let n = x.len();
+    if block == 0 {
+        return Ok(None);
+    }
+    let out = new_result(py, &x, if mode == 0 { &doubled } else { x.shape() }, wide)?;
+    fn typed<T: Elem>(
+        block: usize,
+        n: usize,
+        x: &Bound<'_, PyUntypedArray>,
+        g: Option<&Bound<'_, PyUntypedArray>>,
+        out: &Bound<'_, PyUntypedArray>,
+    ) -> Result<(), fastact_core::Error> {
+        // SAFETY: x (and g) were checked to be C-contiguous, aligned arrays of T with n (2n) elements; `out`
+        // is a new C-contiguous array of T with 2n (n) elements, so it shares no memory with them; the
+        // calling frame keeps all three alive, and the GIL is held throughout (no other Python code runs).
+        unsafe {
+            let xs = core::slice::from_raw_parts(data_ptr(x) as *const T, n);
+            match g {
+                None => {
+                    let ys = core::slice::from_raw_parts_mut(data_ptr(out) as *mut T, 2 * n);
+                    fastact_core::crelu::crelu(block, xs, ys)
+                }
+                Some(g) => {
+                    let gs = core::slice::from_raw_parts(data_ptr(g) as *const T, 2 * n);
+                    let ys = core::slice::from_raw_parts_mut(data_ptr(out) as *mut T, n);
+                    fastact_core::crelu::crelu_grad(block, xs, gs, ys)
+                }
+            }
+        }
+    }
+    let done = if wide {
+        typed::<f64>(block, n, &x, grad_out.as_ref(), &out)
+    } else {
+        typed::<f32>(block, n, &x, grad_out.as_ref(), &out)
+    };
+    Ok(done.is_ok().then_some(out))
+}
+
 /// `a` as an isize if its type is exactly `int` (not bool, not a NumPy integer) and it fits.
 fn exact_int(a: &Bound<'_, PyAny>) -> Option<isize> {
     if a.is_exact_instance_of::<PyInt>() {
@@ -1206,6 +1287,7 @@ fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(maxout_plain, m)?)?;
     m.add_function(wrap_pyfunction!(prelu_channels, m)?)?;
     m.add_function(wrap_pyfunction!(prelu_plain, m)?)?;
+    m.add_function(wrap_pyfunction!(crelu_plain, m)?)?;
     m.add_function(wrap_pyfunction!(channel_sums, m)?)?;
     m.add_function(wrap_pyfunction!(kernels, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
