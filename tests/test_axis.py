@@ -249,6 +249,12 @@ def test_native_axis_entry_declines_what_the_full_path_must_handle() -> None:
         assert native.prelu_plain(0, *args) is None, args
     assert native.prelu_plain(1, x, w, x, np.empty_like(x), 1) is None  # prelu_grad takes no out=
     assert native.prelu_plain(1, x, w, x.tolist(), None, 1) is None
+    sigmoid = (_registry._KERNEL_INDEX["sigmoid"], 0.0, 0.0)
+    assert_bitwise_equal(native.glu_plain(*sigmoid, x, -1), fastact.glu(x, dtype=np.float32), "glu")
+    for args in [(x.tolist(), -1), (x, 0), (x, True), (x[:, :3], -1), (np.asfortranarray(x), -1),
+                 (x.astype(np.float16), -1)]:
+        assert native.glu_plain(*sigmoid, *args) is None, args
+    assert_bitwise_equal(fastact.glu(np.asfortranarray(x)), fastact.glu(x), "glu of a Fortran-ordered x")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

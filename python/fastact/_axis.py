@@ -567,12 +567,12 @@ def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
     use_native = native and _registry.NATIVE is not None
 
     def glu(x: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None, dtype: Any = None) -> Any:
-        if use_native and _last_axis_call(x, axis, dtype, out) and x.shape[-1] % 2 == 0:
-            # The common call, without the checks and conversions below: a·gate(b), one native pass.
+        if use_native and out is None and dtype is None:
+            # The common call (float ndarray, even last axis), a·gate(b) in one native pass, straight from
+            # the arguments (None for anything else).
             kernel = _gate_kernel(gate)
             if kernel is not None:
-                h = x.shape[-1] // 2
-                value = _registry.NATIVE.apply(kernel[0], _FORWARD, x[..., h:], x[..., :h], None, *kernel[1:])
+                value = _registry.NATIVE.glu_plain(*kernel, x, axis)
                 if value is not None:
                     return value
         if _interop.is_dask(x):

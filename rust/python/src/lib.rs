@@ -1037,6 +1037,72 @@ fn crelu_plain<'py>(
     Ok(done.is_ok().then_some(out))
 }
 
+/// glu's common call straight from the public function's arguments: `x` exactly `numpy.ndarray`, aligned
+/// native C-contiguous float32/float64 of even length along `axis`, the last axis as an exact int. Computes a·gate(b) for
+/// the halves [a | b] of that axis with kernel `kernel` (the gate, with parameters p0, p1) as one forward
+/// pass weighted by a, as `apply` would on the two half views, into a new array. None for anything else.
+#[pyfunction]
+#[pyo3(signature = (kernel, p0, p1, x, axis))]
+fn glu_plain<'py>(
+    py: Python<'py>,
+    kernel: usize,
+    p0: f64,
+    p1: f64,
+    x: &Bound<'py, PyAny>,
+    axis: &Bound<'py, PyAny>,
+) -> PyResult<Option<Bound<'py, PyUntypedArray>>> {
+    let (Some(x), Some(axis)) = (exact_ndarray(x), exact_int(axis)) else {
+        return Ok(None);
+    };
+    let ndim = x.ndim();
+    let Some(&width) = x.shape().last() else {
+        return Ok(None);
+    };
+    let (dtype, wide) = match usable(&x) {
+        Some(Dtype::F32) => (Dtype::F32, false),
+        Some(Dtype::F64) => (Dtype::F64, true),
+        _ => return Ok(None),
+    };
+    // C-contiguous only: the new result is C-ordered, which is then x's own order (NumPy's "K"); other
+    // layouts take the Python path, which keeps theirs.
+    if (axis != -1 && axis != ndim as isize - 1) || width % 2 != 0 || !x.is_c_contiguous() {
+        return Ok(None);
+    }
+    let kernel = KernelId::from_index(kernel)
+        .ok_or_else(|| PyValueError::new_err(format!("unknown kernel index {kernel}")))?;
+    let call = Call::new(kernel, Mode::Forward, [p0, p1])
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let h = width / 2;
+    let mut shape = x.shape().to_vec();
+    shape[ndim - 1] = h;
+    let out = new_result(py, &x, &shape, wide)?;
+    let strides = element_strides(&x);
+    let a = data_ptr(&x) as *const u8;
+    // b starts h elements along the last axis after a: within x's buffer (h < width, or h = 0 and nothing is
+    // read); wrapping_offset keeps the address arithmetic defined whatever the stride's sign.
+    let step = strides[ndim - 1] * x.dtype().itemsize() as isize;
+    let b = a.wrapping_offset(step * h as isize);
+    let job = Job {
+        call,
+        dtype,
+        x: (b, strides.clone()),
+        g: Some((a, strides)),
+        y: (data_ptr(&out), element_strides(&out)),
+        shape,
+    };
+    let total: usize = job.shape.iter().product();
+    if total >= DETACH_MIN_ELEMENTS {
+        // SAFETY: `x` and `out` stay referenced by this frame until `detach` returns; the two views describe
+        // x's halves (in-shape offsets within its buffer), `out` is a new array of their shape and dtype,
+        // writeable and disjoint from x.
+        py.detach(move || unsafe { job.run() });
+    } else {
+        // SAFETY: as above.
+        unsafe { job.run() };
+    }
+    Ok(Some(out))
+}
+
 /// `a` as an isize if its type is exactly `int` (not bool, not a NumPy integer) and it fits.
 fn exact_int(a: &Bound<'_, PyAny>) -> Option<isize> {
     if a.is_exact_instance_of::<PyInt>() {
@@ -1288,6 +1354,7 @@ fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(prelu_channels, m)?)?;
     m.add_function(wrap_pyfunction!(prelu_plain, m)?)?;
     m.add_function(wrap_pyfunction!(crelu_plain, m)?)?;
+    m.add_function(wrap_pyfunction!(glu_plain, m)?)?;
     m.add_function(wrap_pyfunction!(channel_sums, m)?)?;
     m.add_function(wrap_pyfunction!(kernels, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
