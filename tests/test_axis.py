@@ -249,11 +249,39 @@ def test_native_axis_entry_declines_what_the_full_path_must_handle() -> None:
         assert native.prelu_plain(0, *args) is None, args
     assert native.prelu_plain(1, x, w, x, np.empty_like(x), 1) is None  # prelu_grad takes no out=
     assert native.prelu_plain(1, x, w, x.tolist(), None, 1) is None
-    sigmoid = (_registry._KERNEL_INDEX["sigmoid"], 0.0, 0.0)
-    assert_bitwise_equal(native.glu_plain(*sigmoid, x, -1), fastact.glu(x, dtype=np.float32), "glu")
+    # glu's and glu_grad's: the gate looked up in glu's table by its exact name.
+    gates = _axis._GATE_KERNELS
+    assert_bitwise_equal(native.glu_plain(gates, "sigmoid", x, -1), fastact.glu(x, dtype=np.float32), "glu")
     for args in [(x.tolist(), -1), (x, 0), (x, True), (x[:, :3], -1), (np.asfortranarray(x), -1),
                  (x.astype(np.float16), -1)]:
-        assert native.glu_plain(*sigmoid, *args) is None, args
+        assert native.glu_plain(gates, "sigmoid", *args) is None, args
+    for gate in ("tanh", "Sigmoid", np.str_("sigmoid"), None):  # not a gate, or not exactly a str
+        assert native.glu_plain(gates, gate, x, -1) is None, gate
+    gh = np.ones((3, 2), np.float32)
+    assert_bitwise_equal(native.glu_grad_plain(gates, "silu", x, gh, 1),
+                         fastact.glu_grad(x, gh, gate="silu", dtype=np.float32), "glu_grad")
+    for args in [(x, gh.tolist(), -1), (x, gh, 0), (x, gh, np.int64(-1)), (x, gh[:2], -1),
+                 (x, gh.astype(np.float64), -1), (np.asfortranarray(x), gh, -1), (x[:, :3], gh[:, :1], -1)]:
+        assert native.glu_grad_plain(gates, "silu", *args) is None, args
+    assert native.glu_grad_plain(gates, "gelu_erf", x, gh, -1) is None
+    # bias_act's and bias_act_grad's: the activation looked up by its exact name, at its defaults.
+    calls, bias = _registry.DEFAULT_CALLS, np.linspace(-1, 1, 4, dtype=np.float32)
+    assert_bitwise_equal(native.bias_act_plain(0, calls, "gelu", x, bias, -1),
+                         fastact.bias_act(x, bias, "gelu", dtype=np.float32), "bias_act")
+    for got, want in zip(native.bias_act_plain(1, calls, "swish", x, bias, 1, x),
+                         fastact.bias_act_grad(x, x, bias, "swish", dtype=np.float32)):
+        assert_bitwise_equal(got, want, "bias_act_grad")
+    for args in [("GELU", x, bias, -1), ("threshold", x, bias, -1), (None, x, bias, -1),
+                 ("gelu", x.tolist(), bias, -1), ("gelu", np.ma.masked_array(x), bias, -1),
+                 ("gelu", x, bias.tolist(), -1), ("gelu", x, bias.astype(np.float64), -1),
+                 ("gelu", x, bias[:3], -1), ("gelu", x, bias.reshape(2, 2), -1), ("gelu", x, bias, 0),
+                 ("gelu", x, np.zeros(8, np.float32)[::2], -1), ("gelu", x, bias, 2), ("gelu", x, bias, True),
+                 ("gelu", x.astype(np.float16), bias.astype(np.float16), -1)]:
+        assert native.bias_act_plain(0, calls, *args) is None, args
+    assert native.bias_act_plain(0, calls, "gelu", x, bias, -1, x) is None  # the forward takes no grad_out
+    assert native.bias_act_plain(1, calls, "gelu", x, bias, -1) is None  # the gradient needs it
+    assert native.bias_act_plain(1, calls, "gelu", np.asfortranarray(x), bias, -1, x) is None
+    assert native.bias_act_plain(1, calls, "gelu", x, bias, -1, x[:2]) is None
     assert_bitwise_equal(fastact.glu(np.asfortranarray(x)), fastact.glu(x), "glu of a Fortran-ordered x")
 
 

@@ -546,35 +546,23 @@ _IDENTITY: tuple[str, dict[str, Any]] = ("identity", {})
 _RELU: tuple[str, dict[str, Any]] = ("relu", {})
 
 
-_GATE_KERNELS: dict[str, tuple[int, float, float]] = {}
-
-
-def _gate_kernel(gate: Any) -> tuple[int, float, float] | None:
-    """A gate's (kernel index, p0, p1), cached; None for anything but a gate's name."""
-    if type(gate) is not str or gate not in GATES:
-        return None
-    if gate not in _GATE_KERNELS:
-        _GATE_KERNELS[gate] = _resolve(GATES[gate])
-    return _GATE_KERNELS[gate]
-
-
-def _last_axis_call(x: Any, axis: Any, dtype: Any, out: Any) -> bool:
-    """`_plain_call` over the last axis (-1 or its positive twin), without out=."""
-    return out is None and _plain_call(x, axis, dtype) and axis % x.ndim == x.ndim - 1
+#: gate name -> (kernel index, p0, p1): the table glu's native entries look the gate up in.
+_GATE_KERNELS: dict[str, tuple[int, float, float]] = {gate: _resolve(function) for gate, function in GATES.items()}
 
 
 def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
     use_native = native and _registry.NATIVE is not None
+    native_module = _registry.NATIVE if use_native else None
+    glu_plain = native_module.glu_plain if native_module is not None else None
+    glu_grad_plain = native_module.glu_grad_plain if native_module is not None else None
 
     def glu(x: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None, dtype: Any = None) -> Any:
         if use_native and out is None and dtype is None:
             # The common call (float ndarray, even last axis), a·gate(b) in one native pass, straight from
             # the arguments (None for anything else).
-            kernel = _gate_kernel(gate)
-            if kernel is not None:
-                value = _registry.NATIVE.glu_plain(*kernel, x, axis)
-                if value is not None:
-                    return value
+            value = glu_plain(_GATE_KERNELS, gate, x, axis)
+            if value is not None:
+                return value
         if _interop.is_dask(x):
             return _dask_call("glu", native, [(x, "same")], axis, {"gate": gate, "dtype": dtype}, out)
         xc, compute, result = _float_input(x, "x", dtype, "glu")
@@ -593,10 +581,9 @@ def _make_glu(native: bool) -> dict[str, Callable[..., Any]]:
 
     def glu_grad(x: Any, grad_out: Any, axis: int = -1, *, gate: str = "sigmoid", out: Any = None,
                  dtype: Any = None) -> Any:
-        if use_native and _last_axis_call(x, axis, dtype, out) and type(grad_out) is np.ndarray:
-            kernel = _gate_kernel(gate)  # the common call: straight to the one-pass kernel
-            value = np.empty(x.shape, x.dtype)
-            if kernel is not None and _registry.NATIVE.glu_grad_rows(*kernel, x, grad_out, value):
+        if use_native and out is None and dtype is None:  # the common call, as in glu
+            value = glu_grad_plain(_GATE_KERNELS, gate, x, grad_out, axis)
+            if value is not None:
                 return value
         if _interop.is_dask(x) or _interop.is_dask(grad_out):
             arrays = [(x, "same"), (grad_out, "same")]

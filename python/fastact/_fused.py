@@ -87,24 +87,26 @@ def _grad_bias(grad_x: np.ndarray, ax: int, result: np.dtype, native: bool = Fal
         return np.sum(grad_x, axis=others, dtype=np.float64).astype(result)
 
 
+def _calls(name: Any, params: dict[str, Any]) -> dict[str, tuple[int, float, float]]:
+    """The table the native entry looks `name` up in for a call with parameters: `name` resolved with them
+    (their errors raised as the full path raises them)."""
+    _, kernel, p0, p1 = _resolve(name, params, "bias_act")
+    return {name: (kernel, p0, p1)}
+
+
 def _make_bias_act(native: bool) -> dict[str, Callable[..., Any]]:
     use_native = native and _registry.NATIVE is not None
+    plain, defaults = (_registry.NATIVE.bias_act_plain if use_native else None), _registry.DEFAULT_CALLS
     functions = _registry.PUBLIC_FUNCTIONS if use_native else _registry.REFERENCE_FUNCTIONS
 
     def bias_act(x: Any, bias: Any, name: str, axis: int = -1, *, out: Any = None, dtype: Any = None,
                  **params: Any) -> Any:
-        if (use_native and out is None and _axis._plain_call(x, axis, dtype) and type(bias) is np.ndarray
-                and bias.dtype is x.dtype):
-            # The common call straight to the native pass, which checks the bias's shape and layout itself
-            # and raises ValueError (nothing written) for what the full path below must handle.
-            _, kernel, p0, p1 = _resolve(name, params, "bias_act")
-            target = np.empty_like(x)
-            try:
-                _registry.NATIVE.apply_bias(kernel, _FORWARD, x, bias, axis % x.ndim, None, target, p0, p1)
-            except ValueError:
-                pass
-            else:
-                return target
+        if use_native and out is None and dtype is None:
+            # The common call straight to the native pass (None for anything the full path must handle).
+            calls = defaults if not params else _calls(name, params)
+            value = plain(_FORWARD, calls, name, x, bias, axis)
+            if value is not None:
+                return value
         if _interop.is_dask(x) or _interop.is_dask(bias):
             from . import _dask
 
@@ -137,6 +139,11 @@ def _make_bias_act(native: bool) -> dict[str, Callable[..., Any]]:
 
     def bias_act_grad(x: Any, grad_out: Any, bias: Any, name: str, axis: int = -1, *, dtype: Any = None,
                       **params: Any) -> tuple[Any, Any]:
+        if use_native and dtype is None:  # the common call, as in bias_act
+            calls = defaults if not params else _calls(name, params)
+            value = plain(_GRAD, calls, name, x, bias, axis, grad_out)
+            if value is not None:
+                return value
         if _interop.is_dask(x) or _interop.is_dask(grad_out) or _interop.is_dask(bias):
             from . import _dask
 

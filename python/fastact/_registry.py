@@ -461,6 +461,24 @@ REFERENCE_FUNCTIONS = _build("reference")
 RESOLVERS = _build_resolvers()
 PUBLIC_FUNCTIONS = _build("native") if NATIVE is not None else REFERENCE_FUNCTIONS
 
+
+def _default_calls() -> dict[str, tuple[int, float, float]]:
+    """activation or alias name -> ``(kernel, p0, p1)`` at its default parameters, for the activations
+    without a required parameter."""
+    calls = {}
+    for spec in CATALOGUE:
+        if any(p.required for p in spec.params):
+            continue
+        calls[spec.name] = RESOLVERS[spec.name]()
+        for alias in spec.aliases:
+            calls[alias.name] = RESOLVERS[alias.name]() if alias.bind else calls[spec.name]
+    return calls
+
+
+#: Elementwise activation or alias name -> ``(kernel, p0, p1)`` at the default parameters: the table the
+#: native entries look a name up in when a call passes no parameters (``bias_act``).
+DEFAULT_CALLS = _default_calls()
+
 _REGISTRY: dict[str, Entry] = {}
 _ALIASES: dict[str, str] = {}
 

@@ -304,6 +304,20 @@ impl<T: Store> Plan<T> {
 /// Stack blocks for strided or aliased rows.
 const BLOCK: usize = 256;
 
+/// The blocks a strided, aliased or biased row is staged through, each filled (zeroed) the first time a
+/// row of the call (or chunk) needs it and reused by the rows after: a short row does not pay for zeroing
+/// all three.
+#[derive(Default)]
+struct Scratch<T> {
+    x: Option<[T; BLOCK]>,
+    g: Option<[T; BLOCK]>,
+    y: Option<[T; BLOCK]>,
+}
+
+fn block<T: Store>(slot: &mut Option<[T; BLOCK]>) -> &mut [T; BLOCK] {
+    slot.get_or_insert_with(|| [T::default(); BLOCK])
+}
+
 // ------------------------------------------------------------------------------------------------------
 // Contiguous API (safe): for Rust callers, tests and benches.
 // ------------------------------------------------------------------------------------------------------
@@ -454,6 +468,19 @@ fn plan_axes(shape: &[usize], strides: [&[isize]; 4]) -> Vec<Axis> {
     merged
 }
 
+/// The element count of a call whose operands all lie in C order, each one contiguous run of memory
+/// (axes of length 1 may have any stride), or None.
+fn one_run(shape: &[usize], strides: [&[isize]; 3]) -> Option<usize> {
+    let mut n = 1usize;
+    for (d, &len) in shape.iter().enumerate().rev() {
+        if len != 1 && strides.iter().any(|s| s[d] != n as isize) {
+            return None;
+        }
+        n *= len;
+    }
+    Some(n)
+}
+
 /// Byte-free extent of operand `k`: (lowest, highest) element offset reached from its base.
 fn extent(axes: &[Axis], k: usize) -> (isize, isize) {
     axes.iter().fold((0, 0), |(lo, hi), ax| {
@@ -574,6 +601,30 @@ unsafe fn apply_impl<T: Store>(
         return;
     }
     let g_strides = g.map_or(x.strides, |g| g.strides);
+    if let Some(n) = one_run(shape, [x.strides, g_strides, y.strides]) {
+        let span = (0, n as isize - 1);
+        let apart = |p: *const T| !ranges_overlap(p, span, y.ptr.cast_const(), span);
+        let inline = parallel::chunking(n, call.kernel.info().cost, parallel::num_threads()).0 == 1;
+        if inline && apart(x.ptr) && g.is_none_or(|g| apart(g.ptr)) {
+            // The common small call, straight to the row function: what the plan below comes to (merged
+            // axes, one chunk), without its allocations.
+            // SAFETY: every operand is n contiguous elements (its strides, just checked, and the caller's
+            // contract), neither x nor g overlaps y, and the bias (which never overlaps y) reaches bias[i]
+            // at index i of its axis.
+            unsafe {
+                run_contiguous(
+                    &Plan::<T>::new(call),
+                    shape,
+                    n,
+                    x.ptr,
+                    g.map(|g| g.ptr),
+                    y.ptr,
+                    b,
+                )
+            };
+            return;
+        }
+    }
     let no_bias = vec![0isize; shape.len()];
     let b_strides = b.map_or(no_bias.as_slice(), |b| b.strides);
     let mut axes = plan_axes(shape, [x.strides, g_strides, y.strides, b_strides]);
@@ -654,6 +705,64 @@ unsafe fn apply_impl<T: Store>(
     drop(keep_alive);
 }
 
+/// A call whose operands are each n contiguous elements in C order, apart from y, x and g not overlapping
+/// it: one row, or with a bias one row per run of constant bias (x's rows along the bias axis when it is
+/// the last, else the runs after it), as the general plan forms them.
+///
+/// # Safety
+/// As described: x, g readable and y writable for n elements; `b` (strides: 1 on the bias axis, 0
+/// elsewhere) readable at every index of `shape` and not overlapping y.
+unsafe fn run_contiguous<T: Store>(
+    plan: &Plan<T>,
+    shape: &[usize],
+    n: usize,
+    x: *const T,
+    g: Option<*const T>,
+    y: *mut T,
+    b: Option<View<'_, T>>,
+) {
+    let Some(b) = b else {
+        // SAFETY: the caller's contract.
+        unsafe {
+            let xs = core::slice::from_raw_parts(x, n);
+            let gs = g.map(|g| core::slice::from_raw_parts(g, n));
+            plan.run(xs, gs, core::slice::from_raw_parts_mut(y, n));
+        }
+        return;
+    };
+    let axis = b.strides.iter().position(|&s| s != 0).unwrap_or(0);
+    let channels = shape.get(axis).copied().unwrap_or(1);
+    let after: usize = shape.iter().skip(axis + 1).product();
+    // Rows along the bias (step 1) when it runs along the last non-trivial axis, else runs of `after`
+    // elements that share one bias value (step 0).
+    let (len, step) = if after == 1 {
+        (channels, 1)
+    } else {
+        (after, 0)
+    };
+    let g = g.unwrap_or(core::ptr::null());
+    let mut scratch = Scratch::default();
+    for row in 0..n / len {
+        let at = row * len;
+        let bias_at = if step == 1 { 0 } else { row % channels };
+        // SAFETY: indices at..at + len of x, g and y are inside their n elements, and the bias's
+        // elements bias_at.. (step 1: len of them) inside its `channels` (the caller's contract).
+        unsafe {
+            run_row(
+                plan,
+                x.add(at),
+                if g.is_null() { g } else { g.add(at) },
+                y.add(at),
+                b.ptr.add(bias_at),
+                [1, 1, 1, step],
+                len,
+                false,
+                &mut scratch,
+            )
+        };
+    }
+}
+
 /// Compute linear indices [start, end) of the planned iteration space.
 #[allow(clippy::needless_range_loop)] // k indexes the operands of several parallel arrays
 ///
@@ -682,6 +791,7 @@ unsafe fn run_range<T: Store>(
     }
     let mut col = start % row.len;
     let mut pos = start;
+    let mut scratch = Scratch::default();
     while pos < end {
         let len = (row.len - col).min(end - pos);
         let at = |k: usize| offset[k] + col as isize * row.strides[k];
@@ -704,6 +814,7 @@ unsafe fn run_range<T: Store>(
                 row.strides,
                 len,
                 ptrs.aliased,
+                &mut scratch,
             )
         };
         pos += len;
@@ -743,6 +854,7 @@ unsafe fn run_row<T: Store>(
     strides: [isize; 4],
     len: usize,
     aliased: bool,
+    scratch: &mut Scratch<T>,
 ) {
     let has_g = !g.is_null();
     let contiguous = strides[0] == 1 && strides[2] == 1 && (!has_g || strides[1] == 1);
@@ -760,9 +872,7 @@ unsafe fn run_row<T: Store>(
     // Writing y directly is sound unless g is y itself (then g's block must be copied before y is written).
     // An aliased x is fine: its block is read into `bx` before the kernel writes the same elements.
     let direct = strides[2] == 1 && !(aliased && has_g);
-    let mut bx = [T::default(); BLOCK];
-    let mut bg = [T::default(); BLOCK];
-    let mut by = [T::default(); BLOCK];
+    let bx = block(&mut scratch.x);
     let mut done = 0;
     while done < len {
         let n = (len - done).min(BLOCK);
@@ -778,6 +888,7 @@ unsafe fn run_row<T: Store>(
             // SAFETY: n contiguous readable elements of g, which does not overlap y (not aliased).
             Some(unsafe { core::slice::from_raw_parts(g.offset(at), n) })
         } else {
+            let bg = block(&mut scratch.g);
             for (i, slot) in bg[..n].iter_mut().enumerate() {
                 // SAFETY: index done + i < len, readable by the contract; read before y is written.
                 *slot = unsafe { *g.offset((at + i as isize) * strides[1]) };
@@ -790,6 +901,7 @@ unsafe fn run_row<T: Store>(
             let ys = unsafe { core::slice::from_raw_parts_mut(y.offset(at), n) };
             plan.run(&bx[..n], gs, ys);
         } else {
+            let by = block(&mut scratch.y);
             plan.run(&bx[..n], gs, &mut by[..n]);
             for (i, &v) in by[..n].iter().enumerate() {
                 // SAFETY: index done + i < len, writable by the contract.

@@ -157,3 +157,59 @@ fn bias_matches_two_passes_on_every_isa() {
     }
     simd::set_active(best);
 }
+
+/// A bias along the middle axis of a C-ordered 3-d array (runs of constant bias shorter than a row, and
+/// a trailing axis of length 1), and along the last axis of one with short rows: the driver's one-run
+/// path against the plain call on `x + bias`.
+#[test]
+fn bias_inside_a_c_ordered_array() {
+    for (shape, axis) in [
+        ([4usize, 3, 5], 1usize),
+        ([6, 7, 1], 1),
+        ([9, 2, 3], 2),
+        ([5, 1, 4], 0),
+    ] {
+        let n: usize = shape.iter().product();
+        let strides = [(shape[1] * shape[2]) as isize, shape[2] as isize, 1];
+        let x: Vec<f32> = values(n, 5).into_iter().map(|v| v as f32).collect();
+        let g: Vec<f32> = values(n, 13).into_iter().map(|v| v as f32).collect();
+        let bias: Vec<f32> = values(shape[axis], 17)
+            .into_iter()
+            .map(|v| v as f32)
+            .collect();
+        let channel = |i: usize| (i / strides[axis] as usize) % shape[axis];
+        let summed: Vec<f32> = (0..n).map(|i| x[i] + bias[channel(i)]).collect();
+        for (index, info) in KERNELS.iter().enumerate() {
+            let kernel = fastact_core::KernelId::from_index(index).expect("table index");
+            for mode in [Mode::Forward, Mode::Derivative] {
+                let call = Call::new(kernel, mode, info.sample_params).expect("both modes exist");
+                let grad = (mode == Mode::Derivative).then_some(g.as_slice());
+                let mut want = vec![0.0f32; n];
+                apply(call, &summed, grad, &mut want).expect("same lengths");
+                let mut got = vec![0.0f32; n];
+                let view = |ptr| View {
+                    ptr,
+                    strides: &strides,
+                };
+                // SAFETY: x, g and got hold the n elements these C-order strides reach; got is a separate
+                // buffer and the bias holds shape[axis] elements.
+                unsafe {
+                    apply_bias_strided(
+                        call,
+                        &shape,
+                        view(x.as_ptr()),
+                        &bias,
+                        axis,
+                        grad.map(|g| view(g.as_ptr())),
+                        ViewMut {
+                            ptr: got.as_mut_ptr(),
+                            strides: &strides,
+                        },
+                    )
+                };
+                let what = format!("{} {mode:?} {shape:?} axis {axis}", info.name);
+                assert_eq!(bits(&got), bits(&want), "{what}");
+            }
+        }
+    }
+}

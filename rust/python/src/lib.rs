@@ -23,7 +23,9 @@ use numpy::{
 use pyo3::exceptions::PyValueError;
 use pyo3::marker::Ungil;
 use pyo3::prelude::*;
-use pyo3::types::{PyInt, PyTuple};
+use pyo3::types::PyTuple;
+
+mod plain;
 
 /// Calls at least this large release the GIL (NumPy uses 500; a GIL round trip costs ~1 µs).
 const DETACH_MIN_ELEMENTS: usize = 8192;
@@ -301,10 +303,7 @@ fn overlaps_badly(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) 
 
 /// The fused `out = f(x + bias)` (mode 0) or `out = grad_out·f'(x + bias)` (mode 1), `bias` along `axis`.
 /// The Python layer (`fastact._fused`) normalises the operands; anything else is a ValueError here (never
-/// undefined behaviour): x, bias, grad_out and out of one aligned native dtype (float32, float64, float16,
-/// bfloat16), bias 1-d and contiguous with x.shape[axis] elements, grad_out and out of x's shape, out
-/// writeable without zero strides, not overlapping bias, and not overlapping x or grad_out except element
-/// for element.
+/// undefined behaviour): see `BiasJob::new`.
 #[pyfunction]
 #[pyo3(signature = (kernel, mode, x, bias, axis, grad_out, out, p0, p1))]
 #[allow(clippy::too_many_arguments)]
@@ -320,92 +319,144 @@ fn apply_bias<'py>(
     p0: f64,
     p1: f64,
 ) -> PyResult<()> {
-    let bad = |what: &str| Err(PyValueError::new_err(format!("apply_bias: {what}")));
-    let Some(kernel_id) = KernelId::from_index(kernel) else {
-        return bad("unknown kernel");
-    };
+    let bad = |what: &str| PyValueError::new_err(format!("apply_bias: {what}"));
+    let kernel_id = KernelId::from_index(kernel).ok_or_else(|| bad("unknown kernel"))?;
     let mode = match mode {
         0 => Mode::Forward,
         1 => Mode::Derivative,
-        _ => return bad("unknown mode"),
+        _ => return Err(bad("unknown mode")),
     };
-    let call =
-        Call::new(kernel_id, mode, [p0, p1]).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let Some(dtype) = usable(x) else {
-        return bad("x must be an aligned native float array");
-    };
-    let shape = x.shape().to_vec();
-    if axis >= shape.len() {
-        return bad("axis out of range");
-    }
-    let contiguous = bias.shape().first().is_some_and(|&n| n <= 1)
-        || bias.strides().first() == Some(&(bias.dtype().itemsize() as isize));
-    if usable(bias) != Some(dtype) || bias.shape() != [shape[axis]] || !contiguous {
-        return bad("bias must be a contiguous 1-d array of x.shape[axis] elements and x's dtype");
-    }
-    if usable(out) != Some(dtype) || out.shape() != shape.as_slice() {
-        return bad("out must have x's shape and dtype");
-    }
-    if let Some(why) = unwritable(out) {
-        return bad(why);
-    }
-    match (mode, grad_out) {
-        (Mode::Forward, None) => {}
-        (Mode::Derivative, Some(g))
-            if usable(g) == Some(dtype) && g.shape() == shape.as_slice() => {}
-        _ => return bad("grad_out must be given with the derivative only, of x's shape and dtype"),
-    }
-    if overlaps_badly(x, out) || grad_out.is_some_and(|g| overlaps_badly(g, out)) {
-        return bad("out overlaps an input");
-    }
-    if !disjoint(bias, out) {
-        return bad("out overlaps the bias");
+    let call = Call::new(kernel_id, mode, [p0, p1]).map_err(|e| bad(&e.to_string()))?;
+    let job = BiasJob::new(call, x, bias, axis, grad_out, out, false).map_err(bad)?;
+    let elements = job.shape.iter().product();
+    // SAFETY: `BiasJob::new` checked the operands; x, bias, grad_out and out are kept alive by this frame.
+    detached_if_large(py, elements, move || unsafe { job.run() });
+    Ok(())
+}
+
+/// The operands of one fused bias call, checked: pointers and element strides of arrays the caller keeps
+/// alive until `run` returns.
+struct BiasJob {
+    call: Call,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    axis: usize,
+    x: (usize, Vec<isize>),
+    bias: usize,
+    grad_out: Option<(usize, Vec<isize>)>,
+    out: (usize, Vec<isize>),
+}
+
+impl BiasJob {
+    /// Checks what `apply_bias_strided` needs and says what is wrong otherwise: x, bias, grad_out and out
+    /// of one aligned native dtype (float32, float64, float16, bfloat16), bias 1-d and contiguous with
+    /// x.shape[axis] elements, grad_out (the derivative only) and out of x's shape, out writeable without
+    /// zero strides, not overlapping bias, and not overlapping x or grad_out except element for element.
+    /// An `out` the caller has just allocated like x (`new_out`) is all of that by construction.
+    fn new(
+        call: Call,
+        x: &Bound<'_, PyUntypedArray>,
+        bias: &Bound<'_, PyUntypedArray>,
+        axis: usize,
+        grad_out: Option<&Bound<'_, PyUntypedArray>>,
+        out: &Bound<'_, PyUntypedArray>,
+        new_out: bool,
+    ) -> Result<BiasJob, &'static str> {
+        let Some(dtype) = usable(x) else {
+            return Err("x must be an aligned native float array");
+        };
+        let shape = x.shape();
+        if axis >= shape.len() {
+            return Err("axis out of range");
+        }
+        let contiguous = bias.shape().first().is_some_and(|&n| n <= 1)
+            || bias.strides().first() == Some(&(bias.dtype().itemsize() as isize));
+        if usable(bias) != Some(dtype) || bias.shape() != [shape[axis]] || !contiguous {
+            return Err(
+                "bias must be a contiguous 1-d array of x.shape[axis] elements and x's dtype",
+            );
+        }
+        match (call.mode, grad_out) {
+            (Mode::Forward, None) => {}
+            (Mode::Derivative, Some(g)) if usable(g) == Some(dtype) && g.shape() == shape => {}
+            _ => {
+                return Err(
+                    "grad_out must be given with the derivative only, of x's shape and dtype",
+                )
+            }
+        }
+        if !new_out {
+            if usable(out) != Some(dtype) || out.shape() != shape {
+                return Err("out must have x's shape and dtype");
+            }
+            if let Some(why) = unwritable(out) {
+                return Err(why);
+            }
+            if overlaps_badly(x, out) || grad_out.is_some_and(|g| overlaps_badly(g, out)) {
+                return Err("out overlaps an input");
+            }
+            if !disjoint(bias, out) {
+                return Err("out overlaps the bias");
+            }
+        }
+        Ok(BiasJob {
+            call,
+            dtype,
+            shape: shape.to_vec(),
+            axis,
+            x: (data_ptr(x) as usize, element_strides(x)),
+            bias: data_ptr(bias) as usize,
+            grad_out: grad_out.map(|g| (data_ptr(g) as usize, element_strides(g))),
+            out: (data_ptr(out) as usize, element_strides(out)),
+        })
     }
 
-    let x_part = (data_ptr(x) as usize, element_strides(x));
-    let g_part = grad_out.map(|g| (data_ptr(g) as usize, element_strides(g)));
-    let y_part = (data_ptr(out) as usize, element_strides(out));
-    let (b_ptr, b_len) = (data_ptr(bias) as usize, shape[axis]);
-    let run = move || {
-        fn typed<T: Store>(
-            call: Call,
-            shape: &[usize],
-            axis: usize,
-            x: &(usize, Vec<isize>),
-            b: (usize, usize),
-            g: Option<&(usize, Vec<isize>)>,
-            y: &(usize, Vec<isize>),
-        ) {
-            // SAFETY: `apply_bias` checked that bias is a contiguous aligned array of b.1 elements of T
-            // (a zero-length axis reads nothing), kept alive by the calling frame and not written here.
-            let bias = unsafe { core::slice::from_raw_parts(b.0 as *const T, b.1) };
-            let xv = View {
-                ptr: x.0 as *const T,
-                strides: &x.1,
-            };
-            let gv = g.map(|g| View {
-                ptr: g.0 as *const T,
-                strides: &g.1,
-            });
-            let yv = ViewMut {
-                ptr: y.0 as *mut T,
-                strides: &y.1,
-            };
-            // SAFETY: the arrays were checked to have x's shape and one dtype, `out` to be writeable
-            // without overlapping elements, not to overlap the bias, and not to overlap an input except
-            // element for element; NumPy guarantees every in-shape offset lies in its buffer.
-            unsafe { apply_bias_strided(call, shape, xv, bias, axis, gv, yv) }
+    /// # Safety
+    /// The arrays `new` checked must still be alive (and unchanged in shape) while this runs.
+    unsafe fn run(&self) {
+        match self.dtype {
+            // SAFETY: forwarded from this function's contract.
+            Dtype::F32 => unsafe { self.run_typed::<f32>() },
+            // SAFETY: forwarded from this function's contract.
+            Dtype::F64 => unsafe { self.run_typed::<f64>() },
+            // SAFETY: forwarded; F16 is a transparent u16, NumPy's float16 layout.
+            Dtype::F16 => unsafe { self.run_typed::<F16>() },
+            // SAFETY: forwarded; Bf16 is a transparent u16, ml_dtypes' bfloat16 layout.
+            Dtype::Bf16 => unsafe { self.run_typed::<Bf16>() },
         }
-        let g = g_part.as_ref();
-        match dtype {
-            Dtype::F32 => typed::<f32>(call, &shape, axis, &x_part, (b_ptr, b_len), g, &y_part),
-            Dtype::F64 => typed::<f64>(call, &shape, axis, &x_part, (b_ptr, b_len), g, &y_part),
-            Dtype::F16 => typed::<F16>(call, &shape, axis, &x_part, (b_ptr, b_len), g, &y_part),
-            Dtype::Bf16 => typed::<Bf16>(call, &shape, axis, &x_part, (b_ptr, b_len), g, &y_part),
+    }
+
+    unsafe fn run_typed<T: Store>(&self) {
+        // SAFETY: `new` checked that bias is a contiguous aligned array of x.shape[axis] elements of T
+        // (a zero-length axis reads nothing), alive for this call (the caller's contract) and not written.
+        let bias =
+            unsafe { core::slice::from_raw_parts(self.bias as *const T, self.shape[self.axis]) };
+        fn view<T>((ptr, strides): &(usize, Vec<isize>)) -> View<'_, T> {
+            View {
+                ptr: *ptr as *const T,
+                strides,
+            }
         }
-    };
-    detached_if_large(py, x.shape().iter().product(), run);
-    Ok(())
+        let out = ViewMut {
+            ptr: self.out.0 as *mut T,
+            strides: &self.out.1,
+        };
+        let grad_out = self.grad_out.as_ref().map(view::<T>);
+        // SAFETY: `new` checked that the arrays have x's shape and one dtype, `out` to be writeable without
+        // overlapping elements, not to overlap the bias, and not to overlap an input except element for
+        // element; NumPy guarantees every in-shape offset lies in its buffer.
+        unsafe {
+            apply_bias_strided(
+                self.call,
+                &self.shape,
+                view(&self.x),
+                bias,
+                self.axis,
+                grad_out,
+                out,
+            )
+        }
+    }
 }
 
 /// A new array of `x`'s dtype: like `x` (its memory order, NumPy's "K"), or C-ordered of `shape` where that
@@ -469,75 +520,6 @@ fn apply_axis<'py>(
 ) -> PyResult<Bound<'py, PyUntypedArray>> {
     axis_rows(py, op, mode, x, grad_out, out, axis, mask)?
         .map_err(|what| PyValueError::new_err(format!("apply_axis: {what}")))
-}
-
-/// `apply_axis` for the public functions' common call, straight from their arguments: operands that are
-/// exactly `numpy.ndarray` (or None), an `axis` that is exactly an `int` within x's dimensions (negative
-/// counts from the end). Returns None, touching nothing, for any call `apply_axis` would refuse or that is
-/// not of that form, and the Python layer then normalises it or raises the precise error (as `apply` does
-/// for the elementwise functions). A fresh result of a reduction to 0 dimensions is returned as a NumPy
-/// scalar, as NumPy's reductions return it.
-#[pyfunction]
-#[pyo3(signature = (op, mode, x, grad_out, out, axis, mask=None))]
-#[allow(clippy::too_many_arguments)]
-fn axis_plain<'py>(
-    py: Python<'py>,
-    op: u8,
-    mode: u8,
-    x: &Bound<'py, PyAny>,
-    grad_out: Option<&Bound<'py, PyAny>>,
-    out: Option<&Bound<'py, PyAny>>,
-    axis: &Bound<'py, PyAny>,
-    mask: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let Some(x) = exact_ndarray(x) else {
-        return Ok(None);
-    };
-    let operand = |a: Option<&Bound<'py, PyAny>>| match a {
-        None => Some(None),
-        Some(a) => exact_ndarray(a).map(Some),
-    };
-    let (Some(grad_out), Some(out), Some(mask)) = (operand(grad_out), operand(out), operand(mask))
-    else {
-        return Ok(None);
-    };
-    let Some(axis) = exact_int(axis) else {
-        return Ok(None);
-    };
-    let ndim = x.ndim() as isize;
-    if axis < -ndim || axis >= ndim {
-        return Ok(None);
-    }
-    let axis = axis.rem_euclid(ndim.max(1)) as usize;
-    let rows = axis_rows(
-        py,
-        op,
-        mode,
-        &x,
-        grad_out.as_ref(),
-        out.as_ref(),
-        axis,
-        mask.as_ref(),
-    )?;
-    let Ok(result) = rows else {
-        return Ok(None);
-    };
-    if out.is_some() || result.ndim() > 0 {
-        return Ok(Some(result.into_any()));
-    }
-    // SAFETY: PyArray_Return steals the reference we pass and returns a new one (a NumPy scalar for 0-d).
-    let raw = unsafe { PY_ARRAY_API.PyArray_Return(py, result.into_ptr().cast()) };
-    // SAFETY: an owned reference or NULL with an exception set.
-    Ok(Some(unsafe { Bound::from_owned_ptr_or_err(py, raw)? }))
-}
-
-/// `a` as an array if its type is exactly `numpy.ndarray` (not a subclass: a masked array or a matrix takes
-/// the Python path, as it did before this entry existed).
-fn exact_ndarray<'py>(a: &Bound<'py, PyAny>) -> Option<Bound<'py, PyUntypedArray>> {
-    if !a.is_exact_instance_of::<PyUntypedArray>() {
-        return None;
-    }
-    a.cast::<PyUntypedArray>().ok().cloned()
 }
 
 /// The body of `apply_axis`: `Ok(Err(reason))` where the call is refused (nothing written), `Err` only for a
@@ -711,6 +693,18 @@ fn glu_grad_rows<'py>(
 ) -> PyResult<bool> {
     let gate = KernelId::from_index(kernel)
         .ok_or_else(|| PyValueError::new_err(format!("unknown kernel index {kernel}")))?;
+    glu_grad_into(py, gate, [p0, p1], x, grad_out, out)
+}
+
+/// `glu_grad_rows` for a resolved gate kernel with its parameters.
+fn glu_grad_into<'py>(
+    py: Python<'py>,
+    gate: KernelId,
+    [p0, p1]: [f64; 2],
+    x: &Bound<'py, PyUntypedArray>,
+    grad_out: &Bound<'py, PyUntypedArray>,
+    out: &Bound<'py, PyUntypedArray>,
+) -> PyResult<bool> {
     let dtype = usable(x);
     if !matches!(dtype, Some(Dtype::F32 | Dtype::F64))
         || usable(grad_out) != dtype
@@ -847,269 +841,6 @@ fn maxout_groups<'py>(
     };
     detached_if_large(py, n, run).map_err(|e| PyValueError::new_err(e.to_string()))?;
     Ok(true)
-}
-
-/// maxout's common call straight from the public function's arguments (as `axis_plain` for the softmax
-/// family): `x` (and `grad_out` for mode 1) exactly `numpy.ndarray`, `pieces` an exact positive int, `axis`
-/// the last axis as an exact int. Allocates the result and runs `maxout_groups`; None, nothing allocated for
-/// the caller, for anything else (the Python layer then handles it).
-#[pyfunction]
-#[pyo3(signature = (mode, pieces, x, grad_out, axis))]
-fn maxout_plain<'py>(
-    py: Python<'py>,
-    mode: u8,
-    pieces: &Bound<'py, PyAny>,
-    x: &Bound<'py, PyAny>,
-    grad_out: Option<&Bound<'py, PyAny>>,
-    axis: &Bound<'py, PyAny>,
-) -> PyResult<Option<Bound<'py, PyUntypedArray>>> {
-    let Some(x) = exact_ndarray(x) else {
-        return Ok(None);
-    };
-    let grad_out = match grad_out.map(exact_ndarray) {
-        Some(None) => return Ok(None),
-        g => g.flatten(),
-    };
-    let (Some(pieces), Some(axis)) = (exact_int(pieces), exact_int(axis)) else {
-        return Ok(None);
-    };
-    let ndim = x.ndim() as isize;
-    let (Some(&width), Ok(pieces)) = (x.shape().last(), usize::try_from(pieces)) else {
-        return Ok(None);
-    };
-    if (axis != -1 && axis != ndim - 1) || pieces == 0 || width % pieces != 0 {
-        return Ok(None);
-    }
-    let wide = match usable(&x) {
-        Some(Dtype::F32) => false,
-        Some(Dtype::F64) => true,
-        _ => return Ok(None),
-    };
-    let mut shape = x.shape().to_vec();
-    if mode == 0 {
-        shape[x.ndim() - 1] = width / pieces;
-    }
-    let out = new_result(py, &x, &shape, wide)?;
-    Ok(maxout_groups(py, mode, pieces, &x, grad_out.as_ref(), &out)?.then_some(out))
-}
-
-/// prelu's and prelu_grad's common call straight from the public functions' arguments (as `axis_plain`):
-/// `x`, `weight` (and `grad_out`, `out` where given) exactly `numpy.ndarray`, `axis` an exact int within x's
-/// dimensions. Mode 0 returns prelu(x) (in `out`, or a new array); mode 1 (no `out`) returns the tuple
-/// (grad_x, weight gradient in x's dtype). None, nothing written, for anything `prelu_channels` declines or
-/// that is not of that form.
-#[pyfunction]
-#[pyo3(signature = (mode, x, weight, grad_out, out, axis))]
-fn prelu_plain<'py>(
-    py: Python<'py>,
-    mode: u8,
-    x: &Bound<'py, PyAny>,
-    weight: &Bound<'py, PyAny>,
-    grad_out: Option<&Bound<'py, PyAny>>,
-    out: Option<&Bound<'py, PyAny>>,
-    axis: &Bound<'py, PyAny>,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    let (Some(x), Some(weight), Some(axis)) =
-        (exact_ndarray(x), exact_ndarray(weight), exact_int(axis))
-    else {
-        return Ok(None);
-    };
-    let operand = |a: Option<&Bound<'py, PyAny>>| match a {
-        None => Some(None),
-        Some(a) => exact_ndarray(a).map(Some),
-    };
-    let (Some(grad_out), Some(out)) = (operand(grad_out), operand(out)) else {
-        return Ok(None);
-    };
-    let ndim = x.ndim() as isize;
-    if axis < -ndim || axis >= ndim || (mode == 1 && out.is_some()) {
-        return Ok(None);
-    }
-    let axis = axis.rem_euclid(ndim) as usize;
-    let wide = match usable(&x) {
-        Some(Dtype::F32) => false,
-        Some(Dtype::F64) => true,
-        _ => return Ok(None),
-    };
-    let target = match out {
-        Some(out) => out,
-        None => new_result(py, &x, x.shape(), wide)?,
-    };
-    if mode == 0 {
-        let done = prelu_channels(py, 0, axis, &x, &weight, None, &target, None)?;
-        return Ok(done.then(|| target.into_any()));
-    }
-    // The weight gradient in x's dtype (the float64 sums rounded once, natively).
-    let sums = new_result(py, &x, &[weight.len()], wide)?;
-    if !prelu_channels(
-        py,
-        1,
-        axis,
-        &x,
-        &weight,
-        grad_out.as_ref(),
-        &target,
-        Some(&sums),
-    )? {
-        return Ok(None);
-    }
-    Ok(Some(PyTuple::new(py, [target, sums])?.into_any()))
-}
-
-/// crelu's and crelu_grad's common small call (`fastact_core::crelu`, up to `crelu::SMALL` elements of x)
-/// straight from the public functions' arguments: `x` (and `grad_out` for mode 1) exactly `numpy.ndarray`,
-/// C-contiguous, aligned, native float32/float64 of one dtype, `grad_out` of crelu's output shape, `axis` an
-/// exact int within x's dimensions. Returns a new array: crelu(x) (twice x's length along axis), or the
-/// gradient (x's shape). None for anything else (larger arrays included: the general path splits them across
-/// threads).
-#[pyfunction]
-#[pyo3(signature = (mode, x, grad_out, axis))]
-fn crelu_plain<'py>(
-    py: Python<'py>,
-    mode: u8,
-    x: &Bound<'py, PyAny>,
-    grad_out: Option<&Bound<'py, PyAny>>,
-    axis: &Bound<'py, PyAny>,
-) -> PyResult<Option<Bound<'py, PyUntypedArray>>> {
-    let (Some(x), Some(axis)) = (exact_ndarray(x), exact_int(axis)) else {
-        return Ok(None);
-    };
-    let grad_out = match (mode, grad_out.map(exact_ndarray)) {
-        (0, None) => None,
-        (1, Some(Some(g))) => Some(g),
-        _ => return Ok(None),
-    };
-    let ndim = x.ndim() as isize;
-    let dtype = usable(&x);
-    let wide = match dtype {
-        Some(Dtype::F32) => false,
-        Some(Dtype::F64) => true,
-        _ => return Ok(None),
-    };
-    if axis < -ndim || axis >= ndim || !x.is_c_contiguous() || x.len() > fastact_core::crelu::SMALL
-    {
-        return Ok(None);
-    }
-    let axis = axis.rem_euclid(ndim) as usize;
-    let mut doubled = x.shape().to_vec();
-    doubled[axis] *= 2;
-    if let Some(g) = &grad_out {
-        if usable(g) != dtype || !g.is_c_contiguous() || g.shape() != doubled.as_slice() {
-            return Ok(None);
-        }
-    }
-    let block: usize = x.shape()[axis..].iter().product();
-    let n = x.len();
-    if block == 0 {
-        return Ok(None);
-    }
-    let out = new_result(py, &x, if mode == 0 { &doubled } else { x.shape() }, wide)?;
-    fn typed<T: Elem>(
-        block: usize,
-        n: usize,
-        x: &Bound<'_, PyUntypedArray>,
-        g: Option<&Bound<'_, PyUntypedArray>>,
-        out: &Bound<'_, PyUntypedArray>,
-    ) -> Result<(), fastact_core::Error> {
-        // SAFETY: x (and g) were checked to be C-contiguous, aligned arrays of T with n (2n) elements; `out`
-        // is a new C-contiguous array of T with 2n (n) elements, so it shares no memory with them; the
-        // calling frame keeps all three alive, and the GIL is held throughout (no other Python code runs).
-        unsafe {
-            let xs = core::slice::from_raw_parts(data_ptr(x) as *const T, n);
-            match g {
-                None => {
-                    let ys = core::slice::from_raw_parts_mut(data_ptr(out) as *mut T, 2 * n);
-                    fastact_core::crelu::crelu(block, xs, ys)
-                }
-                Some(g) => {
-                    let gs = core::slice::from_raw_parts(data_ptr(g) as *const T, 2 * n);
-                    let ys = core::slice::from_raw_parts_mut(data_ptr(out) as *mut T, n);
-                    fastact_core::crelu::crelu_grad(block, xs, gs, ys)
-                }
-            }
-        }
-    }
-    let done = if wide {
-        typed::<f64>(block, n, &x, grad_out.as_ref(), &out)
-    } else {
-        typed::<f32>(block, n, &x, grad_out.as_ref(), &out)
-    };
-    Ok(done.is_ok().then_some(out))
-}
-
-/// glu's common call straight from the public function's arguments: `x` exactly `numpy.ndarray`, aligned
-/// native C-contiguous float32/float64 of even length along `axis`, the last axis as an exact int. Computes a·gate(b) for
-/// the halves [a | b] of that axis with kernel `kernel` (the gate, with parameters p0, p1) as one forward
-/// pass weighted by a, as `apply` would on the two half views, into a new array. None for anything else.
-#[pyfunction]
-#[pyo3(signature = (kernel, p0, p1, x, axis))]
-fn glu_plain<'py>(
-    py: Python<'py>,
-    kernel: usize,
-    p0: f64,
-    p1: f64,
-    x: &Bound<'py, PyAny>,
-    axis: &Bound<'py, PyAny>,
-) -> PyResult<Option<Bound<'py, PyUntypedArray>>> {
-    let (Some(x), Some(axis)) = (exact_ndarray(x), exact_int(axis)) else {
-        return Ok(None);
-    };
-    let ndim = x.ndim();
-    let Some(&width) = x.shape().last() else {
-        return Ok(None);
-    };
-    let (dtype, wide) = match usable(&x) {
-        Some(Dtype::F32) => (Dtype::F32, false),
-        Some(Dtype::F64) => (Dtype::F64, true),
-        _ => return Ok(None),
-    };
-    // C-contiguous only: the new result is C-ordered, which is then x's own order (NumPy's "K"); other
-    // layouts take the Python path, which keeps theirs.
-    if (axis != -1 && axis != ndim as isize - 1) || width % 2 != 0 || !x.is_c_contiguous() {
-        return Ok(None);
-    }
-    let kernel = KernelId::from_index(kernel)
-        .ok_or_else(|| PyValueError::new_err(format!("unknown kernel index {kernel}")))?;
-    let call = Call::new(kernel, Mode::Forward, [p0, p1])
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
-    let h = width / 2;
-    let mut shape = x.shape().to_vec();
-    shape[ndim - 1] = h;
-    let out = new_result(py, &x, &shape, wide)?;
-    let strides = element_strides(&x);
-    let a = data_ptr(&x) as *const u8;
-    // b starts h elements along the last axis after a: within x's buffer (h < width, or h = 0 and nothing is
-    // read); wrapping_offset keeps the address arithmetic defined whatever the stride's sign.
-    let step = strides[ndim - 1] * x.dtype().itemsize() as isize;
-    let b = a.wrapping_offset(step * h as isize);
-    let job = Job {
-        call,
-        dtype,
-        x: (b, strides.clone()),
-        g: Some((a, strides)),
-        y: (data_ptr(&out), element_strides(&out)),
-        shape,
-    };
-    let total: usize = job.shape.iter().product();
-    if total >= DETACH_MIN_ELEMENTS {
-        // SAFETY: `x` and `out` stay referenced by this frame until `detach` returns; the two views describe
-        // x's halves (in-shape offsets within its buffer), `out` is a new array of their shape and dtype,
-        // writeable and disjoint from x.
-        py.detach(move || unsafe { job.run() });
-    } else {
-        // SAFETY: as above.
-        unsafe { job.run() };
-    }
-    Ok(Some(out))
-}
-
-/// `a` as an isize if its type is exactly `int` (not bool, not a NumPy integer) and it fits.
-fn exact_int(a: &Bound<'_, PyAny>) -> Option<isize> {
-    if a.is_exact_instance_of::<PyInt>() {
-        a.extract::<isize>().ok()
-    } else {
-        None
-    }
 }
 
 /// Whether `s` can take `len` per-channel sums: a contiguous writeable 1-d array of float64 or of `dtype`
@@ -1346,15 +1077,17 @@ fn set_num_threads(n: usize) {
 fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(apply, m)?)?;
     m.add_function(wrap_pyfunction!(apply_axis, m)?)?;
-    m.add_function(wrap_pyfunction!(axis_plain, m)?)?;
+    m.add_function(wrap_pyfunction!(plain::axis_plain, m)?)?;
     m.add_function(wrap_pyfunction!(apply_bias, m)?)?;
     m.add_function(wrap_pyfunction!(glu_grad_rows, m)?)?;
     m.add_function(wrap_pyfunction!(maxout_groups, m)?)?;
-    m.add_function(wrap_pyfunction!(maxout_plain, m)?)?;
+    m.add_function(wrap_pyfunction!(plain::maxout_plain, m)?)?;
     m.add_function(wrap_pyfunction!(prelu_channels, m)?)?;
-    m.add_function(wrap_pyfunction!(prelu_plain, m)?)?;
-    m.add_function(wrap_pyfunction!(crelu_plain, m)?)?;
-    m.add_function(wrap_pyfunction!(glu_plain, m)?)?;
+    m.add_function(wrap_pyfunction!(plain::prelu_plain, m)?)?;
+    m.add_function(wrap_pyfunction!(plain::crelu_plain, m)?)?;
+    m.add_function(wrap_pyfunction!(plain::glu_plain, m)?)?;
+    m.add_function(wrap_pyfunction!(plain::glu_grad_plain, m)?)?;
+    m.add_function(wrap_pyfunction!(plain::bias_act_plain, m)?)?;
     m.add_function(wrap_pyfunction!(channel_sums, m)?)?;
     m.add_function(wrap_pyfunction!(kernels, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
