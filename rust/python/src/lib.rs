@@ -570,15 +570,17 @@ fn axis_rows<'py>(
     } else {
         &shape
     };
+    // A new result is of the right shape and dtype, writeable and apart from every input by construction.
+    let given = out.is_some();
     let out = match out {
         Some(out) => out.clone(),
         None => new_result(py, x, out_shape, wide)?,
     };
     let out = &out;
-    if usable(out) != dtype || out.shape() != out_shape.as_slice() {
+    if given && (usable(out) != dtype || out.shape() != out_shape.as_slice()) {
         return bad("out must have the result's shape and x's dtype");
     }
-    if let Some(why) = unwritable(out) {
+    if let Some(why) = unwritable(out).filter(|_| given) {
         return bad(why);
     }
     if mode == RowMode::Forward {
@@ -592,7 +594,7 @@ fn axis_rows<'py>(
             _ => return bad("grad_out must have the expected shape and x's dtype"),
         }
     }
-    if overlaps_badly(x, out) || grad_out.is_some_and(|g| overlaps_badly(g, out)) {
+    if given && (overlaps_badly(x, out) || grad_out.is_some_and(|g| overlaps_badly(g, out))) {
         return bad("out overlaps an input");
     }
     if let Some(m) = mask {
@@ -603,7 +605,7 @@ fn axis_rows<'py>(
         if matches!(op, RowOp::LogMeanExp | RowOp::Sparsemax) {
             return bad("logmeanexp and sparsemax take no mask");
         }
-        if !disjoint(m, out) {
+        if given && !disjoint(m, out) {
             return bad("out overlaps the mask");
         }
     }
@@ -892,30 +894,50 @@ fn prelu_channels<'py>(
     out: &Bound<'py, PyUntypedArray>,
     sums: Option<&Bound<'py, PyUntypedArray>>,
 ) -> PyResult<bool> {
+    prelu_pass(py, mode, axis, x, weight, grad_out, out, sums, false)
+}
+
+/// `prelu_channels`; `new_outputs` says that the caller has just allocated `out` like x (and `sums` of x's
+/// dtype and the weight's length), so that the checks on them hold by construction.
+#[allow(clippy::too_many_arguments)]
+fn prelu_pass<'py>(
+    py: Python<'py>,
+    mode: u8,
+    axis: usize,
+    x: &Bound<'py, PyUntypedArray>,
+    weight: &Bound<'py, PyUntypedArray>,
+    grad_out: Option<&Bound<'py, PyUntypedArray>>,
+    out: &Bound<'py, PyUntypedArray>,
+    sums: Option<&Bound<'py, PyUntypedArray>>,
+    new_outputs: bool,
+) -> PyResult<bool> {
     let dtype = usable(x);
     let shape = x.shape();
     let contiguous = |a: &Bound<'py, PyUntypedArray>| a.is_c_contiguous() && a.ndim() == 1;
+    let out_ok = new_outputs
+        || (usable(out) == dtype
+            && out.is_c_contiguous()
+            && out.shape() == shape
+            && unwritable(out).is_none()
+            && disjoint(x, out)
+            && disjoint(weight, out));
     let operands_ok = matches!(dtype, Some(Dtype::F32 | Dtype::F64))
         && axis < shape.len()
         && x.is_c_contiguous()
-        && usable(out) == dtype
-        && out.is_c_contiguous()
-        && out.shape() == shape
-        && unwritable(out).is_none()
-        && disjoint(x, out)
+        && out_ok
         && usable(weight) == dtype
         && contiguous(weight)
-        && (weight.len() == 1 || weight.len() == shape[axis])
-        && disjoint(weight, out);
+        && (weight.len() == 1 || weight.len() == shape[axis]);
     let grad_ok = match (mode, grad_out, sums) {
         (0, None, None) => true,
         (1, Some(g), Some(s)) => {
             usable(g) == dtype
                 && g.is_c_contiguous()
                 && g.shape() == shape
-                && disjoint(g, out)
-                && sums_target(s, dtype, weight.len())
-                && [x, weight, g, out].iter().all(|a| disjoint(a, s))
+                && (new_outputs
+                    || (disjoint(g, out)
+                        && sums_target(s, dtype, weight.len())
+                        && [x, weight, g, out].iter().all(|a| disjoint(a, s))))
         }
         _ => false,
     };

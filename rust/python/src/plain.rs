@@ -9,7 +9,7 @@
 
 use super::{
     axis_rows, data_ptr, detached_if_large, element_strides, glu_grad_into, maxout_groups,
-    new_result, prelu_channels, usable, BiasJob, Dtype, Job, DETACH_MIN_ELEMENTS,
+    new_result, prelu_pass, usable, BiasJob, Dtype, Job, DETACH_MIN_ELEMENTS,
 };
 use fastact_core::real::Elem;
 use fastact_core::{Call, KernelId, Mode};
@@ -212,26 +212,19 @@ pub(crate) fn prelu_plain<'py>(
         Some(Dtype::F64) => true,
         _ => return Ok(None),
     };
+    let new_out = out.is_none();
     let target = match out {
         Some(out) => out,
         None => new_result(py, &x, x.shape(), wide)?,
     };
     if mode == 0 {
-        let done = prelu_channels(py, 0, axis, &x, &weight, None, &target, None)?;
+        let done = prelu_pass(py, 0, axis, &x, &weight, None, &target, None, new_out)?;
         return Ok(done.then(|| target.into_any()));
     }
-    // The weight gradient in x's dtype (the float64 sums rounded once, natively).
+    // The weight gradient in x's dtype (the float64 sums rounded once, natively); mode 1 has no out=.
     let sums = new_result(py, &x, &[weight.len()], wide)?;
-    if !prelu_channels(
-        py,
-        1,
-        axis,
-        &x,
-        &weight,
-        grad_out.as_ref(),
-        &target,
-        Some(&sums),
-    )? {
+    let (grad_out, sums_ref) = (grad_out.as_ref(), Some(&sums));
+    if !prelu_pass(py, 1, axis, &x, &weight, grad_out, &target, sums_ref, true)? {
         return Ok(None);
     }
     Ok(Some(PyTuple::new(py, [target, sums])?.into_any()))
