@@ -233,7 +233,8 @@ def test_native_axis_entry_declines_what_the_full_path_must_handle() -> None:
     assert (out == 7.0).all()
     # What it declines, the full path handles as before.
     assert_bitwise_equal(fastact.softmax(x, axis=np.int64(0)), fastact.softmax(x, axis=0), "numpy int axis")
-    assert_bitwise_equal(fastact.softmax(np.ma.masked_array(x)), fastact.softmax(x), "masked array")
+    with pytest.raises(TypeError, match="masked array"):  # (tests/test_interop.py: subclasses)
+        fastact.softmax(np.ma.masked_array(x))
     # maxout's and prelu's entries likewise.
     g = np.ones((3, 2), np.float32)
     assert native.maxout_plain(0, 2, x, None, -1) is not None

@@ -224,3 +224,59 @@ def test_the_registry_converts_through_the_one_helper() -> None:
     from fastact import _registry
 
     assert _registry._as_input is _interop.as_array
+
+
+MASKED_CALLS = {
+    "tanh": lambda m, x: fastact.tanh(m),
+    "tanh_grad (grad_out)": lambda m, x: fastact.tanh_grad(x, m),
+    "gelu out=": lambda m, x: fastact.gelu(m, out=np.empty_like(x)),
+    "softmax": lambda m, x: fastact.softmax(m),
+    "log_softmax_grad (grad_out)": lambda m, x: fastact.log_softmax_grad(x, m),
+    "logsumexp": lambda m, x: fastact.logsumexp(m),
+    "glu": lambda m, x: fastact.glu(m),
+    "maxout": lambda m, x: fastact.maxout(m, 2),
+    "prelu": lambda m, x: fastact.prelu(m, np.full(1, 0.25, x.dtype)),
+    "prelu (weight)": lambda m, x: fastact.prelu(x, m[:, :1].reshape(-1)[:1]),
+    "crelu": lambda m, x: fastact.crelu(m),
+    "bias_act": lambda m, x: fastact.bias_act(m, np.zeros(x.shape[-1], x.dtype), "gelu"),
+    "bias_act (bias)": lambda m, x: fastact.bias_act(x, m[0], "gelu"),
+}
+
+
+@pytest.mark.parametrize("call", list(MASKED_CALLS))
+def test_masked_arrays_are_refused_with_what_to_do(call: str) -> None:
+    # fastact computes every element: a masked operand would lose its mask or, along an axis, contribute its
+    # masked entries to the visible ones (a softmax whose visible entries do not sum to 1). Refused instead,
+    # on the native fast paths and the Python paths alike, with the way out in the message.
+    x = np.linspace(-2, 2, 8, dtype=np.float32).reshape(2, 4)
+    masked = np.ma.masked_array(x, mask=x > 1)
+    with pytest.raises(TypeError, match=r"masked array \(numpy.ma\).*getdata"):
+        MASKED_CALLS[call](masked, x)
+
+
+def test_the_masked_array_message_points_the_softmax_family_to_where() -> None:
+    x = np.ma.masked_array(np.array([1.0, 2.0, 3.0], np.float32), mask=[False, False, True])
+    with pytest.raises(TypeError, match=r"where=~numpy.ma.getmaskarray\(x\)") as raised:
+        fastact.softmax(x)
+    # ... which gives the softmax over the kept entries, the masked one 0.
+    kept = fastact.softmax(np.ma.getdata(x), where=~np.ma.getmaskarray(x))
+    assert kept[2] == 0 and kept[:2].sum() == pytest.approx(1.0)
+    assert "where" in str(raised.value)
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # numpy.matrix
+def test_other_ndarray_subclasses_compute_as_plain_arrays(tmp_path: Any) -> None:
+    # memmap and matrix: their own memory, read in place, with plain ndarray results (out= a memmap is
+    # written and returned as it is).
+    x = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
+    mapped = np.memmap(tmp_path / "x.bin", dtype=np.float32, mode="w+", shape=x.shape)
+    mapped[:] = x
+    for subclass in (mapped, np.asmatrix(x)):
+        for fn in (fastact.gelu, fastact.softmax, fastact.glu, lambda v: fastact.maxout(v, 2)):
+            got = fn(subclass)
+            assert type(got) is np.ndarray
+            assert_bitwise_equal(got, fn(x), f"{type(subclass).__name__}")
+        assert_bitwise_equal(fastact.tanh_grad(x, subclass), fastact.tanh_grad(x, x), "grad_out subclass")
+    out = np.memmap(tmp_path / "out.bin", dtype=np.float32, mode="w+", shape=x.shape)
+    assert fastact.tanh(mapped, out=out) is out
+    assert_bitwise_equal(np.asarray(out), fastact.tanh(x), "memmap out")

@@ -1,6 +1,9 @@
 """Arrays from other libraries: the one place where fastact turns an argument into a NumPy array.
 
-* A NumPy array is used as it is.
+* A NumPy array is used as it is; a subclass (``numpy.memmap``, ``numpy.matrix``) as a plain ndarray view of
+  the same memory, so that every function returns plain arrays. A masked array (``numpy.ma``) is refused with
+  a message: fastact computes every element, and would otherwise either drop the mask or return values
+  computed through the masked entries (a softmax whose visible entries do not sum to 1).
 * An object that exports DLPack (``__dlpack__``: a PyTorch CPU tensor, a JAX CPU array) is viewed with
   ``numpy.from_dlpack``: the same memory, no copy. One on another device (a GPU) is refused with a message,
   since fastact computes on the CPU.
@@ -30,8 +33,17 @@ _KDLCPU = 1
 
 def as_array(value: Any, name: str) -> np.ndarray:
     """``value`` as a NumPy array, without a copy wherever its producer allows one (see the module doc)."""
-    if isinstance(value, np.ndarray):
+    if type(value) is np.ndarray:
         return value
+    if isinstance(value, np.ndarray):
+        if isinstance(value, np.ma.MaskedArray):
+            where = (f"; the softmax family takes where=~numpy.ma.getmaskarray({name}) to leave masked entries "
+                     "out" if name == "x" else "")
+            raise TypeError(
+                f"{name} is a masked array (numpy.ma), and fastact computes every element: pass "
+                f"numpy.ma.getdata({name}) or {name}.filled(value) and mask the result yourself{where}"
+            )
+        return value.view(np.ndarray)
     if hasattr(value, "__dlpack__") and not isinstance(value, np.generic):
         _check_cpu(value, name)
         try:

@@ -86,6 +86,15 @@ fn element_strides(array: &Bound<'_, PyUntypedArray>) -> Vec<isize> {
     array.strides().iter().map(|s| s / itemsize).collect()
 }
 
+/// `a` as an array if its type is exactly `numpy.ndarray`. A subclass takes the Python path, which refuses
+/// masked arrays and views the others (memmap, matrix) as plain arrays.
+fn exact_ndarray<'py>(a: &Bound<'py, PyAny>) -> Option<Bound<'py, PyUntypedArray>> {
+    if !a.is_exact_instance_of::<PyUntypedArray>() {
+        return None;
+    }
+    a.cast::<PyUntypedArray>().ok().cloned()
+}
+
 /// Everything the kernel needs, detached from Python objects so it can cross into `py.detach`.
 struct Job {
     call: Call,
@@ -164,9 +173,12 @@ fn apply<'py>(
     let call =
         Call::new(kernel_id, mode, [p0, p1]).map_err(|e| PyValueError::new_err(e.to_string()))?;
 
-    let Ok(xa) = x.cast::<PyUntypedArray>() else {
+    // Exact ndarrays only: a subclass goes through the Python layer, which refuses masked arrays and views
+    // the others (memmap, matrix) as plain arrays.
+    let Some(xa) = exact_ndarray(x) else {
         return Ok(None);
     };
+    let xa = &xa;
     let Some(dtype) = usable(xa) else {
         return Ok(None);
     };
@@ -174,10 +186,8 @@ fn apply<'py>(
 
     let ga = match grad_out {
         None => None,
-        Some(g) => match g.cast::<PyUntypedArray>() {
-            Ok(ga) if usable(ga) == Some(dtype) && ga.shape() == shape.as_slice() => {
-                Some(ga.clone())
-            }
+        Some(g) => match exact_ndarray(g) {
+            Some(ga) if usable(&ga) == Some(dtype) && ga.shape() == shape.as_slice() => Some(ga),
             _ => return Ok(None),
         },
     };

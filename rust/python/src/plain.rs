@@ -8,8 +8,8 @@
 //! error. A 16-element call so costs about as much as `np.tanh`'s (`benches/bench_small_calls.py`).
 
 use super::{
-    axis_rows, data_ptr, detached_if_large, element_strides, glu_grad_into, maxout_groups,
-    new_result, prelu_pass, usable, BiasJob, Dtype, Job, DETACH_MIN_ELEMENTS,
+    axis_rows, data_ptr, detached_if_large, element_strides, exact_ndarray, glu_grad_into,
+    maxout_groups, new_result, prelu_pass, usable, BiasJob, Dtype, Job, DETACH_MIN_ELEMENTS,
 };
 use fastact_core::real::Elem;
 use fastact_core::{Call, KernelId, Mode};
@@ -119,15 +119,6 @@ pub(crate) fn axis_plain<'py>(
     let raw = unsafe { PY_ARRAY_API.PyArray_Return(py, result.into_ptr().cast()) };
     // SAFETY: an owned reference or NULL with an exception set.
     Ok(Some(unsafe { Bound::from_owned_ptr_or_err(py, raw)? }))
-}
-
-/// `a` as an array if its type is exactly `numpy.ndarray` (not a subclass: a masked array or a matrix takes
-/// the Python path, as it did before this entry existed).
-fn exact_ndarray<'py>(a: &Bound<'py, PyAny>) -> Option<Bound<'py, PyUntypedArray>> {
-    if !a.is_exact_instance_of::<PyUntypedArray>() {
-        return None;
-    }
-    a.cast::<PyUntypedArray>().ok().cloned()
 }
 
 /// maxout's common call straight from the public function's arguments (as `axis_plain` for the softmax
