@@ -13,7 +13,7 @@
 * A dask array is never converted here (``numpy.asarray`` would compute it): the public functions check
   :func:`is_dask` first and build a lazy graph instead (``_dask.py``).
 
-Results are always NumPy arrays; ``out=`` must be one (see :func:`out_hint`).
+Results are always NumPy arrays; ``out=`` must be one, and not a masked array (see :func:`out_hint`).
 """
 
 from __future__ import annotations

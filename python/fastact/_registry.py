@@ -110,6 +110,9 @@ def check_out(out: Any, shape: tuple[int, ...], result: np.dtype, function: str 
     who = f"{function}(): " if function else ""
     if not isinstance(out, np.ndarray):
         raise TypeError(who + _interop.out_hint(out))
+    if isinstance(out, np.ma.MaskedArray):
+        raise TypeError(f"{who}out is a masked array (numpy.ma); fastact writes every element and keeps no mask: "
+                        "pass numpy.ma.getdata(out) to write into its data")
     if out.shape != shape:
         raise ValueError(f"{who}out has shape {out.shape} but the result has shape {shape}")
     if out.dtype != result:
@@ -171,10 +174,11 @@ def _compute(
 ) -> Any:
     """Run one kernel on normalised arrays (aligned, native, float32/float64; float16/bfloat16 natively)."""
     if native:
-        value = NATIVE.apply(kernel, mode, np.asarray(x), g, out, p0, p1)
+        target = out if out is None or type(out) is np.ndarray else out.view(np.ndarray)  # a memmap, say
+        value = NATIVE.apply(kernel, mode, np.asarray(x), g, target, p0, p1)
         if value is None:  # pragma: no cover - the arrays were normalised for the fast path
             raise RuntimeError("fastact: the native kernel rejected normalised arrays (please report this)")
-        return np.asarray(value) if out is None else value
+        return np.asarray(value) if out is None else out
     name = KERNEL_NAMES[kernel]
     fn = _kernels_numpy.KERNELS[name][mode]
     if fn is None:

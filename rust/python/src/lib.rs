@@ -192,13 +192,13 @@ fn apply<'py>(
         },
     };
     let ya: Bound<'py, PyUntypedArray> = match out {
-        Some(o) => match o.cast::<PyUntypedArray>() {
-            Ok(oa)
-                if usable(oa) == Some(dtype)
+        Some(o) => match exact_ndarray(o) {
+            Some(oa)
+                if usable(&oa) == Some(dtype)
                     && oa.shape() == shape.as_slice()
-                    && flags(oa) & npyffi::NPY_ARRAY_WRITEABLE != 0 =>
+                    && flags(&oa) & npyffi::NPY_ARRAY_WRITEABLE != 0 =>
             {
-                oa.clone()
+                oa
             }
             _ => return Ok(None),
         },
