@@ -81,9 +81,81 @@ fn data_ptr(array: &Bound<'_, PyUntypedArray>) -> *mut u8 {
     }
 }
 
-fn element_strides(array: &Bound<'_, PyUntypedArray>) -> Vec<isize> {
+fn element_strides(array: &Bound<'_, PyUntypedArray>) -> Small<isize> {
     let itemsize = array.dtype().itemsize() as isize;
     array.strides().iter().map(|s| s / itemsize).collect()
+}
+
+/// A shape or stride list: up to `INLINE` entries (nearly every array) on the stack, more on the heap, so
+/// that a small call does not pay an allocation for each of its lists.
+#[derive(Clone)]
+enum Small<T> {
+    Inline([T; Small::<()>::INLINE], usize),
+    Heap(Vec<T>),
+}
+
+impl Small<()> {
+    const INLINE: usize = 8;
+}
+
+impl<T: Copy + Default> Small<T> {
+    fn as_slice(&self) -> &[T] {
+        self
+    }
+
+    /// Removes entry `i`, returning it (as `Vec::remove`).
+    fn remove(&mut self, i: usize) -> T {
+        match self {
+            Small::Inline(items, len) => {
+                let value = items[i];
+                items.copy_within(i + 1..*len, i);
+                *len -= 1;
+                value
+            }
+            Small::Heap(items) => items.remove(i),
+        }
+    }
+}
+
+impl<T: Copy + Default> FromIterator<T> for Small<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut items = [T::default(); Small::<()>::INLINE];
+        let mut iter = iter.into_iter();
+        let mut len = 0;
+        while let Some(value) = iter.next() {
+            if len == Small::<()>::INLINE {
+                return Small::Heap(items.into_iter().chain([value]).chain(iter).collect());
+            }
+            items[len] = value;
+            len += 1;
+        }
+        Small::Inline(items, len)
+    }
+}
+
+impl<T: Copy + Default> From<&[T]> for Small<T> {
+    fn from(items: &[T]) -> Self {
+        items.iter().copied().collect()
+    }
+}
+
+impl<T> core::ops::Deref for Small<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Small::Inline(items, len) => &items[..*len],
+            Small::Heap(items) => items,
+        }
+    }
+}
+
+impl<T> core::ops::DerefMut for Small<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            Small::Inline(items, len) => &mut items[..*len],
+            Small::Heap(items) => items,
+        }
+    }
 }
 
 /// `a` as an array if its type is exactly `numpy.ndarray`. A subclass takes the Python path, which refuses
@@ -99,10 +171,10 @@ fn exact_ndarray<'py>(a: &Bound<'py, PyAny>) -> Option<Bound<'py, PyUntypedArray
 struct Job {
     call: Call,
     dtype: Dtype,
-    shape: Vec<usize>,
-    x: (*const u8, Vec<isize>),
-    g: Option<(*const u8, Vec<isize>)>,
-    y: (*mut u8, Vec<isize>),
+    shape: Small<usize>,
+    x: (*const u8, Small<isize>),
+    g: Option<(*const u8, Small<isize>)>,
+    y: (*mut u8, Small<isize>),
 }
 
 // SAFETY: the pointers refer to arrays whose Python objects the calling frame keeps alive for the whole
@@ -182,7 +254,7 @@ fn apply<'py>(
     let Some(dtype) = usable(xa) else {
         return Ok(None);
     };
-    let shape = xa.shape().to_vec();
+    let shape = Small::from(xa.shape());
 
     let ga = match grad_out {
         None => None,
@@ -349,12 +421,12 @@ fn apply_bias<'py>(
 struct BiasJob {
     call: Call,
     dtype: Dtype,
-    shape: Vec<usize>,
+    shape: Small<usize>,
     axis: usize,
-    x: (usize, Vec<isize>),
+    x: (usize, Small<isize>),
     bias: usize,
-    grad_out: Option<(usize, Vec<isize>)>,
-    out: (usize, Vec<isize>),
+    grad_out: Option<(usize, Small<isize>)>,
+    out: (usize, Small<isize>),
 }
 
 impl BiasJob {
@@ -412,7 +484,7 @@ impl BiasJob {
         Ok(BiasJob {
             call,
             dtype,
-            shape: shape.to_vec(),
+            shape: Small::from(shape),
             axis,
             x: (data_ptr(x) as usize, element_strides(x)),
             bias: data_ptr(bias) as usize,
@@ -441,7 +513,7 @@ impl BiasJob {
         // (a zero-length axis reads nothing), alive for this call (the caller's contract) and not written.
         let bias =
             unsafe { core::slice::from_raw_parts(self.bias as *const T, self.shape[self.axis]) };
-        fn view<T>((ptr, strides): &(usize, Vec<isize>)) -> View<'_, T> {
+        fn view<T>((ptr, strides): &(usize, Small<isize>)) -> View<'_, T> {
             View {
                 ptr: *ptr as *const T,
                 strides,
@@ -568,7 +640,7 @@ fn axis_rows<'py>(
         Some(Dtype::F64) => true,
         _ => return bad("x must be an aligned native float32/float64 array"),
     };
-    let shape = x.shape().to_vec();
+    let shape = Small::from(x.shape());
     if axis >= shape.len() {
         return bad("axis out of range");
     }
@@ -620,7 +692,7 @@ fn axis_rows<'py>(
         }
     }
 
-    let split = |a: &Bound<'py, PyUntypedArray>, per_lane: bool| -> (Vec<isize>, isize) {
+    let split = |a: &Bound<'py, PyUntypedArray>, per_lane: bool| -> (Small<isize>, isize) {
         let mut strides = element_strides(a);
         if per_lane {
             (strides, 0)
@@ -1129,4 +1201,32 @@ fn _fastact(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add("DETACH_MIN_ELEMENTS", DETACH_MIN_ELEMENTS)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Small;
+
+    #[test]
+    fn small_lists_behave_as_vectors() {
+        for len in [0usize, 1, 7, 8, 9, 20] {
+            let want: Vec<isize> = (0..len as isize).map(|i| 3 * i - 5).collect();
+            let mut got: Small<isize> = want.iter().copied().collect();
+            assert_eq!(got.as_slice(), want.as_slice(), "{len} entries");
+            assert_eq!(
+                matches!(got, Small::Inline(..)),
+                len <= 8,
+                "{len} entries inline"
+            );
+            let mut want = want;
+            for i in [len / 2, 0] {
+                if i < want.len() {
+                    assert_eq!(got.remove(i), want.remove(i));
+                    assert_eq!(&*got, want.as_slice());
+                }
+            }
+            got.iter_mut().for_each(|v| *v += 1);
+            assert_eq!(Small::from(&*got).as_slice(), &*got);
+        }
+    }
 }

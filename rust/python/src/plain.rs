@@ -9,7 +9,7 @@
 
 use super::{
     axis_rows, data_ptr, detached_if_large, element_strides, exact_ndarray, glu_grad_into,
-    maxout_groups, new_result, prelu_pass, usable, BiasJob, Dtype, Job, DETACH_MIN_ELEMENTS,
+    maxout_groups, new_result, prelu_pass, usable, BiasJob, Dtype, Job, Small, DETACH_MIN_ELEMENTS,
 };
 use fastact_core::real::Elem;
 use fastact_core::{Call, KernelId, Mode};
@@ -157,7 +157,7 @@ pub(crate) fn maxout_plain<'py>(
         Some(Dtype::F64) => true,
         _ => return Ok(None),
     };
-    let mut shape = x.shape().to_vec();
+    let mut shape = Small::from(x.shape());
     if mode == 0 {
         shape[x.ndim() - 1] = width / pieces;
     }
@@ -256,7 +256,7 @@ pub(crate) fn crelu_plain<'py>(
         return Ok(None);
     }
     let axis = axis.rem_euclid(ndim) as usize;
-    let mut doubled = x.shape().to_vec();
+    let mut doubled = Small::from(x.shape());
     doubled[axis] *= 2;
     if let Some(g) = &grad_out {
         if usable(g) != dtype || !g.is_c_contiguous() || g.shape() != doubled.as_slice() {
@@ -331,7 +331,7 @@ pub(crate) fn glu_plain<'py>(
         return Ok(None);
     };
     let h = width / 2;
-    let mut shape = x.shape().to_vec();
+    let mut shape = Small::from(x.shape());
     shape[ndim - 1] = h;
     let out = new_result(py, &x, &shape, wide)?;
     let strides = element_strides(&x);
