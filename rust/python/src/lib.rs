@@ -175,6 +175,8 @@ struct Job {
     x: (*const u8, Small<isize>),
     g: Option<(*const u8, Small<isize>)>,
     y: (*mut u8, Small<isize>),
+    /// The fused bias (`Job::with_bias`): its axis and its contiguous elements, added to x first.
+    bias: Option<(usize, *const u8)>,
 }
 
 // SAFETY: the pointers refer to arrays whose Python objects the calling frame keeps alive for the whole
@@ -184,7 +186,8 @@ unsafe impl Send for Job {}
 impl Job {
     /// # Safety
     /// The pointers and strides must describe live arrays of the job's dtype and shape (x and g readable,
-    /// y writable), as built by `apply` below.
+    /// y writable; the bias contiguous with shape[axis] elements, apart from y), as built by `apply` and
+    /// `Job::with_bias` below.
     unsafe fn run(&self) {
         match self.dtype {
             // SAFETY: forwarded from this function's contract.
@@ -211,9 +214,20 @@ impl Job {
             ptr: self.y.0.cast::<T>(),
             strides: &self.y.1,
         };
-        // SAFETY: NumPy guarantees that every in-shape offset of an array is inside its buffer; `apply`
-        // checked that the three arrays have this shape and dtype, that y is writeable, and keeps them alive.
-        unsafe { apply_strided(self.call, &self.shape, x, g, y) };
+        let Some((axis, bias)) = self.bias else {
+            // SAFETY: NumPy guarantees that every in-shape offset of an array is inside its buffer; `apply`
+            // checked that the three arrays have this shape and dtype, that y is writeable, and keeps them
+            // alive.
+            unsafe { apply_strided(self.call, &self.shape, x, g, y) };
+            return;
+        };
+        // SAFETY: `with_bias` checked that the bias is a contiguous aligned array of shape[axis] elements of
+        // T (a zero-length axis reads nothing), not overlapping y; the caller keeps it alive, and the other
+        // operands as above (`with_bias` checked them as `apply` does).
+        unsafe {
+            let bias = core::slice::from_raw_parts(bias.cast::<T>(), self.shape[axis]);
+            apply_bias_strided(self.call, &self.shape, x, bias, axis, g, y)
+        };
     }
 }
 
@@ -301,16 +315,12 @@ fn apply<'py>(
             .map(|ga| (data_ptr(ga) as *const u8, element_strides(ga))),
         y: (data_ptr(&ya), element_strides(&ya)),
         shape,
+        bias: None,
     };
-    let total: usize = job.shape.iter().product();
-    if total >= DETACH_MIN_ELEMENTS {
-        // SAFETY: `xa`, `ga` and `ya` stay referenced by this frame until `detach` returns, so their
-        // buffers stay alive; `Job::run`'s contract holds by construction above.
-        py.detach(move || unsafe { job.run() });
-    } else {
-        // SAFETY: as above.
-        unsafe { job.run() };
-    }
+    let total = job.shape.iter().product();
+    // SAFETY: `xa`, `ga` and `ya` stay referenced by this frame until the job returns, so their buffers stay
+    // alive; `Job::run`'s contract holds by construction above.
+    detached_if_large(py, total, move || unsafe { job.run() });
 
     if out.is_some() || xa.ndim() > 0 {
         return Ok(Some(ya.into_any()));
@@ -385,7 +395,7 @@ fn overlaps_badly(a: &Bound<'_, PyUntypedArray>, b: &Bound<'_, PyUntypedArray>) 
 
 /// The fused `out = f(x + bias)` (mode 0) or `out = grad_out·f'(x + bias)` (mode 1), `bias` along `axis`.
 /// The Python layer (`fastact._fused`) normalises the operands; anything else is a ValueError here (never
-/// undefined behaviour): see `BiasJob::new`.
+/// undefined behaviour): see `Job::with_bias`.
 #[pyfunction]
 #[pyo3(signature = (kernel, mode, x, bias, axis, grad_out, out, p0, p1))]
 #[allow(clippy::too_many_arguments)]
@@ -409,33 +419,20 @@ fn apply_bias<'py>(
         _ => return Err(bad("unknown mode")),
     };
     let call = Call::new(kernel_id, mode, [p0, p1]).map_err(|e| bad(&e.to_string()))?;
-    let job = BiasJob::new(call, x, bias, axis, grad_out, out, false).map_err(bad)?;
+    let job = Job::with_bias(call, x, bias, axis, grad_out, out, false).map_err(bad)?;
     let elements = job.shape.iter().product();
-    // SAFETY: `BiasJob::new` checked the operands; x, bias, grad_out and out are kept alive by this frame.
+    // SAFETY: `Job::with_bias` checked the operands; x, bias, grad_out and out are kept alive by this frame.
     detached_if_large(py, elements, move || unsafe { job.run() });
     Ok(())
 }
 
-/// The operands of one fused bias call, checked: pointers and element strides of arrays the caller keeps
-/// alive until `run` returns.
-struct BiasJob {
-    call: Call,
-    dtype: Dtype,
-    shape: Small<usize>,
-    axis: usize,
-    x: (usize, Small<isize>),
-    bias: usize,
-    grad_out: Option<(usize, Small<isize>)>,
-    out: (usize, Small<isize>),
-}
-
-impl BiasJob {
-    /// Checks what `apply_bias_strided` needs and says what is wrong otherwise: x, bias, grad_out and out
+impl Job {
+    /// The job of a fused bias call. Checks what `apply_bias_strided` needs and says what is wrong otherwise: x, bias, grad_out and out
     /// of one aligned native dtype (float32, float64, float16, bfloat16), bias 1-d and contiguous with
     /// x.shape[axis] elements, grad_out (the derivative only) and out of x's shape, out writeable without
     /// zero strides, not overlapping bias, and not overlapping x or grad_out except element for element.
     /// An `out` the caller has just allocated like x (`new_out`) is all of that by construction.
-    fn new(
+    fn with_bias(
         call: Call,
         x: &Bound<'_, PyUntypedArray>,
         bias: &Bound<'_, PyUntypedArray>,
@@ -443,7 +440,7 @@ impl BiasJob {
         grad_out: Option<&Bound<'_, PyUntypedArray>>,
         out: &Bound<'_, PyUntypedArray>,
         new_out: bool,
-    ) -> Result<BiasJob, &'static str> {
+    ) -> Result<Job, &'static str> {
         let Some(dtype) = usable(x) else {
             return Err("x must be an aligned native float array");
         };
@@ -481,63 +478,15 @@ impl BiasJob {
                 return Err("out overlaps the bias");
             }
         }
-        Ok(BiasJob {
+        Ok(Job {
             call,
             dtype,
             shape: Small::from(shape),
-            axis,
-            x: (data_ptr(x) as usize, element_strides(x)),
-            bias: data_ptr(bias) as usize,
-            grad_out: grad_out.map(|g| (data_ptr(g) as usize, element_strides(g))),
-            out: (data_ptr(out) as usize, element_strides(out)),
+            x: (data_ptr(x) as *const u8, element_strides(x)),
+            g: grad_out.map(|g| (data_ptr(g) as *const u8, element_strides(g))),
+            y: (data_ptr(out), element_strides(out)),
+            bias: Some((axis, data_ptr(bias) as *const u8)),
         })
-    }
-
-    /// # Safety
-    /// The arrays `new` checked must still be alive (and unchanged in shape) while this runs.
-    unsafe fn run(&self) {
-        match self.dtype {
-            // SAFETY: forwarded from this function's contract.
-            Dtype::F32 => unsafe { self.run_typed::<f32>() },
-            // SAFETY: forwarded from this function's contract.
-            Dtype::F64 => unsafe { self.run_typed::<f64>() },
-            // SAFETY: forwarded; F16 is a transparent u16, NumPy's float16 layout.
-            Dtype::F16 => unsafe { self.run_typed::<F16>() },
-            // SAFETY: forwarded; Bf16 is a transparent u16, ml_dtypes' bfloat16 layout.
-            Dtype::Bf16 => unsafe { self.run_typed::<Bf16>() },
-        }
-    }
-
-    unsafe fn run_typed<T: Store>(&self) {
-        // SAFETY: `new` checked that bias is a contiguous aligned array of x.shape[axis] elements of T
-        // (a zero-length axis reads nothing), alive for this call (the caller's contract) and not written.
-        let bias =
-            unsafe { core::slice::from_raw_parts(self.bias as *const T, self.shape[self.axis]) };
-        fn view<T>((ptr, strides): &(usize, Small<isize>)) -> View<'_, T> {
-            View {
-                ptr: *ptr as *const T,
-                strides,
-            }
-        }
-        let out = ViewMut {
-            ptr: self.out.0 as *mut T,
-            strides: &self.out.1,
-        };
-        let grad_out = self.grad_out.as_ref().map(view::<T>);
-        // SAFETY: `new` checked that the arrays have x's shape and one dtype, `out` to be writeable without
-        // overlapping elements, not to overlap the bias, and not to overlap an input except element for
-        // element; NumPy guarantees every in-shape offset lies in its buffer.
-        unsafe {
-            apply_bias_strided(
-                self.call,
-                &self.shape,
-                view(&self.x),
-                bias,
-                self.axis,
-                grad_out,
-                out,
-            )
-        }
     }
 }
 

@@ -9,7 +9,7 @@
 
 use super::{
     axis_rows, data_ptr, detached_if_large, element_strides, exact_ndarray, glu_grad_into,
-    maxout_groups, new_result, prelu_pass, usable, BiasJob, Dtype, Job, Small, DETACH_MIN_ELEMENTS,
+    maxout_groups, new_result, prelu_pass, usable, Dtype, Job, Small,
 };
 use fastact_core::real::Elem;
 use fastact_core::{Call, KernelId, Mode};
@@ -314,22 +314,15 @@ pub(crate) fn glu_plain<'py>(
     x: &Bound<'py, PyAny>,
     axis: &Bound<'py, PyAny>,
 ) -> PyResult<Option<Bound<'py, PyUntypedArray>>> {
-    let Some((x, wide)) = plain_float(x) else {
+    let Some((x, wide, call)) = glu_operands(gates, gate, x, axis)? else {
         return Ok(None);
     };
     let ndim = x.ndim();
-    let Some(&width) = x.shape().last() else {
-        return Ok(None);
-    };
-    let dtype = if wide { Dtype::F64 } else { Dtype::F32 };
-    // C-contiguous only: the new result is C-ordered, which is then x's own order (NumPy's "K"); other
-    // layouts take the Python path, which keeps theirs.
-    if plain_axis(axis, ndim) != Some(ndim - 1) || width % 2 != 0 || !x.is_c_contiguous() {
+    let width = x.shape()[ndim - 1];
+    if width % 2 != 0 {
         return Ok(None);
     }
-    let Some(call) = table_call(gates, gate, Mode::Forward)? else {
-        return Ok(None);
-    };
+    let dtype = if wide { Dtype::F64 } else { Dtype::F32 };
     let h = width / 2;
     let mut shape = Small::from(x.shape());
     shape[ndim - 1] = h;
@@ -347,17 +340,13 @@ pub(crate) fn glu_plain<'py>(
         g: Some((a, strides)),
         y: (data_ptr(&out), element_strides(&out)),
         shape,
+        bias: None,
     };
-    let total: usize = job.shape.iter().product();
-    if total >= DETACH_MIN_ELEMENTS {
-        // SAFETY: `x` and `out` stay referenced by this frame until `detach` returns; the two views describe
-        // x's halves (in-shape offsets within its buffer), `out` is a new array of their shape and dtype,
-        // writeable and disjoint from x.
-        py.detach(move || unsafe { job.run() });
-    } else {
-        // SAFETY: as above.
-        unsafe { job.run() };
-    }
+    let total = job.shape.iter().product();
+    // SAFETY: `x` and `out` stay referenced by this frame until the job returns; the two views describe x's
+    // halves (in-shape offsets within its buffer), `out` is a new array of their shape and dtype, writeable
+    // and disjoint from x.
+    detached_if_large(py, total, move || unsafe { job.run() });
     Ok(Some(out))
 }
 
@@ -368,6 +357,27 @@ fn exact_int(a: &Bound<'_, PyAny>) -> Option<isize> {
     } else {
         None
     }
+}
+
+/// What glu's and glu_grad's entries take: `x` an exact C-contiguous float32/float64 ndarray with at least
+/// one axis, `axis` its last as an exact int, `gate` a key of `gates`. (x, whether float64, the gate's
+/// forward call), or None. C-contiguous only: a new result is C-ordered, which is then x's own order
+/// (NumPy's "K"); other layouts take the Python path, which keeps theirs.
+#[allow(clippy::type_complexity)]
+fn glu_operands<'py>(
+    gates: &Bound<'py, PyDict>,
+    gate: &Bound<'py, PyAny>,
+    x: &Bound<'py, PyAny>,
+    axis: &Bound<'py, PyAny>,
+) -> PyResult<Option<(Bound<'py, PyUntypedArray>, bool, Call)>> {
+    let Some((x, wide)) = plain_float(x) else {
+        return Ok(None);
+    };
+    let ndim = x.ndim();
+    if ndim == 0 || plain_axis(axis, ndim) != Some(ndim - 1) || !x.is_c_contiguous() {
+        return Ok(None);
+    }
+    Ok(table_call(gates, gate, Mode::Forward)?.map(|call| (x, wide, call)))
 }
 
 /// glu_grad's common call: `x` and `grad_out` exact C-contiguous ndarrays of one dtype (float32/float64),
@@ -383,13 +393,10 @@ pub(crate) fn glu_grad_plain<'py>(
     grad_out: &Bound<'py, PyAny>,
     axis: &Bound<'py, PyAny>,
 ) -> PyResult<Option<Bound<'py, PyUntypedArray>>> {
-    let (Some((x, wide)), Some(grad_out)) = (plain_float(x), exact_ndarray(grad_out)) else {
+    let Some(grad_out) = exact_ndarray(grad_out) else {
         return Ok(None);
     };
-    if plain_axis(axis, x.ndim()) != Some(x.ndim().wrapping_sub(1)) || !x.is_c_contiguous() {
-        return Ok(None);
-    }
-    let Some(call) = table_call(gates, gate, Mode::Forward)? else {
+    let Some((x, wide, call)) = glu_operands(gates, gate, x, axis)? else {
         return Ok(None);
     };
     let out = new_result(py, &x, x.shape(), wide)?;
@@ -401,7 +408,7 @@ pub(crate) fn glu_grad_plain<'py>(
 /// dtype (float32/float64), `axis` an exact int within x's dimensions, `name` a key of `activations` (name ->
 /// (kernel, p0, p1)). Mode 0 returns f(x + bias) in a new array like x; mode 1 (x C-contiguous) the tuple
 /// (grad_x, grad_bias), grad_bias the per-channel sums of grad_x rounded to x's dtype, as
-/// `channel_sums` forms them. None for anything else (what `BiasJob::new` refuses included).
+/// `channel_sums` forms them. None for anything else (what `Job::with_bias` refuses included).
 #[pyfunction]
 #[pyo3(signature = (mode, activations, name, x, bias, axis, grad_out=None))]
 #[allow(clippy::too_many_arguments)]
@@ -430,10 +437,10 @@ pub(crate) fn bias_act_plain<'py>(
         return Ok(None);
     };
     let out = new_result(py, &x, x.shape(), wide)?;
-    let Ok(job) = BiasJob::new(call, &x, &bias, axis, grad_out.as_ref(), &out, true) else {
+    let Ok(job) = Job::with_bias(call, &x, &bias, axis, grad_out.as_ref(), &out, true) else {
         return Ok(None);
     };
-    // SAFETY: x, bias, grad_out and out, which `BiasJob::new` checked, are kept alive by this frame.
+    // SAFETY: x, bias, grad_out and out, which `Job::with_bias` checked, are kept alive by this frame.
     detached_if_large(py, x.len(), move || unsafe { job.run() });
     if mode == Mode::Forward {
         return Ok(Some(out.into_any()));
