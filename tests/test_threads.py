@@ -196,6 +196,20 @@ def test_fastact_num_threads_environment_variable() -> None:
     assert out == expected
 
 
+@pytest.mark.parametrize("spin_us", ["0", "5000"])
+def test_fastact_spin_us_changes_no_result(spin_us: str) -> None:
+    """Workers that sleep at once (0) or stay awake for 5 ms between calls compute the same bits."""
+    code = (
+        "import hashlib, numpy as np, fastact\n"
+        "x = np.linspace(-9, 9, 400_000, dtype=np.float32)\n"
+        "with fastact.num_threads(4):\n"
+        "    ys = [fastact.gelu(x), fastact.sigmoid_grad(x, x), fastact.relu(x)]\n"
+        "print([hashlib.sha256(y.tobytes()).hexdigest() for y in ys])\n"
+    )
+    expected = _fresh_interpreter(code)
+    assert _fresh_interpreter(code, FASTACT_SPIN_US=spin_us) == expected
+
+
 def test_fastact_isa_environment_variable_lowers_the_simd_level() -> None:
     if fastact.backend() != "native":
         pytest.skip("SIMD levels exist only with the native module")

@@ -4,9 +4,16 @@
 //! Fork safety: rayon's worker threads do not exist in a `fork()`ed child, and a pool inherited that way
 //! would deadlock. The pool records the pid that built it; in any other process fastact runs inline, on
 //! the calling thread, without touching the inherited pool or its lock.
+//!
+//! Waking: a sleeping rayon worker takes 10-20 µs to wake on a 2-core VM and up to ~100 µs on a 16-core
+//! one, longer than a whole 10^5-element call. So a worker that finishes a call stays awake for a short
+//! window (`FASTACT_SPIN_US`, default 100 µs; 0 turns it off) watching for the next call, as OpenMP's
+//! workers do. Calls made back to back then start on awake workers; a worker that sees no call in the
+//! window returns to rayon and sleeps.
 
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use rayon::ThreadPool;
 
@@ -20,7 +27,25 @@ pub const MIN_CHUNK_WORK: usize = 150_000;
 
 static REQUESTED: AtomicUsize = AtomicUsize::new(0);
 static POOL_PID: AtomicU32 = AtomicU32::new(0);
-static POOL: Mutex<Option<(usize, Arc<ThreadPool>)>> = Mutex::new(None);
+static POOL: Mutex<Option<(usize, Arc<Pool>)>> = Mutex::new(None);
+
+/// The private pool and the state its awake workers watch.
+pub(crate) struct Pool {
+    threads: ThreadPool,
+    hot: Arc<Hot>,
+}
+
+/// How long a worker stays awake after a call (`FASTACT_SPIN_US` microseconds, default 100).
+fn spin_window() -> Duration {
+    static WINDOW: OnceLock<Duration> = OnceLock::new();
+    *WINDOW.get_or_init(|| {
+        let us = std::env::var("FASTACT_SPIN_US")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(100);
+        Duration::from_micros(us.min(1_000_000))
+    })
+}
 
 fn default_threads() -> usize {
     static DEFAULT: OnceLock<usize> = OnceLock::new();
@@ -54,7 +79,7 @@ fn in_forked_child() -> bool {
 
 /// The pool for a call on `threads` threads: `threads - 1` workers, since the calling thread works too;
 /// None to run inline (one thread, a forked child, or no pool could be built).
-pub(crate) fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
+pub(crate) fn pool(threads: usize) -> Option<Arc<Pool>> {
     if threads <= 1 || in_forked_child() {
         return None;
     }
@@ -64,12 +89,15 @@ pub(crate) fn pool(threads: usize) -> Option<Arc<ThreadPool>> {
             return Some(Arc::clone(pool));
         }
     }
-    let built = rayon::ThreadPoolBuilder::new()
+    let threads_pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads - 1)
         .thread_name(|i| format!("fastact-{i}"))
         .build()
-        .ok()
-        .map(Arc::new)?;
+        .ok()?;
+    let built = Arc::new(Pool {
+        threads: threads_pool,
+        hot: Arc::new(Hot::default()),
+    });
     POOL_PID.store(std::process::id(), Ordering::Release);
     *slot = Some((threads, Arc::clone(&built)));
     Some(built)
@@ -91,27 +119,152 @@ pub(crate) fn chunking(n: usize, cost: usize, threads: usize) -> (usize, usize) 
 }
 
 /// Run `task(c)` for every chunk c < `chunks` on `threads` threads: the calling thread and the pool's
-/// workers take chunk indices from one counter until none are left (one wake-up, no hand-off of the
-/// caller). Inline when there is no pool (one thread, a forked child).
+/// workers take chunk indices from one counter until none are left. Inline when there is no pool (one
+/// thread, a forked child) or another thread's call holds the pool's workers.
 pub(crate) fn run_chunks(chunks: usize, threads: usize, task: impl Fn(usize) + Sync) {
-    let Some(pool) = pool(threads) else {
-        (0..chunks).for_each(&task);
-        return;
+    let pool = match pool(threads) {
+        Some(pool) if chunks > 1 => pool,
+        _ => return (0..chunks).for_each(&task),
     };
-    let next = AtomicUsize::new(0);
-    let work = || loop {
-        let c = next.fetch_add(1, Ordering::Relaxed);
-        if c >= chunks {
-            break;
+    let hot = &pool.hot;
+    if hot.publishing.swap(true, Ordering::Acquire) {
+        // Another thread's call is running on the workers: doing this one here is as fast as queueing.
+        return (0..chunks).for_each(&task);
+    }
+    let call = Call::new(chunks, &task);
+    let erased: *const Call<'static> = (&call as *const Call<'_>).cast();
+    hot.call.store(erased.cast_mut(), Ordering::SeqCst);
+    hot.epoch.fetch_add(1, Ordering::SeqCst);
+    // Workers awake now take the call as soon as it is published; wake more, up to one per chunk after
+    // the caller's first. A worker counted in `awake` either sees the call or, leaving, is replaced here
+    // (it leaves only after an empty look at `call`, which the SeqCst store above orders against).
+    let wanted = pool.threads.current_num_threads().min(chunks - 1);
+    let mut awake = hot.awake.load(Ordering::SeqCst);
+    while awake < wanted {
+        match hot
+            .awake
+            .compare_exchange(awake, awake + 1, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => {
+                let hot = Arc::clone(hot);
+                pool.threads.spawn(move || hot.watch());
+                awake += 1;
+            }
+            Err(now) => awake = now,
         }
-        task(c);
-    };
-    pool.in_place_scope(|scope| {
-        for _ in 0..pool.current_num_threads().min(chunks.saturating_sub(1)) {
-            scope.spawn(|_| work());
+    }
+    call.work();
+    // Chunks other workers took may still be running: wait for them, then withdraw the call and wait
+    // until no worker still holds it, before `call` and `task` go out of scope.
+    wait_until(|| call.done.load(Ordering::Acquire) == chunks);
+    hot.call.store(std::ptr::null_mut(), Ordering::SeqCst);
+    wait_until(|| hot.users.load(Ordering::SeqCst) == 0);
+    hot.publishing.store(false, Ordering::Release);
+    if call.panicked.load(Ordering::Acquire) {
+        panic!("a fastact worker thread panicked");
+    }
+}
+
+/// Spin until `ready()`, yielding the core after the first few thousand looks.
+fn wait_until(ready: impl Fn() -> bool) {
+    let mut looks = 0u32;
+    while !ready() {
+        if looks < 4096 {
+            looks += 1;
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
         }
-        work();
-    });
+    }
+}
+
+/// One parallel call: its chunk counter and task, on the calling thread's stack while it runs.
+struct Call<'a> {
+    next: AtomicUsize,
+    done: AtomicUsize,
+    chunks: usize,
+    panicked: AtomicBool,
+    task: &'a (dyn Fn(usize) + Sync),
+}
+
+impl<'a> Call<'a> {
+    fn new(chunks: usize, task: &'a (dyn Fn(usize) + Sync)) -> Self {
+        Self {
+            next: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            chunks,
+            panicked: AtomicBool::new(false),
+            task,
+        }
+    }
+
+    /// Take chunks until none are left. A panicking chunk still counts as done (its panic is re-raised on
+    /// the calling thread), so the caller never waits for it forever.
+    fn work(&self) {
+        loop {
+            let c = self.next.fetch_add(1, Ordering::Relaxed);
+            if c >= self.chunks {
+                break;
+            }
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.task)(c)));
+            if ran.is_err() {
+                self.panicked.store(true, Ordering::Release);
+            }
+            self.done.fetch_add(1, Ordering::Release);
+        }
+    }
+}
+
+/// What the awake workers watch: the published call (null when none) and a count of calls published (the
+/// next call's `Call` often sits at the same stack address as the last), how many workers are inside a
+/// call, how many are awake, and whether a thread is publishing (one call at a time).
+#[derive(Default)]
+pub(crate) struct Hot {
+    call: AtomicPtr<Call<'static>>,
+    epoch: AtomicUsize,
+    users: AtomicUsize,
+    awake: AtomicUsize,
+    publishing: AtomicBool,
+}
+
+impl Hot {
+    /// A worker's watch: take every call published while awake, and leave after a window with none.
+    fn watch(&self) {
+        let window = spin_window();
+        let mut idle_since = Instant::now();
+        let mut looks = 0u32;
+        // A worker spawned for a call takes it even if it was published before the worker started.
+        let mut served = self.epoch.load(Ordering::SeqCst).wrapping_sub(1);
+        loop {
+            let epoch = self.epoch.load(Ordering::SeqCst);
+            let seen = self.call.load(Ordering::SeqCst);
+            if epoch != served && !seen.is_null() {
+                served = epoch;
+                self.users.fetch_add(1, Ordering::SeqCst);
+                if self.call.load(Ordering::SeqCst) == seen {
+                    // SAFETY: `seen` is still published after this worker counted itself in `users`, and
+                    // the publisher withdraws its call and then waits for `users` to reach 0 (all SeqCst)
+                    // before the call leaves its stack; so the call behind `seen` (this one or a later one
+                    // at the same address) is alive for this whole use.
+                    unsafe { (*seen).work() };
+                }
+                self.users.fetch_sub(1, Ordering::SeqCst);
+                idle_since = Instant::now();
+                continue;
+            }
+            std::hint::spin_loop();
+            looks = looks.wrapping_add(1);
+            if looks.is_multiple_of(64) && idle_since.elapsed() >= window {
+                self.awake.fetch_sub(1, Ordering::SeqCst);
+                if self.call.load(Ordering::SeqCst).is_null() {
+                    return;
+                }
+                // A call came in as this worker was leaving; its publisher may have counted it awake.
+                self.awake.fetch_add(1, Ordering::SeqCst);
+                idle_since = Instant::now();
+            }
+        }
+    }
 }
 
 /// A pointer to memory that several tasks write, each its own disjoint part (the caller's to guarantee, and
@@ -143,4 +296,61 @@ pub(crate) fn run_ranges(
     run_chunks(units.div_ceil(per_task), threads, |c| {
         task(c * per_task, ((c + 1) * per_task).min(units))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU8;
+
+    /// Run `chunks` chunks on `threads` threads and check each ran exactly once.
+    fn each_chunk_once(chunks: usize, threads: usize) {
+        let seen: Vec<AtomicU8> = (0..chunks).map(|_| AtomicU8::new(0)).collect();
+        run_chunks(chunks, threads, |c| {
+            seen[c].fetch_add(1, Ordering::Relaxed);
+        });
+        assert!(
+            seen.iter().all(|s| s.load(Ordering::Relaxed) == 1),
+            "{chunks} chunks on {threads} threads"
+        );
+    }
+
+    #[test]
+    fn every_chunk_runs_once_back_to_back_and_after_idling() {
+        for round in 0..300 {
+            for (chunks, threads) in [(1, 4), (2, 2), (3, 4), (7, 3), (64, 4), (5, 8)] {
+                each_chunk_once(chunks, threads);
+            }
+            if round % 100 == 99 {
+                // Long enough for the workers to leave their watch and sleep in rayon.
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+
+    #[test]
+    fn callers_on_several_threads_share_the_pool() {
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                scope.spawn(move || {
+                    for i in 0..200 {
+                        each_chunk_once(1 + (i * 7 + t) % 40, 3);
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
+    fn a_panicking_chunk_reaches_the_caller_and_the_pool_recovers() {
+        let outcome = std::panic::catch_unwind(|| {
+            run_chunks(16, 4, |c| {
+                if c == 11 {
+                    panic!("chunk 11");
+                }
+            })
+        });
+        assert!(outcome.is_err());
+        each_chunk_once(16, 4);
+    }
 }
