@@ -20,9 +20,15 @@ use rayon::ThreadPool;
 /// Single-thread work (in the table's cost unit, tenths of a nanosecond) below which a call runs inline:
 /// 30 µs. Measured on 2 cores (1 vs 2 threads, float32): the second thread starts to pay at 2^18 elements
 /// for relu (~0.14 ns/element, memory-bound), 2^15 for sigmoid (0.9 ns), 2^13-2^14 for gelu (5.3 ns) — all
-/// about 30-40 µs of work, the price of waking the pool and joining it.
+/// about 30-40 µs of work, the price of waking the pool and joining it. Workers that are still awake
+/// (see the module's notes) join in a few µs, but the first call of a burst finds them asleep, and a
+/// threshold that depended on whether they are awake never split a steady stream of mid-size calls (their
+/// workers are never awake): tried on 2 cores, no gain over this constant at 5·10^3-8·10^4 elements.
 pub const PARALLEL_WORK: usize = 300_000;
-/// No task smaller than 15 µs of work, so each hand-off stays a small fraction of its chunk.
+/// No task smaller than 15 µs of work, so each hand-off stays a small fraction of its chunk. On a 16-core
+/// Xeon (before the workers stayed awake) 30 and 60 µs chunks, a 60 µs split threshold and one chunk per
+/// thread all did no better across 3·10^4-10^6 elements; larger chunks lost 1.3-2× at 10^5
+/// (benches/results/chunking-2026-11-27-*).
 pub const MIN_CHUNK_WORK: usize = 150_000;
 
 static REQUESTED: AtomicUsize = AtomicUsize::new(0);
