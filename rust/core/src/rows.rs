@@ -436,24 +436,66 @@ fn panel_max<T: Elem>(x: &[T], sign: T, floor: T, maxima: &mut [T]) {
     }
 }
 
-/// The statistics of lane k of a panel of w lanes (`x` row by row), from its max `m`, its count of terms
-/// at the max, and the panel's partial sums (`his`, `los`: 16 rows of w, sum j holding positions j mod
-/// 16): `total` and `has_nan` as the contiguous lane takes them.
-#[inline(always)]
-fn panel_lane_stats<T: Elem>(
-    x: &[T],
-    k: usize,
-    m: T,
-    hits: f64,
-    his: &[f64],
-    los: &[f64],
-) -> Stats {
-    let w = his.len() / LANES;
-    let hi: [f64; LANES] = core::array::from_fn(|j| his[j * w + k]);
-    let lo: [f64; LANES] = core::array::from_fn(|j| los[j * w + k]);
-    let (rest, rest_lo) = total(&hi, &lo);
-    let nan = has_nan(m, rest, || x.iter().skip(k).step_by(w).any(|v| v.is_nan()));
-    finish_stats(m, nan, hits, rest, rest_lo)
+/// How many lanes of a panel `PanelTotals` takes at once.
+const TOTALS_BLOCK: usize = 64;
+
+/// `total` of the partial sums of lanes `start..end` of a panel (`his`, `los`: 16 rows of w, sum j
+/// holding positions j mod 16), formed for up to TOTALS_BLOCK lanes at once: the same operations per lane,
+/// in the same order, vectorised across the lanes (lane by lane, each total gathered 16 strided values
+/// through a call to `array::from_fn`, which cost as much as the terms for lanes of a few dozen).
+struct PanelTotals {
+    start: usize,
+    end: usize,
+    rest: [f64; TOTALS_BLOCK],
+    rest_lo: [f64; TOTALS_BLOCK],
+}
+
+impl PanelTotals {
+    #[inline(always)]
+    fn new(his: &[f64], los: &[f64], start: usize) -> Self {
+        let w = his.len() / LANES;
+        let len = TOTALS_BLOCK.min(w - start);
+        let mut rest = [0f64; TOTALS_BLOCK];
+        let mut rest_lo = [0f64; TOTALS_BLOCK];
+        for j in 0..LANES {
+            let hi = &his[j * w + start..][..len];
+            let lo = &los[j * w + start..][..len];
+            for (((s, s_lo), &h), &l) in rest.iter_mut().zip(rest_lo.iter_mut()).zip(hi).zip(lo) {
+                let (t, err) = two_sum(*s, h);
+                *s = t;
+                *s_lo += err + l;
+            }
+        }
+        for (s, s_lo) in rest.iter_mut().zip(rest_lo.iter_mut()).take(len) {
+            (*s, *s_lo) = two_sum(*s, *s_lo);
+        }
+        Self {
+            start,
+            end: start + len,
+            rest,
+            rest_lo,
+        }
+    }
+
+    /// The lanes of every block of a panel of w lanes, block by block.
+    fn blocks(w: usize) -> core::iter::StepBy<core::ops::Range<usize>> {
+        (0..w).step_by(TOTALS_BLOCK)
+    }
+
+    /// Lane k's total as (hi, lo), k in `start..end`.
+    #[inline(always)]
+    fn total(&self, k: usize) -> (f64, f64) {
+        (self.rest[k - self.start], self.rest_lo[k - self.start])
+    }
+
+    /// The statistics of lane k (in `start..end`) of the panel `x` (row by row, w lanes), from its max `m`
+    /// and its count of terms at the max: `has_nan` and `finish_stats` as the contiguous lane takes them.
+    #[inline(always)]
+    fn stats<T: Elem>(&self, x: &[T], w: usize, k: usize, m: T, hits: f64) -> Stats {
+        let (rest, rest_lo) = self.total(k);
+        let nan = has_nan(m, rest, || x.iter().skip(k).step_by(w).any(|v| v.is_nan()));
+        finish_stats(m, nan, hits, rest, rest_lo)
+    }
 }
 
 /// softmax(sign·x) (with `QUIET`, quiet_softmax) of w adjacent lanes at once, for lanes along a non-last
@@ -496,14 +538,17 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     }
     // Per lane: the statistics, and 1/s in place of the max (hi) and in inv_lo.
     let mut bad = false;
-    for k in 0..w {
-        let st = panel_lane_stats(x, k, maxima[k], 0.0, his, los);
-        if st.nan || st.max.is_infinite() {
-            // A NaN lane, filled below (`softmax_into`'s NaN row).
-            bad = true;
-            (maxima[k], inv_lo[k]) = (T::NAN, T::NAN);
-        } else {
-            (maxima[k], inv_lo[k]) = inverse_sum::<T, QUIET>(&st);
+    for start in PanelTotals::blocks(w) {
+        let totals = PanelTotals::new(his, los, start);
+        for k in start..totals.end {
+            let st = totals.stats(x, w, k, maxima[k], 0.0);
+            if st.nan || st.max.is_infinite() {
+                // A NaN lane, filled below (`softmax_into`'s NaN row).
+                bad = true;
+                (maxima[k], inv_lo[k]) = (T::NAN, T::NAN);
+            } else {
+                (maxima[k], inv_lo[k]) = inverse_sum::<T, QUIET>(&st);
+            }
         }
     }
     let inv_hi = &*maxima;
@@ -564,14 +609,17 @@ fn log_softmax_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut
     let (counts, rest) = rest.split_at_mut(w);
     let (max64, shifts) = rest[..2 * w].split_at_mut(w);
     let mut bad = false;
-    for k in 0..w {
-        let st = panel_lane_stats(x, k, maxima[k], counts[k], his, los);
-        if st.nan || st.max.is_infinite() {
-            // A NaN lane (the contiguous lane's NaN row), marked by a NaN max and filled below.
-            bad = true;
-            (max64[k], shifts[k]) = (f64::NAN, 0.0);
-        } else {
-            (max64[k], shifts[k]) = (st.max, st.log_sum());
+    for start in PanelTotals::blocks(w) {
+        let totals = PanelTotals::new(his, los, start);
+        for k in start..totals.end {
+            let st = totals.stats(x, w, k, maxima[k], counts[k]);
+            if st.nan || st.max.is_infinite() {
+                // A NaN lane (the contiguous lane's NaN row), marked by a NaN max and filled below.
+                bad = true;
+                (max64[k], shifts[k]) = (f64::NAN, 0.0);
+            } else {
+                (max64[k], shifts[k]) = (st.max, st.log_sum());
+            }
         }
     }
     for (xr, yr) in x.chunks_exact(w).zip(y.chunks_exact_mut(w)) {
@@ -605,9 +653,12 @@ fn logsumexp_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [
     panel_counted(x, T::c(1.0), maxima, sums);
     let (partial, counts) = sums.split_at(2 * LANES * w);
     let (his, los) = partial.split_at(LANES * w);
-    for (k, o) in y[..w].iter_mut().enumerate() {
-        let st = panel_lane_stats(x, k, maxima[k], counts[k], his, los);
-        *o = T::from_f64(st.logsumexp());
+    for start in PanelTotals::blocks(w) {
+        let totals = PanelTotals::new(his, los, start);
+        for k in start..totals.end {
+            let st = totals.stats(x, w, k, maxima[k], counts[k]);
+            y[k] = T::from_f64(st.logsumexp());
+        }
     }
 }
 
@@ -646,11 +697,12 @@ fn panel_dot<T: Elem>(a: &[T], b: Option<&[T]>, w: usize, sums: &mut [f64]) {
             add_term::<T>(h, l, v, v_lo);
         }
     }
-    for (k, t) in totals.iter_mut().enumerate() {
-        let hi: [f64; LANES] = core::array::from_fn(|j| his[j * w + k]);
-        let lo: [f64; LANES] = core::array::from_fn(|j| los[j * w + k]);
-        let (s, s_lo) = total(&hi, &lo);
-        *t = s + s_lo;
+    for start in PanelTotals::blocks(w) {
+        let block = PanelTotals::new(his, los, start);
+        for (k, t) in totals[start..block.end].iter_mut().enumerate() {
+            let (s, s_lo) = block.total(start + k);
+            *t = s + s_lo;
+        }
     }
 }
 
