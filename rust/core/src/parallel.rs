@@ -45,20 +45,21 @@ pub(crate) struct Pool {
 fn spin_window() -> Duration {
     static WINDOW: OnceLock<Duration> = OnceLock::new();
     *WINDOW.get_or_init(|| {
-        let us = std::env::var("FASTACT_SPIN_US")
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(100);
-        Duration::from_micros(us.min(1_000_000))
+        Duration::from_micros(
+            env_number::<u64>("FASTACT_SPIN_US").map_or(100, |us| us.min(1_000_000)),
+        )
     })
+}
+
+/// The environment variable `name` as a number (surrounding spaces allowed); None if unset or not one.
+fn env_number<N: std::str::FromStr>(name: &str) -> Option<N> {
+    std::env::var(name).ok()?.trim().parse().ok()
 }
 
 fn default_threads() -> usize {
     static DEFAULT: OnceLock<usize> = OnceLock::new();
     *DEFAULT.get_or_init(|| {
-        std::env::var("FASTACT_NUM_THREADS")
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
+        env_number::<usize>("FASTACT_NUM_THREADS")
             .filter(|&n| n > 0)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     })
@@ -166,8 +167,9 @@ pub(crate) fn run_chunks(chunks: usize, threads: usize, task: impl Fn(usize) + S
     hot.call.store(std::ptr::null_mut(), Ordering::SeqCst);
     wait_until(|| hot.users.load(Ordering::SeqCst) == 0);
     hot.publishing.store(false, Ordering::Release);
-    if call.panicked.load(Ordering::Acquire) {
-        panic!("a fastact worker thread panicked");
+    // No worker holds the call any more: the first panic of a chunk, if any, goes on on this thread.
+    if let Some(payload) = call.panic.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        std::panic::resume_unwind(payload);
     }
 }
 
@@ -189,7 +191,8 @@ struct Call<'a> {
     next: AtomicUsize,
     done: AtomicUsize,
     chunks: usize,
-    panicked: AtomicBool,
+    /// The first panic of a chunk, re-raised on the calling thread.
+    panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
     task: &'a (dyn Fn(usize) + Sync),
 }
 
@@ -199,13 +202,13 @@ impl<'a> Call<'a> {
             next: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
             chunks,
-            panicked: AtomicBool::new(false),
+            panic: Mutex::new(None),
             task,
         }
     }
 
     /// Take chunks until none are left. A panicking chunk still counts as done (its panic is re-raised on
-    /// the calling thread), so the caller never waits for it forever.
+    /// the calling thread, as rayon's scope did), so the caller never waits for it forever.
     fn work(&self) {
         loop {
             let c = self.next.fetch_add(1, Ordering::Relaxed);
@@ -213,8 +216,9 @@ impl<'a> Call<'a> {
                 break;
             }
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.task)(c)));
-            if ran.is_err() {
-                self.panicked.store(true, Ordering::Release);
+            if let Err(payload) = ran {
+                let mut first = self.panic.lock().unwrap_or_else(|p| p.into_inner());
+                first.get_or_insert(payload);
             }
             self.done.fetch_add(1, Ordering::Release);
         }
@@ -356,7 +360,8 @@ mod tests {
                 }
             })
         });
-        assert!(outcome.is_err());
+        let payload = outcome.expect_err("the chunk's panic reaches the caller");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"chunk 11"));
         each_chunk_once(16, 4);
     }
 }

@@ -348,7 +348,8 @@ fn add_term<T: Elem>(hi: &mut f64, lo: &mut f64, v: f64, v_lo: f64) {
     }
 }
 
-/// The total of the partial sums as hi + lo, summed in a fixed order.
+/// The total of the partial sums as hi + lo, summed in a fixed order. `PanelTotals::new` takes the same
+/// steps across many lanes at once: a change here must be made there too (tests/rows.rs compares the two).
 #[inline(always)]
 fn total(hi: &[f64; LANES], lo: &[f64; LANES]) -> (f64, f64) {
     let (mut s, mut s_lo) = (0f64, 0f64);

@@ -427,11 +427,12 @@ fn apply_bias<'py>(
 }
 
 impl Job {
-    /// The job of a fused bias call. Checks what `apply_bias_strided` needs and says what is wrong otherwise: x, bias, grad_out and out
-    /// of one aligned native dtype (float32, float64, float16, bfloat16), bias 1-d and contiguous with
-    /// x.shape[axis] elements, grad_out (the derivative only) and out of x's shape, out writeable without
-    /// zero strides, not overlapping bias, and not overlapping x or grad_out except element for element.
-    /// An `out` the caller has just allocated like x (`new_out`) is all of that by construction.
+    /// The job of a fused bias call. Checks what `apply_bias_strided` needs and says what is wrong
+    /// otherwise: x, bias, grad_out and out of one aligned native dtype (float32, float64, float16,
+    /// bfloat16), bias 1-d and contiguous with x.shape[axis] elements, grad_out (the derivative only) and
+    /// out of x's shape, out writeable without zero strides, not overlapping bias, and not overlapping x or
+    /// grad_out except element for element. An `out` the caller has just allocated like x (`new_out`) is
+    /// all of that by construction.
     fn with_bias(
         call: Call,
         x: &Bound<'_, PyUntypedArray>,
