@@ -164,6 +164,30 @@ def test_keepdims_and_out() -> None:
     np.testing.assert_array_equal(w[:, 1::2, :], x[:, 1::2, :])
 
 
+@native_only
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(300, 37), (700, 1100), (2000, 300)])
+def test_strided_lanes_give_the_contiguous_bits(shape: tuple[int, int], dtype: Any) -> None:
+    # Over axis 0 the lanes are strided and adjacent: small panels and panels of rows of 4 KB or more are read
+    # where they lie, the others copied (rust/core/src/rows.rs, `run_panel`); reversed and sliced views, and
+    # an output that is grad_out's own memory (copied panels), give the bits of the contiguous lanes.
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal(shape) * 6).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    for xv, gv in ((x, g), (x[::-1], g[::-1]), (x[:, 1:], g[:, 1:])):
+        xt, gt = np.ascontiguousarray(xv.T), np.ascontiguousarray(gv.T)
+        for op in ROW_OPS:
+            want = getattr(fastact, op)(xt, axis=1)
+            assert_bitwise_equal(getattr(fastact, op)(xv, axis=0), want if op == "logsumexp" else want.T, op)
+            if op == "logsumexp":
+                continue
+            grad = getattr(fastact, f"{op}_grad")
+            want = grad(xt, gt, axis=1).T
+            assert_bitwise_equal(grad(xv, gv, axis=0), want, f"{op}_grad")
+            into_g = gv.copy(order="K")
+            assert_bitwise_equal(grad(xv, into_g, axis=0, out=into_g), want, f"{op}_grad, out=grad_out")
+
+
 def test_partially_overlapping_out_gives_the_copied_answer() -> None:
     buf = np.random.default_rng(1).standard_normal(20)
     want = fastact.softmax(buf[:10].reshape(2, 5).copy())

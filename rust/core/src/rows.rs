@@ -6,9 +6,10 @@
 //! lies; a strided one (a reduction over a non-last axis) is gathered into a per-thread buffer, computed
 //! and scattered: no transposed copy of the array is made. Adjacent strided lanes (a reduction over a
 //! non-last axis of a C-ordered array) are taken as panels instead (`softmax_panel`, `log_softmax_panel`,
-//! `logsumexp_panel`, `grad_panel`): copied row by row, computed row by row across the lanes, with each
-//! lane's operations and hence bits unchanged. Masked calls, logmeanexp's forward and sparsemax gather
-//! such lanes as tiles (`run_tile`), transposed element by element. Derivatives give any NaN as the one
+//! `logsumexp_panel`, `grad_panel`): computed row by row across the lanes, with each lane's operations and
+//! hence bits unchanged, where they lie or copied row by row (`run_panel` says when). Masked calls,
+//! logmeanexp's forward and sparsemax gather such lanes as tiles (`run_tile`), transposed element by
+//! element. Derivatives give any NaN as the one
 //! quiet NaN (`grad_result`), so that its bits do not depend on the loop that computed it.
 //!
 //! Numerics, per lane of n elements (x·sign with sign = -1 for softmin):
@@ -38,6 +39,7 @@
 //! masked row thus gives 0s (-inf for log_softmax and logsumexp) with no special case.
 
 use std::cell::RefCell;
+use std::marker::PhantomData;
 
 use crate::math::{exp, exp_shifted, exp_shifted_scale, expm1, two_prod, two_sum};
 use crate::parallel;
@@ -422,13 +424,117 @@ fn inverse_sum<T: Elem, const QUIET: bool>(st: &Stats) -> (T, T) {
     (inv_hi, T::from_f64(inv - inv_hi.to_f64()))
 }
 
+/// A panel's n rows: row i holds position i of w adjacent lanes, w adjacent elements at `base + i·stride`.
+/// A copied panel has stride w; a panel read where it lies, the array's stride along the lanes.
+#[derive(Clone, Copy)]
+struct Rows<'a, T> {
+    base: *const T,
+    stride: isize,
+    n: usize,
+    w: usize,
+    life: PhantomData<&'a [T]>,
+}
+
+impl<'a, T> Rows<'a, T> {
+    /// `data` as rows of w (a copied panel, or one row of per-lane values).
+    fn packed(data: &'a [T], w: usize) -> Self {
+        Self {
+            base: data.as_ptr(),
+            stride: w as isize,
+            n: data.len() / w.max(1),
+            w,
+            life: PhantomData,
+        }
+    }
+
+    /// # Safety
+    /// For i < n, the w elements at `base + i·stride` are readable, and nothing writes them while 'a lasts.
+    unsafe fn strided(base: *const T, stride: isize, n: usize, w: usize) -> Self {
+        Self {
+            base,
+            stride,
+            n,
+            w,
+            life: PhantomData,
+        }
+    }
+
+    /// Row i.
+    #[inline(always)]
+    fn row(&self, i: usize) -> &'a [T] {
+        assert!(i < self.n);
+        // SAFETY: row i < n is readable and unwritten for 'a (the constructors' contracts).
+        unsafe { core::slice::from_raw_parts(self.base.offset(i as isize * self.stride), self.w) }
+    }
+
+    /// The rows in order.
+    #[inline(always)]
+    fn iter(&self) -> impl Iterator<Item = &'a [T]> + '_ {
+        (0..self.n).map(move |i| self.row(i))
+    }
+}
+
+/// A panel's n output rows, as `Rows`; distinct rows do not overlap.
+struct RowsMut<'a, T> {
+    base: *mut T,
+    stride: isize,
+    n: usize,
+    w: usize,
+    life: PhantomData<&'a mut [T]>,
+}
+
+impl<'a, T> RowsMut<'a, T> {
+    /// The first n·w elements of `data` as n rows of w.
+    fn packed(data: &'a mut [T], n: usize, w: usize) -> Self {
+        assert!(n * w <= data.len());
+        Self {
+            base: data.as_mut_ptr(),
+            stride: w as isize,
+            n,
+            w,
+            life: PhantomData,
+        }
+    }
+
+    /// # Safety
+    /// For i < n, the w elements at `base + i·stride` are writable, no two rows overlap (|stride| >= w when
+    /// n > 1), and nothing else reads or writes them while 'a lasts.
+    unsafe fn strided(base: *mut T, stride: isize, n: usize, w: usize) -> Self {
+        Self {
+            base,
+            stride,
+            n,
+            w,
+            life: PhantomData,
+        }
+    }
+
+    /// The rows in order, each once.
+    #[inline(always)]
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut [T]> + '_ {
+        let (base, stride, w) = (self.base, self.stride, self.w);
+        // SAFETY: row i < n is writable and referred to by nothing else (the constructors' contracts), and
+        // each row is handed out once, for the borrow of `self`.
+        (0..self.n).map(move |i| unsafe {
+            core::slice::from_raw_parts_mut(base.offset(i as isize * stride), w)
+        })
+    }
+
+    /// The rows, read-only, for the borrow of `self`.
+    #[inline(always)]
+    fn rows(&self) -> Rows<'_, T> {
+        // SAFETY: readable as they are writable, and `&self` keeps them unwritten meanwhile.
+        unsafe { Rows::strided(self.base, self.stride, self.n, self.w) }
+    }
+}
+
 /// Each lane's max(sign·x, floor) of a panel of `maxima.len()` lanes (row by row): `lane_max`'s value (a
 /// max is exact and `>` skips NaN in both; at most the sign of a zero max can differ, which no result
 /// shows, x - max being ±0 either way).
 #[inline(always)]
-fn panel_max<T: Elem>(x: &[T], sign: T, floor: T, maxima: &mut [T]) {
+fn panel_max<T: Elem>(x: Rows<'_, T>, sign: T, floor: T, maxima: &mut [T]) {
     maxima.fill(floor);
-    for row in x.chunks_exact(maxima.len()) {
+    for row in x.iter() {
         for (m, &v) in maxima.iter_mut().zip(row) {
             let (v, cur) = (v * sign, *m);
             // Always stored: a store only where v > cur became masked stores.
@@ -489,12 +595,12 @@ impl PanelTotals {
         (self.rest[k - self.start], self.rest_lo[k - self.start])
     }
 
-    /// The statistics of lane k (in `start..end`) of the panel `x` (row by row, w lanes), from its max `m`
-    /// and its count of terms at the max: `has_nan` and `finish_stats` as the contiguous lane takes them.
+    /// The statistics of lane k (in `start..end`) of the panel `x`, from its max `m` and its count of
+    /// terms at the max: `has_nan` and `finish_stats` as the contiguous lane takes them.
     #[inline(always)]
-    fn stats<T: Elem>(&self, x: &[T], w: usize, k: usize, m: T, hits: f64) -> Stats {
+    fn stats<T: Elem>(&self, x: Rows<'_, T>, k: usize, m: T, hits: f64) -> Stats {
         let (rest, rest_lo) = self.total(k);
-        let nan = has_nan(m, rest, || x.iter().skip(k).step_by(w).any(|v| v.is_nan()));
+        let nan = has_nan(m, rest, || x.iter().any(|r| r[k].is_nan()));
         finish_stats(m, nan, hits, rest, rest_lo)
     }
 }
@@ -507,15 +613,14 @@ impl PanelTotals {
 /// 2·16·w.
 #[inline(always)]
 fn softmax_panel<T: Elem, const QUIET: bool>(
-    x: &[T],
+    x: Rows<'_, T>,
     sign: T,
-    y: &mut [T],
+    y: &mut RowsMut<'_, T>,
     params: &mut [T],
     sums: &mut [f64],
 ) {
     let (maxima, inv_lo) = params.split_at_mut(params.len() / 2);
     let w = maxima.len();
-    let y = &mut y[..x.len()];
     panel_max(
         x,
         sign,
@@ -526,7 +631,7 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     let los = &mut rest[..LANES * w];
     his.fill(0.0);
     los.fill(0.0);
-    for (i, (xr, yr)) in x.chunks_exact(w).zip(y.chunks_exact_mut(w)).enumerate() {
+    for (i, (xr, yr)) in x.iter().zip(y.iter_mut()).enumerate() {
         let j = i % LANES;
         let hi = &mut his[j * w..(j + 1) * w];
         let lo = &mut los[j * w..(j + 1) * w];
@@ -542,7 +647,7 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     for start in PanelTotals::blocks(w) {
         let totals = PanelTotals::new(his, los, start);
         for k in start..totals.end {
-            let st = totals.stats(x, w, k, maxima[k], 0.0);
+            let st = totals.stats(x, k, maxima[k], 0.0);
             if st.nan || st.max.is_infinite() {
                 // A NaN lane, filled below (`softmax_into`'s NaN row).
                 bad = true;
@@ -553,13 +658,13 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
         }
     }
     let inv_hi = &*maxima;
-    for yr in y.chunks_exact_mut(w) {
+    for yr in y.iter_mut() {
         for ((v, &hi), &lo) in yr.iter_mut().zip(inv_hi).zip(&*inv_lo) {
             *v = v.mul_add(hi, *v * lo);
         }
     }
     if bad {
-        for yr in y.chunks_exact_mut(w) {
+        for yr in y.iter_mut() {
             for (v, h) in yr.iter_mut().zip(inv_hi) {
                 *v = if h.is_nan() { T::NAN } else { *v };
             }
@@ -574,14 +679,14 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
 /// are 0), so each lane's statistics, returned by `panel_lane_stats`, have the contiguous lane's bits.
 /// `sums` holds (2·16 + 1)·w: the partial sums (hi, lo), then the counts (exact in f64 below 2^53).
 #[inline(always)]
-fn panel_counted<T: Elem>(x: &[T], sign: T, maxima: &mut [T], sums: &mut [f64]) {
+fn panel_counted<T: Elem>(x: Rows<'_, T>, sign: T, maxima: &mut [T], sums: &mut [f64]) {
     let w = maxima.len();
     panel_max(x, sign, -T::INFINITY, maxima);
     let sums = &mut sums[..(2 * LANES + 1) * w];
     sums.fill(0.0);
     let (his, rest) = sums.split_at_mut(LANES * w);
     let (los, counts) = rest.split_at_mut(LANES * w);
-    for (i, xr) in x.chunks_exact(w).enumerate() {
+    for (i, xr) in x.iter().enumerate() {
         let j = i % LANES;
         let hi = &mut his[j * w..(j + 1) * w];
         let lo = &mut los[j * w..(j + 1) * w];
@@ -600,10 +705,14 @@ fn panel_counted<T: Elem>(x: &[T], sign: T, maxima: &mut [T], sums: &mut [f64]) 
 /// per lane, hence its bits: the statistics by `panel_counted`, then (x - max) - log Σ along each row.
 /// `sums` holds (2·16 + 3)·w.
 #[inline(always)]
-fn log_softmax_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [f64]) {
+fn log_softmax_panel<T: Elem>(
+    x: Rows<'_, T>,
+    y: &mut RowsMut<'_, T>,
+    params: &mut [T],
+    sums: &mut [f64],
+) {
     let w = params.len() / 2;
     let maxima = &mut params[..w];
-    let y = &mut y[..x.len()];
     panel_counted(x, T::c(1.0), maxima, sums);
     let (partial, rest) = sums.split_at_mut(2 * LANES * w);
     let (his, los) = partial.split_at(LANES * w);
@@ -613,7 +722,7 @@ fn log_softmax_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut
     for start in PanelTotals::blocks(w) {
         let totals = PanelTotals::new(his, los, start);
         for k in start..totals.end {
-            let st = totals.stats(x, w, k, maxima[k], counts[k]);
+            let st = totals.stats(x, k, maxima[k], counts[k]);
             if st.nan || st.max.is_infinite() {
                 // A NaN lane (the contiguous lane's NaN row), marked by a NaN max and filled below.
                 bad = true;
@@ -623,7 +732,7 @@ fn log_softmax_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut
             }
         }
     }
-    for (xr, yr) in x.chunks_exact(w).zip(y.chunks_exact_mut(w)) {
+    for (xr, yr) in x.iter().zip(y.iter_mut()) {
         let lanes = xr.iter().zip(yr.iter_mut());
         for ((&v, o), (&m, &shift)) in lanes.zip(max64.iter().zip(shifts.iter())) {
             *o = if T::IS_F64 {
@@ -637,7 +746,7 @@ fn log_softmax_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut
         }
     }
     if bad {
-        for yr in y.chunks_exact_mut(w) {
+        for yr in y.iter_mut() {
             for (v, m) in yr.iter_mut().zip(max64.iter()) {
                 *v = if m.is_nan() { T::NAN } else { *v };
             }
@@ -648,7 +757,7 @@ fn log_softmax_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut
 /// logsumexp of w adjacent lanes (`x` row by row, w = `params.len()` / 2) into `y[..w]`, one value per
 /// lane, with `lane`'s operations per lane. `sums` holds (2·16 + 1)·w.
 #[inline(always)]
-fn logsumexp_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [f64]) {
+fn logsumexp_panel<T: Elem>(x: Rows<'_, T>, y: &mut [T], params: &mut [T], sums: &mut [f64]) {
     let w = params.len() / 2;
     let maxima = &mut params[..w];
     panel_counted(x, T::c(1.0), maxima, sums);
@@ -657,7 +766,7 @@ fn logsumexp_panel<T: Elem>(x: &[T], y: &mut [T], params: &mut [T], sums: &mut [
     for start in PanelTotals::blocks(w) {
         let totals = PanelTotals::new(his, los, start);
         for k in start..totals.end {
-            let st = totals.stats(x, w, k, maxima[k], counts[k]);
+            let st = totals.stats(x, k, maxima[k], counts[k]);
             y[k] = T::from_f64(st.logsumexp());
         }
     }
@@ -682,17 +791,18 @@ fn vjp_term<T: Elem>(sgn: f64, p: T, g: T, total: f64) -> T {
 /// as the f64 total: the same dot terms in the same 16 partial sums (position i into sum i mod 16) and
 /// the same total as the contiguous lane's `dot`. `sums` holds (2·16 + 1)·w.
 #[inline(always)]
-fn panel_dot<T: Elem>(a: &[T], b: Option<&[T]>, w: usize, sums: &mut [f64]) {
+fn panel_dot<T: Elem>(a: Rows<'_, T>, b: Option<Rows<'_, T>>, sums: &mut [f64]) {
+    let w = a.w;
     let (totals, rest) = sums.split_at_mut(w);
     let (his, rest) = rest.split_at_mut(LANES * w);
     let los = &mut rest[..LANES * w];
     his.fill(0.0);
     los.fill(0.0);
-    for (i, ar) in a.chunks_exact(w).enumerate() {
+    for (i, ar) in a.iter().enumerate() {
         let j = i % LANES;
         let hi = &mut his[j * w..(j + 1) * w];
         let lo = &mut los[j * w..(j + 1) * w];
-        let br = b.map(|b| &b[i * w..(i + 1) * w]);
+        let br = b.map(|b| b.row(i));
         for (k, (h, l)) in hi.iter_mut().zip(lo.iter_mut()).enumerate() {
             let (v, v_lo) = dot_term(ar, br, k);
             add_term::<T>(h, l, v, v_lo);
@@ -713,14 +823,13 @@ fn panel_dot<T: Elem>(a: &[T], b: Option<&[T]>, w: usize, sums: &mut [f64]) {
 /// `params` holds 2w values, `sums` (2·16 + 3)·w.
 #[inline(always)]
 fn grad_panel<T: Elem, const OP: u8, const MODE: u8>(
-    x: &[T],
-    g: &[T],
-    y: &mut [T],
+    x: Rows<'_, T>,
+    g: Rows<'_, T>,
+    y: &mut RowsMut<'_, T>,
     params: &mut [T],
     sums: &mut [f64],
 ) {
     let w = params.len() / 2;
-    let y = &mut y[..x.len()];
     let from_output = MODE == RowMode::FromOutput as u8;
     let sign = T::c(if OP == RowOp::Softmin as u8 {
         -1.0
@@ -735,14 +844,19 @@ fn grad_panel<T: Elem, const OP: u8, const MODE: u8>(
             softmax_panel::<T, false>(x, sign, y, params, sums);
         }
     } else if OP == RowOp::LogSoftmax as u8 {
-        for (p, &v) in y.iter_mut().zip(x) {
-            *p = exp(v);
+        for (yr, xr) in y.iter_mut().zip(x.iter()) {
+            for (p, &v) in yr.iter_mut().zip(xr) {
+                *p = exp(v);
+            }
         }
     } else {
-        y.copy_from_slice(x);
+        for (yr, xr) in y.iter_mut().zip(x.iter()) {
+            yr.copy_from_slice(xr);
+        }
     }
     if OP == RowOp::LogSumExp as u8 || OP == RowOp::LogMeanExp as u8 {
-        for yr in y.chunks_exact_mut(w) {
+        let g = g.row(0);
+        for yr in y.iter_mut() {
             for (v, &gs) in yr.iter_mut().zip(&g[..w]) {
                 *v = grad_result(v.to_f64() * gs.to_f64());
             }
@@ -750,19 +864,19 @@ fn grad_panel<T: Elem, const OP: u8, const MODE: u8>(
         return;
     }
     if OP == RowOp::LogSoftmax as u8 {
-        panel_dot(g, None, w, sums);
+        panel_dot(g, None, sums);
         let totals = &sums[..w];
-        for (yr, gr) in y.chunks_exact_mut(w).zip(g.chunks_exact(w)) {
+        for (yr, gr) in y.iter_mut().zip(g.iter()) {
             for ((o, &gi), &total) in yr.iter_mut().zip(gr).zip(totals) {
                 *o = grad_result((-o.to_f64()).mul_add(total, gi.to_f64()));
             }
         }
         return;
     }
-    panel_dot(g, Some(y), w, sums);
+    panel_dot(g, Some(y.rows()), sums);
     let totals = &sums[..w];
     let sgn = sign.to_f64();
-    for (yr, gr) in y.chunks_exact_mut(w).zip(g.chunks_exact(w)) {
+    for (yr, gr) in y.iter_mut().zip(g.iter()) {
         for ((o, &gi), &total) in yr.iter_mut().zip(gr).zip(totals) {
             *o = grad_result(sgn * o.to_f64() * (gi.to_f64() - total));
         }
@@ -1045,16 +1159,16 @@ fn lane_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> LaneFn<T> {
     }
 }
 
-type PanelFn<T> = unsafe fn(&[T], &[T], &mut [T], &mut [T], &mut [f64]);
-type SafePanelFn<T> = fn(&[T], &[T], &mut [T], &mut [T], &mut [f64]);
+type PanelFn<T> = unsafe fn(Rows<'_, T>, Rows<'_, T>, &mut RowsMut<'_, T>, &mut [T], &mut [f64]);
+type SafePanelFn<T> = fn(Rows<'_, T>, Rows<'_, T>, &mut RowsMut<'_, T>, &mut [T], &mut [f64]);
 
 /// One panel for OP in MODE: `softmax_panel` (softmax, softmin, quiet_softmax), `log_softmax_panel` or
 /// `logsumexp_panel` for the forwards, `grad_panel` for the derivatives.
 #[inline(always)]
 fn panel<T: Elem, const OP: u8, const MODE: u8>(
-    x: &[T],
-    g: &[T],
-    y: &mut [T],
+    x: Rows<'_, T>,
+    g: Rows<'_, T>,
+    y: &mut RowsMut<'_, T>,
     params: &mut [T],
     sums: &mut [f64],
 ) {
@@ -1063,7 +1177,12 @@ fn panel<T: Elem, const OP: u8, const MODE: u8>(
     }
     match OP {
         1 => log_softmax_panel(x, y, params, sums),
-        3 => logsumexp_panel(x, y, params, sums),
+        3 => {
+            // One row: the per-lane values.
+            if let Some(out) = y.iter_mut().next() {
+                logsumexp_panel(x, out, params, sums)
+            }
+        }
         4 => softmax_panel::<T, true>(x, T::c(1.0), y, params, sums),
         2 => softmax_panel::<T, false>(x, T::c(-1.0), y, params, sums),
         _ => softmax_panel::<T, false>(x, T::c(1.0), y, params, sums),
@@ -1075,7 +1194,8 @@ mod panel_levels {
     use super::*;
 
     crate::simd::isa_trampolines!([T: Elem, const OP: u8, const MODE: u8]
-        (x: &[T], g: &[T], y: &mut [T], p: &mut [T], s: &mut [f64]) => panel::<T, OP, MODE>(x, g, y, p, s));
+        (x: Rows<'_, T>, g: Rows<'_, T>, y: &mut RowsMut<'_, T>, p: &mut [T], s: &mut [f64])
+        => panel::<T, OP, MODE>(x, g, y, p, s));
 }
 
 fn select_panel<T: Elem, const OP: u8, const MODE: u8>(isa: Isa) -> PanelFn<T> {
@@ -1107,13 +1227,25 @@ fn panel_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> Option<PanelFn<T>> {
     }
 }
 
-/// Lanes per panel for lanes of n elements: whole cache lines of each row, as many as keep a panel within
-/// 2^21 elements (the input and output panels stay in L3; fewer, longer rows made the strided copies
-/// faster than 2^20), 16 lines at most.
+/// Lanes per copied panel for lanes of n elements: whole cache lines of each row, as many as keep a panel
+/// within 2^21 elements (the input and output panels stay in L3; fewer, longer rows made the strided
+/// copies faster than 2^20), 16 lines at most.
 fn panel_width<T>(n: usize) -> usize {
     let line = tile_width::<T>();
     ((1usize << 21) / n.max(1) / line).clamp(1, 16) * line
 }
+
+/// Lanes per panel read where it lies, at most: its statistics take (2·16 + 3)·4096 f64 (1.1 MB).
+const DIRECT_WIDTH: usize = 4096;
+/// A panel is read where it lies when its rows are at least this many bytes (whole pages of each row
+/// stream well on every pass) ...
+const DIRECT_ROW_BYTES: usize = 2048;
+/// ... or when the whole panel is at most this many bytes (it stays in L2 between the passes). Narrower
+/// panels of longer lanes are copied: on the 2-core EPYC, softmax over axis 0 of (4096, 1000) float32
+/// read in place in panels of 64-512 lanes ran at 0.4-0.6x the copied panels' speed (rows of 256 bytes
+/// to 2 KB, each on its own page, re-read on every pass), and (32000, 4096) in panels of 64 lanes at
+/// 0.47x; in panels of 4096 lanes (the whole 16 KB row) it ran at 2x.
+const DIRECT_PANEL_BYTES: usize = 1 << 20;
 
 /// Approximate single-thread cost per element, in the kernel table's unit (tenths of a nanosecond).
 const ROW_COST: usize = 12;
@@ -1229,20 +1361,10 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
             let mut lane_index = first;
             while lane_index < last {
                 if let Some(pf) = panel {
-                    let t = tile_len(&ptrs, outer_shape, lane_index, last, panel_width::<T>(n));
+                    let bufs = [&mut *bx, &mut *bg, &mut *by, &mut *bs, &mut *bp];
+                    // SAFETY: the caller's contract covers the lanes up to `last`.
+                    let t = unsafe { run_panel(pf, &ptrs, outer_shape, n, lane_index, last, bufs) };
                     if t > 1 {
-                        // SAFETY: the caller's contract covers the t lanes of the panel.
-                        unsafe {
-                            run_panel(
-                                pf,
-                                &ptrs,
-                                outer_shape,
-                                n,
-                                lane_index,
-                                t,
-                                [bx, bg, by, bs, bp],
-                            )
-                        };
                         lane_index += t;
                         continue;
                     }
@@ -1388,12 +1510,15 @@ unsafe fn gather_tile_masked<T: Elem>(
     }
 }
 
-/// Copies the t adjacent lanes from `lane_index` into a panel (row by row: each row's t elements are
-/// adjacent in memory), with grad_out's lanes (or per-lane values) likewise, applies `f` and copies the
-/// result back the same way.
+/// Computes adjacent strided lanes from `lane_index` (before `last`) as one panel and returns how many it
+/// took: at most 1 when they are not adjacent (`tile_len`), and nothing is computed then. A panel is read
+/// and written where it lies when no operand is masked or is the output's memory and its rows are wide or
+/// it is small (`DIRECT_ROW_BYTES`, `DIRECT_PANEL_BYTES`); else it is copied into buffers row by row (each
+/// row's lanes adjacent in memory), grad_out's lanes (or per-lane values) likewise, with the mask's fills,
+/// and the result copied back the same way.
 ///
 /// # Safety
-/// As `apply_lanes`, for the `t` lanes from `lane_index` (which `tile_len` accepted), without a mask.
+/// As `apply_lanes`, for the lanes from `lane_index` to `last`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn run_panel<T: Elem>(
     f: PanelFn<T>,
@@ -1401,45 +1526,70 @@ unsafe fn run_panel<T: Elem>(
     outer_shape: &[usize],
     n: usize,
     lane_index: usize,
-    t: usize,
+    last: usize,
     [bx, bg, by, bsums, bparams]: [&mut Vec<f64>; 5],
-) {
-    let x_base =
-        p.x.ptr
-            .wrapping_offset(lane_offset(lane_index, outer_shape, p.x.outer));
-    let y_base =
-        p.y.ptr
-            .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
-    // One value per lane for logsumexp's output (step 0), else the panel's n rows.
-    let y_rows = if p.y.step == 0 { 1 } else { n };
-    // SAFETY: `typed` sizes each buffer.
-    let (xs, ys) = unsafe { (typed::<T>(bx, t * n), typed::<T>(by, t * y_rows)) };
-    // SAFETY: as above; the panels' statistics take at most (2·16 + 3)·t sums.
+) -> usize {
+    let size = core::mem::size_of::<T>();
+    let wide = tile_len(p, outer_shape, lane_index, last, DIRECT_WIDTH);
+    if wide <= 1 {
+        return wide;
+    }
+    let base = |ptr: *const T, outer: &[isize]| {
+        ptr.wrapping_offset(lane_offset(lane_index, outer_shape, outer))
+    };
+    let x_base = base(p.x.ptr, p.x.outer);
+    let y_base = base(p.y.ptr, p.y.outer).cast_mut();
+    let g_base = p.g.map(|g| base(g.ptr, g.outer));
+    // One value per lane for logsumexp's output and grad_out (step 0), else the panel's n rows.
+    let rows_of = |step: isize| if step == 0 { 1 } else { n };
+    let y_rows = rows_of(p.y.step);
+    let mask = p.mask_lane(outer_shape, lane_index);
+    let aliased = core::ptr::eq(x_base, y_base) || g_base.is_some_and(|g| core::ptr::eq(g, y_base));
+    let direct = mask.is_none()
+        && !aliased
+        && (wide * size >= DIRECT_ROW_BYTES || n * wide * size <= DIRECT_PANEL_BYTES);
+    let t = if direct {
+        wide
+    } else {
+        tile_len(p, outer_shape, lane_index, last, panel_width::<T>(n))
+    };
+    // SAFETY: `typed` sizes each buffer; the panels' statistics take at most (2·16 + 3)·t sums.
     let (params, sums) = unsafe {
         (
             typed::<T>(bparams, 2 * t),
             typed::<f64>(bsums, (2 * LANES + 3) * t),
         )
     };
-    // SAFETY: lane k of the panel is at base + k (adjacent, see `tile_len`), position i at i·step, so row i
-    // is t adjacent elements, readable per the contract, and no thread writes them while the copy reads:
-    // every input is copied before anything is written (an aliased output is safe), and other threads
-    // write other lanes.
+    if direct {
+        // SAFETY: lane k of the panel is at base + k (adjacent, see `tile_len`), position i at i·step, so
+        // row i is t adjacent elements, valid per the contract (step-0 operands: the t per-lane values).
+        // No input is the output's memory (checked above; the contract rules out other overlaps), output
+        // rows do not overlap each other (distinct positions per index: |step| >= t), other threads take
+        // other lanes, and nothing writes the inputs during the call.
+        unsafe {
+            let x = Rows::strided(x_base, p.x.step, n, t);
+            let g = match (g_base, p.g) {
+                (Some(g_base), Some(g)) => Rows::strided(g_base, g.step, rows_of(g.step), t),
+                _ => Rows::packed(&[], t),
+            };
+            let mut y = RowsMut::strided(y_base, p.y.step, y_rows, t);
+            // `f` was selected for the active ISA, which never exceeds what the CPU supports.
+            f(x, g, &mut y, params, sums);
+        }
+        return t;
+    }
+    // SAFETY: `typed` sizes each buffer.
+    let (xs, ys) = unsafe { (typed::<T>(bx, t * n), typed::<T>(by, t * y_rows)) };
+    // SAFETY: the rows as above, copied before anything is written (so an aliased output is safe).
     unsafe { copy_rows(x_base, p.x.step, t, xs) };
+    let (x_fill, g_fill, y_fill) = p.fills;
     // The mask's panel: adjacent lanes too (`tile_len`), row i at base + i·step, readable per the contract.
     // Its left-out entries take the fills in the copies (as `lane_slice` does for a lane) and in the result.
-    let mask = p.mask_lane(outer_shape, lane_index);
-    let (x_fill, g_fill, y_fill) = p.fills;
     // SAFETY: the mask's rows of t bytes, per the comment above.
     unsafe { mask_rows(xs, t, mask, Some(x_fill)) };
-    let gs: &[T] = match p.g {
-        None => &[],
-        Some(g) => {
-            let g_base = g
-                .ptr
-                .wrapping_offset(lane_offset(lane_index, outer_shape, g.outer));
-            // With step 0 (logsumexp's grad_out): the t per-lane values, adjacent (`tile_len`).
-            let g_rows = if g.step == 0 { 1 } else { n };
+    let gs: &[T] = match (g_base, p.g) {
+        (Some(g_base), Some(g)) => {
+            let g_rows = rows_of(g.step);
             // SAFETY: `typed` sizes the buffer.
             let buf = unsafe { typed::<T>(bg, t * g_rows) };
             // SAFETY: as for x, for grad_out's rows (or its per-lane values).
@@ -1450,9 +1600,19 @@ unsafe fn run_panel<T: Elem>(
             }
             buf
         }
+        _ => &[],
     };
+    let mut y = RowsMut::packed(ys, y_rows, t);
     // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
-    unsafe { f(xs, gs, ys, params, sums) };
+    unsafe {
+        f(
+            Rows::packed(xs, t),
+            Rows::packed(gs, t),
+            &mut y,
+            params,
+            sums,
+        )
+    };
     if y_rows == n {
         // SAFETY: as for x.
         unsafe { mask_rows(ys, t, mask, y_fill) };
@@ -1464,6 +1624,7 @@ unsafe fn run_panel<T: Elem>(
         unsafe { core::slice::from_raw_parts_mut(y_base.offset(i as isize * p.y.step), t) }
             .copy_from_slice(row);
     }
+    t
 }
 
 /// `fill` in place of each entry of `rows` (whole rows of t) whose mask byte is 0, the mask's row i being
