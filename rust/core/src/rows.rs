@@ -1280,6 +1280,35 @@ const DIRECT_ROW_BYTES: usize = 2048;
 /// 0.47x; in panels of 4096 lanes (the whole 16 KB row) it ran at 2x.
 const DIRECT_PANEL_BYTES: usize = 1 << 20;
 
+/// Contiguous lanes of at most this many elements are computed as panels (`run_short`), transposed.
+const SHORT_LANE: usize = 16;
+
+/// Lanes per transposed panel of short lanes of n elements: about 4096 elements, 16 to 512 lanes.
+fn short_width(n: usize) -> usize {
+    (4096 / n.max(1)).clamp(16, 512)
+}
+
+/// How many contiguous lanes from `lane_index` (before `last`, at most `width`) `run_short` can take as
+/// one panel: lanes of one row of the last outer axis, so that each operand's lanes lie at a constant
+/// distance from each other (its last outer stride). 1 when the lanes are strided or masked.
+fn short_len<T>(
+    p: &SendPtrs<'_, T>,
+    outer_shape: &[usize],
+    lane_index: usize,
+    last: usize,
+    width: usize,
+) -> usize {
+    let Some(&row_len) = outer_shape.last() else {
+        return 1;
+    };
+    if p.x.step != 1 || p.mask.is_some() {
+        return 1;
+    }
+    width
+        .min(last - lane_index)
+        .min(row_len - lane_index % row_len)
+}
+
 /// Approximate single-thread cost per element, in the kernel table's unit (tenths of a nanosecond).
 const ROW_COST: usize = 12;
 
@@ -1398,6 +1427,16 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
                     // SAFETY: the caller's contract covers the lanes up to `last`.
                     let t = unsafe { run_panel(pf, &ptrs, outer_shape, n, lane_index, last, bufs) };
                     if t > 1 {
+                        lane_index += t;
+                        continue;
+                    }
+                }
+                if let (Some(pf), true) = (panel, n <= SHORT_LANE) {
+                    let t = short_len(&ptrs, outer_shape, lane_index, last, short_width(n));
+                    if t > 1 {
+                        let bufs = [&mut *bx, &mut *bg, &mut *by, &mut *bs, &mut *bp];
+                        // SAFETY: the caller's contract covers the t lanes.
+                        unsafe { run_short(pf, &ptrs, outer_shape, n, lane_index, t, bufs) };
                         lane_index += t;
                         continue;
                     }
@@ -1658,6 +1697,83 @@ unsafe fn run_panel<T: Elem>(
             .copy_from_slice(row);
     }
     t
+}
+
+/// Computes t short contiguous lanes from `lane_index` (`short_len`) as one panel: transposed into a buffer
+/// (row i holding position i of each lane), grad_out likewise (or its per-lane values), the panel function
+/// applied, and the result transposed back. Lane by lane, the per-lane steps (a call, the statistics, a
+/// logarithm) cost more than the few elements; across a panel they vectorise. The bits are the lane's
+/// (the panels take each lane's operations).
+///
+/// # Safety
+/// As `apply_lanes`, for the t lanes from `lane_index` (which `short_len` accepted), without a mask.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_short<T: Elem>(
+    f: PanelFn<T>,
+    p: &SendPtrs<'_, T>,
+    outer_shape: &[usize],
+    n: usize,
+    lane_index: usize,
+    t: usize,
+    [bx, bg, by, bsums, bparams]: [&mut Vec<f64>; 5],
+) {
+    let base = |ptr: *const T, outer: &[isize]| {
+        ptr.wrapping_offset(lane_offset(lane_index, outer_shape, outer))
+    };
+    // The distance between neighbouring lanes of an operand: its last outer stride (`short_len`).
+    let apart = |outer: &[isize]| outer.last().copied().unwrap_or(0);
+    let rows_of = |step: isize| if step == 0 { 1 } else { n };
+    // SAFETY: `typed` sizes each buffer; the panels' statistics take at most (2·16 + 3)·t sums.
+    let (xs, params, sums) = unsafe {
+        (
+            typed::<T>(bx, t * n),
+            typed::<T>(bparams, 2 * t),
+            typed::<f64>(bsums, (2 * LANES + 3) * t),
+        )
+    };
+    // SAFETY (the gathers): lane k is at base + k·apart, its position i at i·step, all readable per the
+    // contract; every input is copied before anything is written, so an aliased output is safe.
+    let gather = |base: *const T, apart: isize, step: isize, rows: usize, out: &mut [T]| {
+        for k in 0..t {
+            for i in 0..rows {
+                // SAFETY: see above.
+                out[i * t + k] = unsafe { *base.offset(k as isize * apart + i as isize * step) };
+            }
+        }
+    };
+    gather(base(p.x.ptr, p.x.outer), apart(p.x.outer), p.x.step, n, xs);
+    let gs: &[T] = match p.g {
+        Some(g) => {
+            let rows = rows_of(g.step);
+            // SAFETY: `typed` sizes the buffer.
+            let buf = unsafe { typed::<T>(bg, t * rows) };
+            gather(base(g.ptr, g.outer), apart(g.outer), g.step, rows, buf);
+            buf
+        }
+        None => &[],
+    };
+    let y_rows = rows_of(p.y.step);
+    // SAFETY: `typed` sizes the buffer.
+    let ys = unsafe { typed::<T>(by, t * y_rows) };
+    // SAFETY: `f` was selected for the active ISA, which never exceeds what the CPU supports.
+    unsafe {
+        f(
+            Rows::packed(xs, t),
+            Rows::packed(gs, t),
+            &mut RowsMut::packed(ys, y_rows, t),
+            params,
+            sums,
+        )
+    };
+    let y_base = base(p.y.ptr, p.y.outer).cast_mut();
+    let y_apart = apart(p.y.outer);
+    for k in 0..t {
+        for i in 0..y_rows {
+            // SAFETY: position i of output lane k (its per-lane value for step 0), writable per the contract;
+            // nothing else refers to it meanwhile (inputs were copied, other threads write other lanes).
+            unsafe { *y_base.offset(k as isize * y_apart + i as isize * p.y.step) = ys[i * t + k] };
+        }
+    }
 }
 
 /// `fill` in place of each entry of `rows` (whole rows of t) whose mask byte is 0, the mask's row i being

@@ -587,3 +587,75 @@ fn strided_lanes_give_the_contiguous_bits_f32() {
 fn strided_lanes_give_the_contiguous_bits_f64() {
     strided_lanes_match::<f64>();
 }
+
+/// Short contiguous lanes, which many at a time are computed as transposed panels, give the bits of each
+/// lane computed alone (one lane per call takes the lane path), on every ISA level, in place too.
+fn short_lanes_match<T: fastact_core::real::Elem>() {
+    let best = simd::Isa::detect();
+    for n in [1, 2, 5, 16] {
+        let lanes = 37;
+        let x = special_lanes::<T>(lanes, n.max(17))
+            .chunks(n.max(17))
+            .flat_map(|lane| lane[..n].to_vec())
+            .collect::<Vec<T>>();
+        let g: Vec<T> = data(lanes * n)
+            .iter()
+            .map(|&v| T::from_f64(v.cos()))
+            .collect();
+        for op in [
+            RowOp::Softmax,
+            RowOp::LogSoftmax,
+            RowOp::Softmin,
+            RowOp::LogSumExp,
+            RowOp::QuietSoftmax,
+            RowOp::LogMeanExp,
+        ] {
+            for mode in [RowMode::Forward, RowMode::Derivative, RowMode::FromOutput] {
+                if op.reduces() && mode == RowMode::FromOutput {
+                    continue;
+                }
+                let per_lane_g = op.reduces();
+                let per_lane_out = op.reduces() && mode == RowMode::Forward;
+                let g_of = |k: usize| {
+                    if per_lane_g {
+                        g[k..k + 1].to_vec()
+                    } else {
+                        g[k * n..(k + 1) * n].to_vec()
+                    }
+                };
+                for isa in [simd::Isa::Portable, simd::Isa::Avx2, simd::Isa::Avx512] {
+                    if isa > best {
+                        continue;
+                    }
+                    simd::set_active(isa);
+                    let want: Vec<T> = (0..lanes)
+                        .flat_map(|k| {
+                            let mut lane = x[k * n..(k + 1) * n].to_vec();
+                            run_lanes(op, mode, &mut lane, &g_of(k), (1, n), false, false)
+                        })
+                        .collect();
+                    let g_all = if per_lane_g { &g[..lanes] } else { &g[..] };
+                    let what = format!("{op:?} {mode:?} {isa:?}, {lanes} lanes of {n}");
+                    let got = run_lanes(op, mode, &mut x.clone(), g_all, (lanes, n), false, false);
+                    assert!(bytes(&got) == bytes(&want), "{what}");
+                    if !per_lane_out {
+                        let got =
+                            run_lanes(op, mode, &mut x.clone(), g_all, (lanes, n), false, true);
+                        assert!(bytes(&got) == bytes(&want), "{what}, in place");
+                    }
+                }
+                simd::set_active(best);
+            }
+        }
+    }
+}
+
+#[test]
+fn short_lanes_give_each_lanes_bits_f32() {
+    short_lanes_match::<f32>();
+}
+
+#[test]
+fn short_lanes_give_each_lanes_bits_f64() {
+    short_lanes_match::<f64>();
+}
