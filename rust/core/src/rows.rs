@@ -1625,13 +1625,7 @@ unsafe fn run_panel<T: Elem>(
     } else {
         tile_len(p, outer_shape, lane_index, last, panel_width::<T>(n))
     };
-    // SAFETY: `typed` sizes each buffer; the panels' statistics take at most (2·16 + 3)·t sums.
-    let (params, sums) = unsafe {
-        (
-            typed::<T>(bparams, 2 * t),
-            typed::<f64>(bsums, (2 * LANES + 3) * t),
-        )
-    };
+    let (params, sums) = panel_scratch::<T>(bparams, bsums, t);
     if direct {
         // SAFETY: lane k of the panel is at base + k (adjacent, see `tile_len`), position i at i·step, so
         // row i is t adjacent elements, valid per the contract (step-0 operands: the t per-lane values).
@@ -1723,14 +1717,9 @@ unsafe fn run_short<T: Elem>(
     // The distance between neighbouring lanes of an operand: its last outer stride (`short_len`).
     let apart = |outer: &[isize]| outer.last().copied().unwrap_or(0);
     let rows_of = |step: isize| if step == 0 { 1 } else { n };
-    // SAFETY: `typed` sizes each buffer; the panels' statistics take at most (2·16 + 3)·t sums.
-    let (xs, params, sums) = unsafe {
-        (
-            typed::<T>(bx, t * n),
-            typed::<T>(bparams, 2 * t),
-            typed::<f64>(bsums, (2 * LANES + 3) * t),
-        )
-    };
+    // SAFETY: `typed` sizes the buffer.
+    let xs = unsafe { typed::<T>(bx, t * n) };
+    let (params, sums) = panel_scratch::<T>(bparams, bsums, t);
     // SAFETY (the gathers): lane k is at base + k·apart, its position i at i·step, all readable per the
     // contract; every input is copied before anything is written, so an aliased output is safe.
     let gather = |base: *const T, apart: isize, step: isize, rows: usize, out: &mut [T]| {
@@ -1773,6 +1762,22 @@ unsafe fn run_short<T: Elem>(
             // nothing else refers to it meanwhile (inputs were copied, other threads write other lanes).
             unsafe { *y_base.offset(k as isize * y_apart + i as isize * p.y.step) = ys[i * t + k] };
         }
+    }
+}
+
+/// A panel function's `params` (2t values) and `sums` ((2·16 + 3)·t, the most any panel's statistics take)
+/// for a panel of t lanes.
+fn panel_scratch<'a, T: Elem>(
+    params: &'a mut Vec<f64>,
+    sums: &'a mut Vec<f64>,
+    t: usize,
+) -> (&'a mut [T], &'a mut [f64]) {
+    // SAFETY: `typed` sizes each buffer.
+    unsafe {
+        (
+            typed::<T>(params, 2 * t),
+            typed::<f64>(sums, (2 * LANES + 3) * t),
+        )
     }
 }
 
