@@ -188,6 +188,28 @@ def test_strided_lanes_give_the_contiguous_bits(shape: tuple[int, int], dtype: A
             assert_bitwise_equal(grad(xv, into_g, axis=0, out=into_g), want, f"{op}_grad, out=grad_out")
 
 
+@native_only
+def test_size_one_axes_change_nothing() -> None:
+    # Size-1 axes around the lanes are dropped before the lanes are grouped (rust/core/src/rows.rs): the same
+    # bits, with grad_out and where= too.
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((300, 8)) * 4).astype(np.float32)
+    g = rng.standard_normal((300, 8)).astype(np.float32)
+    keep = rng.random((300, 8)) < 0.8
+    for shape in ((300, 1, 8), (1, 300, 1, 8)):
+        for op in ROW_OPS:
+            want = getattr(fastact, op)(x, axis=-1)
+            got = getattr(fastact, op)(x.reshape(shape), axis=-1)
+            assert_bitwise_equal(got.reshape(want.shape), want, f"{op} {shape}")
+            want = getattr(fastact, op)(x, axis=-1, where=keep)
+            got = getattr(fastact, op)(x.reshape(shape), axis=-1, where=keep.reshape(shape))
+            assert_bitwise_equal(got.reshape(want.shape), want, f"{op} {shape}, where=")
+            if op != "logsumexp":
+                want = getattr(fastact, f"{op}_grad")(x, g, axis=-1)
+                got = getattr(fastact, f"{op}_grad")(x.reshape(shape), g.reshape(shape), axis=-1)
+                assert_bitwise_equal(got.reshape(want.shape), want, f"{op}_grad {shape}")
+
+
 def test_partially_overlapping_out_gives_the_copied_answer() -> None:
     buf = np.random.default_rng(1).standard_normal(20)
     want = fastact.softmax(buf[:10].reshape(2, 5).copy())

@@ -1410,6 +1410,47 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
     if lanes == 0 || (n == 0 && !per_lane_out) {
         return;
     }
+    if outer_shape.len() > 1 && outer_shape.contains(&1) {
+        // Size-1 outer axes move no lane. Without them the last outer axis is the one neighbouring lanes
+        // follow, which tiles and panels need: (N, 1, 8) over its last axis is N lanes 8 apart, not N rows
+        // of one lane each.
+        let keep = |strides: &[isize]| -> Vec<isize> {
+            strides
+                .iter()
+                .zip(outer_shape)
+                .filter(|&(_, &len)| len != 1)
+                .map(|(&stride, _)| stride)
+                .collect()
+        };
+        let shape: Vec<usize> = outer_shape
+            .iter()
+            .copied()
+            .filter(|&len| len != 1)
+            .collect();
+        let (x_outer, y_outer) = (keep(x.outer), keep(y.outer));
+        let g = g.map(|v| (v, keep(v.outer)));
+        let mask = mask.map(|v| (v, keep(v.outer)));
+        // SAFETY: the same lanes at the same offsets (a size-1 axis adds its index 0 times its stride), in
+        // the same order; the caller's contract covers them.
+        return unsafe {
+            apply_lanes_masked(
+                op,
+                mode,
+                &shape,
+                n,
+                LaneView {
+                    outer: &x_outer,
+                    ..x
+                },
+                g.as_ref().map(|(v, outer)| LaneView { outer, ..*v }),
+                mask.as_ref().map(|(v, outer)| LaneView { outer, ..*v }),
+                LaneView {
+                    outer: &y_outer,
+                    ..y
+                },
+            )
+        };
+    }
     let f = lane_fn::<T>(op, mode, simd::active());
     let panel = panel_fn::<T>(op, mode, simd::active());
     let ptrs = SendPtrs {
