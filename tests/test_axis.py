@@ -189,14 +189,15 @@ def test_strided_lanes_give_the_contiguous_bits(shape: tuple[int, int], dtype: A
 
 
 @native_only
-def test_size_one_axes_change_nothing() -> None:
-    # Size-1 axes around the lanes are dropped before the lanes are grouped (rust/core/src/rows.rs): the same
-    # bits, with grad_out and where= too.
+def test_size_one_and_merged_axes_change_nothing() -> None:
+    # Before the lanes are grouped, size-1 outer axes are dropped and outer axes every operand steps evenly
+    # across are merged (rust/core/src/rows.rs, `simplify_outer`): the same bits, with grad_out and where=
+    # too, and a view whose axes cannot merge.
     rng = np.random.default_rng(12)
     x = (rng.standard_normal((300, 8)) * 4).astype(np.float32)
     g = rng.standard_normal((300, 8)).astype(np.float32)
     keep = rng.random((300, 8)) < 0.8
-    for shape in ((300, 1, 8), (1, 300, 1, 8)):
+    for shape in ((300, 1, 8), (1, 300, 1, 8), (100, 3, 8), (10, 1, 30, 8)):
         for op in ROW_OPS:
             want = getattr(fastact, op)(x, axis=-1)
             got = getattr(fastact, op)(x.reshape(shape), axis=-1)
@@ -208,6 +209,12 @@ def test_size_one_axes_change_nothing() -> None:
                 want = getattr(fastact, f"{op}_grad")(x, g, axis=-1)
                 got = getattr(fastact, f"{op}_grad")(x.reshape(shape), g.reshape(shape), axis=-1)
                 assert_bitwise_equal(got.reshape(want.shape), want, f"{op}_grad {shape}")
+    # Not mergeable: every other lane of a (300, 2, 8) array, and a reversed middle axis.
+    wide = (rng.standard_normal((300, 2, 8)) * 4).astype(np.float32)
+    for view in (wide[:, ::2], wide[:, ::-1]):
+        for op in ROW_OPS:
+            want = getattr(fastact, op)(np.ascontiguousarray(view), axis=-1)
+            assert_bitwise_equal(getattr(fastact, op)(view, axis=-1), want, f"{op} view")
 
 
 def test_partially_overlapping_out_gives_the_copied_answer() -> None:

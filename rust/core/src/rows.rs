@@ -7,10 +7,10 @@
 //! and scattered: no transposed copy of the array is made. Adjacent strided lanes (a reduction over a
 //! non-last axis of a C-ordered array) are taken as panels instead (`softmax_panel`, `log_softmax_panel`,
 //! `logsumexp_panel`, `grad_panel`): computed row by row across the lanes, with each lane's operations and
-//! hence bits unchanged, where they lie or copied row by row (`run_panel` says when). Masked calls,
-//! logmeanexp's forward and sparsemax gather such lanes as tiles (`run_tile`), transposed element by
-//! element. Derivatives give any NaN as the one
-//! quiet NaN (`grad_result`), so that its bits do not depend on the loop that computed it.
+//! hence bits unchanged, where they lie or copied row by row (`run_panel` says when); short contiguous
+//! lanes are transposed into panels too (`run_short`). Masked calls, logmeanexp's forward and sparsemax
+//! gather such lanes as tiles (`run_tile`), transposed element by element. Derivatives give any NaN as the
+//! one quiet NaN (`grad_result`), so that its bits do not depend on the loop that computed it.
 //!
 //! Numerics, per lane of n elements (x·sign with sign = -1 for softmin):
 //! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m)·2^S (`math::exp_shifted`: x_i - m carried
@@ -83,6 +83,23 @@ pub struct LaneView<'a, P> {
     pub ptr: P,
     pub outer: &'a [isize],
     pub step: isize,
+}
+
+impl<T> LaneView<'_, *const T> {
+    /// The pointer to lane `index`'s first element (lanes row-major over `outer_shape`). Wrapping: it is
+    /// only read through where the caller's contract makes it valid.
+    fn lane(&self, outer_shape: &[usize], index: usize) -> *const T {
+        self.ptr
+            .wrapping_offset(lane_offset(index, outer_shape, self.outer))
+    }
+}
+
+impl<T> LaneView<'_, *mut T> {
+    /// As for the inputs' views: lane `index`'s first element.
+    fn lane(&self, outer_shape: &[usize], index: usize) -> *mut T {
+        self.ptr
+            .wrapping_offset(lane_offset(index, outer_shape, self.outer))
+    }
 }
 
 const LANES: usize = 16;
@@ -691,7 +708,7 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
 /// logsumexp along a non-last axis: the max of each lane into `maxima`, then per row the terms, counted
 /// at the max and otherwise added straight into the lane's partial sums (position i into sum i mod 16, the
 /// same adds in the same order as `sum_terms` over `stats_counted`'s scratch lane, whose terms at the max
-/// are 0), so each lane's statistics, returned by `panel_lane_stats`, have the contiguous lane's bits.
+/// are 0), so each lane's statistics, formed by `PanelTotals::stats`, have the contiguous lane's bits.
 /// `sums` holds (2·16 + 1)·w: the partial sums (hi, lo), then the counts (exact in f64 below 2^53).
 #[inline(always)]
 fn panel_counted<T: Elem>(x: Rows<'_, T>, sign: T, maxima: &mut [T], sums: &mut [f64]) {
@@ -1307,6 +1324,12 @@ fn short_len<T>(
     if p.x.step != 1 || p.mask.is_some() {
         return 1;
     }
+    row_span(row_len, lane_index, last, width)
+}
+
+/// How many lanes from `lane_index`, at most `width` and before `last`, lie in the same row of the last
+/// outer axis (of `row_len` lanes): those a tile or panel can take together.
+fn row_span(row_len: usize, lane_index: usize, last: usize, width: usize) -> usize {
     width
         .min(last - lane_index)
         .min(row_len - lane_index % row_len)
@@ -1365,6 +1388,40 @@ pub unsafe fn apply_lanes<T: Elem>(
     unsafe { apply_lanes_masked(op, mode, outer_shape, n, x, g, None, y) }
 }
 
+/// `outer_shape` without its size-1 axes, with neighbouring axes merged where each of the operands'
+/// outer strides (`strides`) steps evenly across both (stride[d] = stride[d + 1]·shape[d + 1]), and the
+/// operands' strides for the result. Lane k of the result is lane k of `outer_shape`, at the same offset.
+fn simplify_outer<const K: usize>(
+    outer_shape: &[usize],
+    strides: [&[isize]; K],
+) -> (Vec<usize>, [Vec<isize>; K]) {
+    let mut shape: Vec<usize> = Vec::with_capacity(outer_shape.len());
+    let mut out: [Vec<isize>; K] = core::array::from_fn(|_| Vec::with_capacity(outer_shape.len()));
+    for (d, &len) in outer_shape.iter().enumerate() {
+        if len == 1 {
+            continue;
+        }
+        let merge = shape.last().is_some()
+            && out
+                .iter()
+                .zip(&strides)
+                .all(|(o, s)| o.last() == Some(&(s[d] * len as isize)));
+        if merge {
+            let last = shape.len() - 1;
+            shape[last] *= len;
+            for (o, s) in out.iter_mut().zip(&strides) {
+                o[last] = s[d];
+            }
+        } else {
+            shape.push(len);
+            for (o, s) in out.iter_mut().zip(&strides) {
+                o.push(s[d]);
+            }
+        }
+    }
+    (shape, out)
+}
+
 /// What a mask puts in place of the entries it leaves out: (x or y, grad_out, result). `None` for the
 /// result of a per-lane forward (logsumexp), which has no masked positions.
 fn mask_fills<T: Elem>(op: RowOp, mode: RowMode) -> (T, T, Option<T>) {
@@ -1410,28 +1467,34 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
     if lanes == 0 || (n == 0 && !per_lane_out) {
         return;
     }
-    if outer_shape.len() > 1 && outer_shape.contains(&1) {
-        // Size-1 outer axes move no lane. Without them the last outer axis is the one neighbouring lanes
-        // follow, which tiles and panels need: (N, 1, 8) over its last axis is N lanes 8 apart, not N rows
-        // of one lane each.
-        let keep = |strides: &[isize]| -> Vec<isize> {
-            strides
-                .iter()
-                .zip(outer_shape)
-                .filter(|&(_, &len)| len != 1)
-                .map(|(&stride, _)| stride)
-                .collect()
-        };
-        let shape: Vec<usize> = outer_shape
-            .iter()
-            .copied()
-            .filter(|&len| len != 1)
-            .collect();
-        let (x_outer, y_outer) = (keep(x.outer), keep(y.outer));
-        let g = g.map(|v| (v, keep(v.outer)));
-        let mask = mask.map(|v| (v, keep(v.outer)));
-        // SAFETY: the same lanes at the same offsets (a size-1 axis adds its index 0 times its stride), in
-        // the same order; the caller's contract covers them.
+    // The outer axes, simplified: size-1 axes dropped and neighbours merged where every operand steps
+    // evenly across them. The lanes, their order and their offsets stay the same; tiles and panels group
+    // lanes along the last outer axis only, so (N, 1, 8) or (N, 3, 8) over the last axis become N or 3N
+    // lanes 8 apart instead of rows of 1 or 3 lanes.
+    let strides = || {
+        [
+            Some(x.outer),
+            g.map(|v| v.outer),
+            mask.map(|v| v.outer),
+            Some(y.outer),
+        ]
+        .into_iter()
+        .flatten()
+    };
+    let merges = |d: usize| strides().all(|o| o[d] == o[d + 1] * outer_shape[d + 1] as isize);
+    if (0..outer_shape.len().saturating_sub(1)).any(|d| outer_shape[d] == 1 || merges(d))
+        || (outer_shape.len() > 1 && outer_shape[outer_shape.len() - 1] == 1)
+    {
+        let (shape, [x_outer, g_outer, mask_outer, y_outer]) = simplify_outer(
+            outer_shape,
+            [
+                x.outer,
+                g.map_or(x.outer, |v| v.outer),
+                mask.map_or(x.outer, |v| v.outer),
+                y.outer,
+            ],
+        );
+        // SAFETY: the same lanes at the same offsets, in the same order; the caller's contract covers them.
         return unsafe {
             apply_lanes_masked(
                 op,
@@ -1442,8 +1505,14 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
                     outer: &x_outer,
                     ..x
                 },
-                g.as_ref().map(|(v, outer)| LaneView { outer, ..*v }),
-                mask.as_ref().map(|(v, outer)| LaneView { outer, ..*v }),
+                g.map(|v| LaneView {
+                    outer: &g_outer,
+                    ..v
+                }),
+                mask.map(|v| LaneView {
+                    outer: &mask_outer,
+                    ..v
+                }),
                 LaneView {
                     outer: &y_outer,
                     ..y
@@ -1525,12 +1594,7 @@ struct SendPtrs<'a, T> {
 impl<T> SendPtrs<'_, T> {
     /// The mask's lane `lane_index` (its first byte and its step), if there is a mask.
     fn mask_lane(&self, outer_shape: &[usize], lane_index: usize) -> Option<(*const u8, isize)> {
-        self.mask.map(|m| {
-            let base = m
-                .ptr
-                .wrapping_offset(lane_offset(lane_index, outer_shape, m.outer));
-            (base, m.step)
-        })
+        self.mask.map(|m| (m.lane(outer_shape, lane_index), m.step))
     }
 }
 
@@ -1566,9 +1630,7 @@ fn tile_len<T>(
     {
         return 1;
     }
-    width
-        .min(last - lane_index)
-        .min(row_len - lane_index % row_len)
+    row_span(row_len, lane_index, last, width)
 }
 
 /// Rows per block of the tile transposes: both sides of a block stay in L1.
@@ -1650,17 +1712,15 @@ unsafe fn run_panel<T: Elem>(
     if wide <= 1 {
         return wide;
     }
-    let base = |ptr: *const T, outer: &[isize]| {
-        ptr.wrapping_offset(lane_offset(lane_index, outer_shape, outer))
-    };
-    let x_base = base(p.x.ptr, p.x.outer);
-    let y_base = base(p.y.ptr, p.y.outer).cast_mut();
-    let g_base = p.g.map(|g| base(g.ptr, g.outer));
+    let x_base = p.x.lane(outer_shape, lane_index);
+    let y_base = p.y.lane(outer_shape, lane_index);
+    let g_base = p.g.map(|g| g.lane(outer_shape, lane_index));
     // One value per lane for logsumexp's output and grad_out (step 0), else the panel's n rows.
     let rows_of = |step: isize| if step == 0 { 1 } else { n };
     let y_rows = rows_of(p.y.step);
     let mask = p.mask_lane(outer_shape, lane_index);
-    let aliased = core::ptr::eq(x_base, y_base) || g_base.is_some_and(|g| core::ptr::eq(g, y_base));
+    let y_in = y_base as *const T;
+    let aliased = core::ptr::eq(x_base, y_in) || g_base.is_some_and(|g| core::ptr::eq(g, y_in));
     let direct = mask.is_none()
         && !aliased
         && (wide * size >= DIRECT_ROW_BYTES || n * wide * size <= DIRECT_PANEL_BYTES);
@@ -1755,9 +1815,6 @@ unsafe fn run_short<T: Elem>(
     t: usize,
     [bx, bg, by, bsums, bparams]: [&mut Vec<f64>; 5],
 ) {
-    let base = |ptr: *const T, outer: &[isize]| {
-        ptr.wrapping_offset(lane_offset(lane_index, outer_shape, outer))
-    };
     // The distance between neighbouring lanes of an operand: its last outer stride (`short_len`).
     let apart = |outer: &[isize]| outer.last().copied().unwrap_or(0);
     let rows_of = |step: isize| if step == 0 { 1 } else { n };
@@ -1774,13 +1831,25 @@ unsafe fn run_short<T: Elem>(
             }
         }
     };
-    gather(base(p.x.ptr, p.x.outer), apart(p.x.outer), p.x.step, n, xs);
+    gather(
+        p.x.lane(outer_shape, lane_index),
+        apart(p.x.outer),
+        p.x.step,
+        n,
+        xs,
+    );
     let gs: &[T] = match p.g {
         Some(g) => {
             let rows = rows_of(g.step);
             // SAFETY: `typed` sizes the buffer.
             let buf = unsafe { typed::<T>(bg, t * rows) };
-            gather(base(g.ptr, g.outer), apart(g.outer), g.step, rows, buf);
+            gather(
+                g.lane(outer_shape, lane_index),
+                apart(g.outer),
+                g.step,
+                rows,
+                buf,
+            );
             buf
         }
         None => &[],
@@ -1798,7 +1867,7 @@ unsafe fn run_short<T: Elem>(
             sums,
         )
     };
-    let y_base = base(p.y.ptr, p.y.outer).cast_mut();
+    let y_base = p.y.lane(outer_shape, lane_index);
     let y_apart = apart(p.y.outer);
     for k in 0..t {
         for i in 0..y_rows {
@@ -1876,12 +1945,8 @@ unsafe fn run_tile<T: Elem>(
     by: &mut Vec<f64>,
     bs: &mut Vec<f64>,
 ) {
-    let x_base =
-        p.x.ptr
-            .wrapping_offset(lane_offset(lane_index, outer_shape, p.x.outer));
-    let y_base =
-        p.y.ptr
-            .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
+    let x_base = p.x.lane(outer_shape, lane_index);
+    let y_base = p.y.lane(outer_shape, lane_index);
     // SAFETY: `typed` sizes each buffer; lanes k < t of the tile are at base + k (adjacent, see
     // `tile_len`) and positions i < n at i·step, all valid per the contract. Inputs are copied into the
     // buffers before anything is written, so an aliased output is safe.
@@ -1895,9 +1960,7 @@ unsafe fn run_tile<T: Elem>(
     let gs: &[T] = match p.g {
         None => &[],
         Some(g) => {
-            let g_base = g
-                .ptr
-                .wrapping_offset(lane_offset(lane_index, outer_shape, g.outer));
+            let g_base = g.lane(outer_shape, lane_index);
             if g.step == 0 {
                 for (k, v) in g_scalars.iter_mut().take(t).enumerate() {
                     // SAFETY: the per-lane element of lane k.
@@ -1982,12 +2045,8 @@ unsafe fn run_lane<T: Elem>(
     by: &mut Vec<f64>,
     bs: &mut Vec<f64>,
 ) {
-    let x_base =
-        p.x.ptr
-            .wrapping_offset(lane_offset(lane_index, outer_shape, p.x.outer));
-    let y_base =
-        p.y.ptr
-            .wrapping_offset(lane_offset(lane_index, outer_shape, p.y.outer));
+    let x_base = p.x.lane(outer_shape, lane_index);
+    let y_base = p.y.lane(outer_shape, lane_index);
     let y_len = if p.y.step == 0 { 1 } else { n };
     let mask = p.mask_lane(outer_shape, lane_index);
     let (x_fill, g_fill, y_fill) = p.fills;
@@ -1999,9 +2058,7 @@ unsafe fn run_lane<T: Elem>(
     let (g_lane, g_scalar): (&[T], T) = match p.g {
         None => (&[], T::c(0.0)),
         Some(g) => {
-            let g_base = g
-                .ptr
-                .wrapping_offset(lane_offset(lane_index, outer_shape, g.outer));
+            let g_base = g.lane(outer_shape, lane_index);
             if g.step == 0 {
                 // SAFETY: the one per-lane element of grad_out is readable (contract).
                 (&[], unsafe { *g_base })
