@@ -3,7 +3,7 @@
 //!
 //! Layout: [`math`] (vectorisable exp, expm1, log1p, tanh, erfc, sin), [`ops`] (the activations, by family),
 //! [`table`] (the one list of kernels), [`simd`] (ISA detection and trampolines), [`driver`] (strided loops,
-//! blocks, aliasing), [`gated`] (GLU's one-pass backward), [`maxout`], [`channels`] (per-channel passes: PReLU with its weight gradient, a bias's gradient), [`crelu`] (small CReLU calls in one pass), [`half`] (float16/bfloat16 storage, computed in f32), [`parallel`] (the thread pool).
+//! blocks, aliasing), [`gated`] (GLU's one-pass backward), [`maxout`], [`channels`] (per-channel passes: PReLU with its weight gradient, a bias's gradient), [`crelu`] (small CReLU calls in one pass), [`half`] (float16/bfloat16 storage, computed in f32), [`transpose`] (short lanes into panels and back), [`parallel`] (the thread pool).
 
 pub mod channels;
 pub mod crelu;
@@ -18,6 +18,7 @@ pub mod real;
 pub mod rows;
 pub mod simd;
 pub mod table;
+pub mod transpose;
 
 pub use driver::{
     apply, apply_bias_strided, apply_inplace, apply_strided, Call, Error, Mode, Store, View,

@@ -273,17 +273,29 @@ impl Real for Lean64 {
 /// The element types arrays hold. f32 kernels marked `PROMOTE` compute in f64 and round once.
 pub trait Elem: Real {
     fn from_f64(v: f64) -> Self;
+    /// The larger of self and `other`, the other where one is NaN (IEEE maxNum); which of two zeros is
+    /// unspecified. A vector max instruction where `if a > b { a } else { b }` into memory may become a
+    /// masked store.
+    fn max_num(self, other: Self) -> Self;
 }
 impl Elem for f32 {
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
     }
+    #[inline(always)]
+    fn max_num(self, other: Self) -> Self {
+        self.max(other)
+    }
 }
 impl Elem for f64 {
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
+    }
+    #[inline(always)]
+    fn max_num(self, other: Self) -> Self {
+        self.max(other)
     }
 }
 

@@ -45,6 +45,7 @@ use crate::math::{exp, exp_shifted, exp_shifted_scale, expm1, log1p, two_prod, t
 use crate::parallel;
 use crate::real::{Elem, Real};
 use crate::simd::{self, Isa};
+use crate::transpose::{transpose_on, Matrix};
 
 /// Which function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -561,18 +562,29 @@ impl<'a, T> RowsMut<'a, T> {
 }
 
 /// Each lane's max(sign·x, floor) of a panel of `maxima.len()` lanes (row by row): `lane_max`'s value (a
-/// max is exact and `>` skips NaN in both; at most the sign of a zero max can differ, which no result
-/// shows, x - max being ±0 either way).
+/// max is exact and both skip NaN, the running max never being NaN; at most the sign of a zero max can
+/// differ, which no result shows, x - max being ±0 either way).
 #[inline(always)]
 fn panel_max<T: Elem>(x: Rows<'_, T>, sign: T, floor: T, maxima: &mut [T]) {
     maxima.fill(floor);
     for row in x.iter() {
         for (m, &v) in maxima.iter_mut().zip(row) {
-            let (v, cur) = (v * sign, *m);
-            // Always stored: a store only where v > cur became masked stores.
-            *m = if v > cur { v } else { cur };
+            // Stored plus 0.0 (a -0.0 max becomes +0.0; see above): a plain `if v > m` or maxNum, whose
+            // value is the loaded m where v is not larger, LLVM turned into masked stores (vmaskmovps,
+            // microcoded on Zen 3: 18% of short lanes' softmax panels).
+            *m = (v * sign).max_num(*m) + T::c(0.0);
         }
     }
+}
+
+/// `add_term` of v + v_lo into a panel's partial sum (h, l); with `fresh` (rows 0..16 of the panel, each
+/// sum's first term) into 0 + 0, the bits of zeroing the sums first without the stores (at 16 bytes per
+/// lane and row, the zeroing cost 7% of short lanes' softmax).
+#[inline(always)]
+fn accumulate<T: Elem>(fresh: bool, h: &mut f64, l: &mut f64, v: f64, v_lo: f64) {
+    let (mut hi, mut lo) = if fresh { (0.0, 0.0) } else { (*h, *l) };
+    add_term::<T>(&mut hi, &mut lo, v, v_lo);
+    (*h, *l) = (hi, lo);
 }
 
 /// How many lanes of a panel `PanelTotals` takes at once.
@@ -582,6 +594,9 @@ const TOTALS_BLOCK: usize = 64;
 /// holding positions j mod 16), formed for up to TOTALS_BLOCK lanes at once: the same operations per lane,
 /// in the same order, vectorised across the lanes (lane by lane, each total gathered 16 strided values
 /// through a call to `array::from_fn`, which cost as much as the terms for lanes of a few dozen).
+///
+/// Only the first `used` = min(n, 16) partial sums of lanes of n are read (the panels write no others): `total`'s steps for the others add +0.0 to each, which leaves s and s_lo as they are. (Neither
+/// is ever -0.0, both starting at +0.0, and a sum that overflowed or met a NaN already has a NaN s_lo.)
 struct PanelTotals {
     start: usize,
     end: usize,
@@ -591,12 +606,12 @@ struct PanelTotals {
 
 impl PanelTotals {
     #[inline(always)]
-    fn new(his: &[f64], los: &[f64], start: usize) -> Self {
+    fn new(his: &[f64], los: &[f64], start: usize, used: usize) -> Self {
         let w = his.len() / LANES;
         let len = TOTALS_BLOCK.min(w - start);
         let mut rest = [0f64; TOTALS_BLOCK];
         let mut rest_lo = [0f64; TOTALS_BLOCK];
-        for j in 0..LANES {
+        for j in 0..used.min(LANES) {
             let hi = &his[j * w + start..][..len];
             let lo = &los[j * w + start..][..len];
             for (((s, s_lo), &h), &l) in rest.iter_mut().zip(rest_lo.iter_mut()).zip(hi).zip(lo) {
@@ -661,23 +676,23 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     );
     let (his, rest) = sums.split_at_mut(LANES * w);
     let los = &mut rest[..LANES * w];
-    his.fill(0.0);
-    los.fill(0.0);
     for (i, (xr, yr)) in x.iter().zip(y.iter_mut()).enumerate() {
+        // Two loops, the terms and then their sums, as `stats_stored`: fused, the f64 sums made LLVM
+        // vectorise the exponentials at f64's width (4 f32 lanes on AVX2 instead of 8).
+        for ((&v, o), &m) in xr.iter().zip(yr.iter_mut()).zip(maxima.iter()) {
+            *o = exp_shifted(v * sign, m);
+        }
         let j = i % LANES;
         let hi = &mut his[j * w..(j + 1) * w];
         let lo = &mut los[j * w..(j + 1) * w];
-        let lanes = xr.iter().zip(yr.iter_mut()).zip(maxima.iter());
-        for (((&v, o), &m), (h, l)) in lanes.zip(hi.iter_mut().zip(lo.iter_mut())) {
-            let e = exp_shifted(v * sign, m);
-            *o = e;
-            add_term::<T>(h, l, e.to_f64(), 0.0);
+        for (&e, (h, l)) in yr.iter().zip(hi.iter_mut().zip(lo.iter_mut())) {
+            accumulate::<T>(i < LANES, h, l, e.to_f64(), 0.0);
         }
     }
     // Per lane: the statistics, and 1/s in place of the max (hi) and in inv_lo.
     let mut bad = false;
     for start in PanelTotals::blocks(w) {
-        let totals = PanelTotals::new(his, los, start);
+        let totals = PanelTotals::new(his, los, start, x.n);
         for k in start..totals.end {
             let st = totals.stats(x, k, maxima[k], 0.0);
             if st.nan || st.max.is_infinite() {
@@ -709,26 +724,40 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
 /// at the max and otherwise added straight into the lane's partial sums (position i into sum i mod 16, the
 /// same adds in the same order as `sum_terms` over `stats_counted`'s scratch lane, whose terms at the max
 /// are 0), so each lane's statistics, formed by `PanelTotals::stats`, have the contiguous lane's bits.
-/// `sums` holds (2·16 + 1)·w: the partial sums (hi, lo), then the counts (exact in f64 below 2^53).
+/// `sums` holds (2·16 + 1)·w: the partial sums (hi, lo), then the counts (exact in f64 below 2^53);
+/// `terms` (w values) is scratch.
 #[inline(always)]
-fn panel_counted<T: Elem>(x: Rows<'_, T>, sign: T, maxima: &mut [T], sums: &mut [f64]) {
+fn panel_counted<T: Elem>(
+    x: Rows<'_, T>,
+    sign: T,
+    maxima: &mut [T],
+    sums: &mut [f64],
+    terms: &mut [T],
+) {
     let w = maxima.len();
     panel_max(x, sign, -T::INFINITY, maxima);
     let sums = &mut sums[..(2 * LANES + 1) * w];
-    sums.fill(0.0);
     let (his, rest) = sums.split_at_mut(LANES * w);
     let (los, counts) = rest.split_at_mut(LANES * w);
+    counts.fill(0.0);
+    let terms = &mut terms[..w];
     for (i, xr) in x.iter().enumerate() {
+        // The terms in T, then the counts and sums in f64: two loops, as in `softmax_panel`.
+        for ((&v, o), &m) in xr.iter().zip(terms.iter_mut()).zip(maxima.iter()) {
+            let e = exp_shifted(v * sign, m);
+            *o = if v * sign == m { T::c(0.0) } else { e };
+        }
         let j = i % LANES;
         let hi = &mut his[j * w..(j + 1) * w];
         let lo = &mut los[j * w..(j + 1) * w];
-        let lanes = xr.iter().zip(maxima.iter()).zip(counts.iter_mut());
-        for (((&v, &m), c), (h, l)) in lanes.zip(hi.iter_mut().zip(lo.iter_mut())) {
-            let at_max = v * sign == m;
-            *c += if at_max { 1.0 } else { 0.0 };
-            let e = exp_shifted(v * sign, m);
-            let term = if at_max { T::c(0.0) } else { e };
-            add_term::<T>(h, l, term.to_f64(), 0.0);
+        let lanes = xr
+            .iter()
+            .zip(maxima.iter())
+            .zip(counts.iter_mut())
+            .zip(&*terms);
+        for ((((&v, &m), c), &term), (h, l)) in lanes.zip(hi.iter_mut().zip(lo.iter_mut())) {
+            *c += if v * sign == m { 1.0 } else { 0.0 };
+            accumulate::<T>(i < LANES, h, l, term.to_f64(), 0.0);
         }
     }
 }
@@ -744,15 +773,15 @@ fn log_softmax_panel<T: Elem>(
     sums: &mut [f64],
 ) {
     let w = params.len() / 2;
-    let maxima = &mut params[..w];
-    panel_counted(x, T::c(1.0), maxima, sums);
+    let (maxima, terms) = params.split_at_mut(w);
+    panel_counted(x, T::c(1.0), maxima, sums, terms);
     let (partial, rest) = sums.split_at_mut(2 * LANES * w);
     let (his, los) = partial.split_at(LANES * w);
     let (counts, rest) = rest.split_at_mut(w);
     let (max64, shifts) = rest[..2 * w].split_at_mut(w);
     let mut bad = false;
     for start in PanelTotals::blocks(w) {
-        let totals = PanelTotals::new(his, los, start);
+        let totals = PanelTotals::new(his, los, start, x.n);
         for k in start..totals.end {
             let st = totals.stats(x, k, maxima[k], counts[k]);
             if st.nan || st.max.is_infinite() {
@@ -793,14 +822,14 @@ fn log_softmax_panel<T: Elem>(
 #[inline(always)]
 fn logsumexp_panel<T: Elem>(x: Rows<'_, T>, y: &mut [T], params: &mut [T], sums: &mut [f64]) {
     let w = params.len() / 2;
-    let maxima = &mut params[..w];
-    panel_counted(x, T::c(1.0), maxima, sums);
+    let (maxima, terms) = params.split_at_mut(w);
+    panel_counted(x, T::c(1.0), maxima, sums, terms);
     let (partial, rest) = sums.split_at_mut(2 * LANES * w);
     let (his, los) = partial.split_at(LANES * w);
     let (counts, rest) = rest.split_at_mut(w);
     let (bases, args) = rest[..2 * w].split_at_mut(w);
     for start in PanelTotals::blocks(w) {
-        let totals = PanelTotals::new(his, los, start);
+        let totals = PanelTotals::new(his, los, start, x.n);
         for k in start..totals.end {
             let st = totals.stats(x, k, maxima[k], counts[k]);
             (bases[k], args[k]) = st.logsumexp_parts();
@@ -846,8 +875,6 @@ fn panel_dot<T: Elem>(a: Rows<'_, T>, b: Option<Rows<'_, T>>, sums: &mut [f64]) 
     let (totals, rest) = sums.split_at_mut(w);
     let (his, rest) = rest.split_at_mut(LANES * w);
     let los = &mut rest[..LANES * w];
-    his.fill(0.0);
-    los.fill(0.0);
     for (i, ar) in a.iter().enumerate() {
         let j = i % LANES;
         let hi = &mut his[j * w..(j + 1) * w];
@@ -855,11 +882,11 @@ fn panel_dot<T: Elem>(a: Rows<'_, T>, b: Option<Rows<'_, T>>, sums: &mut [f64]) 
         let br = b.map(|b| b.row(i));
         for (k, (h, l)) in hi.iter_mut().zip(lo.iter_mut()).enumerate() {
             let (v, v_lo) = dot_term(ar, br, k);
-            add_term::<T>(h, l, v, v_lo);
+            accumulate::<T>(i < LANES, h, l, v, v_lo);
         }
     }
     for start in PanelTotals::blocks(w) {
-        let block = PanelTotals::new(his, los, start);
+        let block = PanelTotals::new(his, los, start, a.n);
         for (k, t) in totals[start..block.end].iter_mut().enumerate() {
             let (s, s_lo) = block.total(start + k);
             *t = s + s_lo;
@@ -1823,7 +1850,22 @@ unsafe fn run_short<T: Elem>(
     let (params, sums) = panel_scratch::<T>(bparams, bsums, t);
     // SAFETY (the gathers): lane k is at base + k·apart, its position i at i·step, all readable per the
     // contract; every input is copied before anything is written, so an aliased output is safe.
+    let isa = simd::active();
     let gather = |base: *const T, apart: isize, step: isize, rows: usize, out: &mut [T]| {
+        if step == 1 {
+            let (src, dst) = (
+                Matrix {
+                    base,
+                    stride: apart,
+                },
+                Matrix {
+                    base: out.as_mut_ptr(),
+                    stride: t as isize,
+                },
+            );
+            // SAFETY: see above; `out` holds rows·t elements.
+            return unsafe { transpose_on(isa, src, dst, t, rows) };
+        }
         for k in 0..t {
             for i in 0..rows {
                 // SAFETY: see above.
@@ -1869,6 +1911,19 @@ unsafe fn run_short<T: Elem>(
     };
     let y_base = p.y.lane(outer_shape, lane_index);
     let y_apart = apart(p.y.outer);
+    if p.y.step == 1 {
+        let src = Matrix {
+            base: ys.as_ptr(),
+            stride: t as isize,
+        };
+        let dst = Matrix {
+            base: y_base,
+            stride: y_apart,
+        };
+        // SAFETY: output lane k < t holds y_rows positions at y_base + k·y_apart, writable per the
+        // contract and referred to by nothing else meanwhile (as below); `ys` is this thread's buffer.
+        return unsafe { transpose_on(isa, src, dst, y_rows, t) };
+    }
     for k in 0..t {
         for i in 0..y_rows {
             // SAFETY: position i of output lane k (its per-lane value for step 0), writable per the contract;

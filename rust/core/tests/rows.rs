@@ -592,7 +592,8 @@ fn strided_lanes_give_the_contiguous_bits_f64() {
 /// lane computed alone (one lane per call takes the lane path), on every ISA level, in place too.
 fn short_lanes_match<T: fastact_core::real::Elem>() {
     let best = simd::Isa::detect();
-    for n in [1, 2, 5, 16] {
+    // 8, 12 and 16: whole 8×8 transpose blocks of f32, and 4 columns at the edge.
+    for n in [1, 2, 5, 8, 12, 16] {
         let lanes = 37;
         let x = special_lanes::<T>(lanes, n.max(17))
             .chunks(n.max(17))
