@@ -1326,9 +1326,10 @@ const DIRECT_ROW_BYTES: usize = 2048;
 const DIRECT_PANEL_BYTES: usize = 1 << 20;
 
 /// Contiguous lanes of at most this many elements are computed as panels (`run_short`), transposed. On
-/// the 2-core EPYC, one thread, softmax-family lanes of 4-16 elements ran 1.1-4x faster so, of 24 at
-/// 0.9-1.25x, of 32-64 at 0.5-0.9x.
-const SHORT_LANE: usize = 16;
+/// the 2-core EPYC, one thread, against lane by lane: lanes of 4-16 elements 1.1-4x faster (first panels),
+/// then with the vectorised transposes and panel loops of 24 elements 1.5-2.3x, of 32 1.4-2x, of 48
+/// 0.86-1.17x, of 64 0.66-1.19x.
+const SHORT_LANE: usize = 32;
 
 /// Lanes per transposed panel of short lanes of n elements: about 4096 elements, 16 to 512 lanes.
 fn short_width(n: usize) -> usize {
