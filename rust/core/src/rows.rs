@@ -366,7 +366,7 @@ fn sum_terms<T: Elem>(terms: &[T]) -> (f64, f64) {
     for (j, &e) in es.remainder().iter().enumerate() {
         add_term::<T>(&mut hi[j], &mut lo[j], e.to_f64(), 0.0);
     }
-    total(&hi, &lo)
+    total::<T>(&hi, &lo)
 }
 
 /// Adds v + v_lo to one of the 16 fixed partial sums (hi + lo), compensated for f64 lanes; f32 terms are
@@ -383,10 +383,15 @@ fn add_term<T: Elem>(hi: &mut f64, lo: &mut f64, v: f64, v_lo: f64) {
     }
 }
 
-/// The total of the partial sums as hi + lo, summed in a fixed order. `PanelTotals::new` takes the same
-/// steps across many lanes at once: a change here must be made there too (tests/rows.rs compares the two).
+/// The total of the partial sums as hi + lo, summed in a fixed order: compensated for f64 lanes, plainly
+/// for f32 lanes (whose lo parts are 0; the f64 sum of 16 partial sums is far below f32's rounding, as the
+/// partial sums themselves). `PanelTotals::new` takes the same steps across many lanes at once: a change
+/// here must be made there too (tests/rows.rs compares the two).
 #[inline(always)]
-fn total(hi: &[f64; LANES], lo: &[f64; LANES]) -> (f64, f64) {
+fn total<T: Elem>(hi: &[f64; LANES], lo: &[f64; LANES]) -> (f64, f64) {
+    if !T::IS_F64 {
+        return (hi.iter().fold(0.0, |s, &h| s + h), 0.0);
+    }
     let (mut s, mut s_lo) = (0f64, 0f64);
     for j in 0..LANES {
         let (t, err) = two_sum(s, hi[j]);
@@ -424,7 +429,7 @@ fn dot<T: Elem>(a: &[T], b: Option<&[T]>) -> f64 {
         let (v, v_lo) = dot_term(a, b, i);
         add_term::<T>(&mut hi[i - full], &mut lo[i - full], v, v_lo);
     }
-    let (s, s_lo) = total(&hi, &lo);
+    let (s, s_lo) = total::<T>(&hi, &lo);
     s + s_lo
 }
 
@@ -582,6 +587,11 @@ fn panel_max<T: Elem>(x: Rows<'_, T>, sign: T, floor: T, maxima: &mut [T]) {
 /// lane and row, the zeroing cost 7% of short lanes' softmax).
 #[inline(always)]
 fn accumulate<T: Elem>(fresh: bool, h: &mut f64, l: &mut f64, v: f64, v_lo: f64) {
+    if !T::IS_F64 {
+        // f32 lanes: no lo part (`add_term`); none is written or read (`PanelTotals::new`).
+        *h = if fresh { 0.0 } else { *h } + v;
+        return;
+    }
     let (mut hi, mut lo) = if fresh { (0.0, 0.0) } else { (*h, *l) };
     add_term::<T>(&mut hi, &mut lo, v, v_lo);
     (*h, *l) = (hi, lo);
@@ -606,11 +616,25 @@ struct PanelTotals {
 
 impl PanelTotals {
     #[inline(always)]
-    fn new(his: &[f64], los: &[f64], start: usize, used: usize) -> Self {
+    fn new<T: Elem>(his: &[f64], los: &[f64], start: usize, used: usize) -> Self {
         let w = his.len() / LANES;
         let len = TOTALS_BLOCK.min(w - start);
         let mut rest = [0f64; TOTALS_BLOCK];
         let mut rest_lo = [0f64; TOTALS_BLOCK];
+        if !T::IS_F64 {
+            // `total`'s plain sum; f32 lanes have no lo parts (`accumulate` writes none).
+            for j in 0..used.min(LANES) {
+                for (s, &h) in rest.iter_mut().zip(&his[j * w + start..][..len]) {
+                    *s += h;
+                }
+            }
+            return Self {
+                start,
+                end: start + len,
+                rest,
+                rest_lo,
+            };
+        }
         for j in 0..used.min(LANES) {
             let hi = &his[j * w + start..][..len];
             let lo = &los[j * w + start..][..len];
@@ -692,7 +716,7 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     // Per lane: the statistics, and 1/s in place of the max (hi) and in inv_lo.
     let mut bad = false;
     for start in PanelTotals::blocks(w) {
-        let totals = PanelTotals::new(his, los, start, x.n);
+        let totals = PanelTotals::new::<T>(his, los, start, x.n);
         for k in start..totals.end {
             let st = totals.stats(x, k, maxima[k], 0.0);
             if st.nan || st.max.is_infinite() {
@@ -781,7 +805,7 @@ fn log_softmax_panel<T: Elem>(
     let (max64, shifts) = rest[..2 * w].split_at_mut(w);
     let mut bad = false;
     for start in PanelTotals::blocks(w) {
-        let totals = PanelTotals::new(his, los, start, x.n);
+        let totals = PanelTotals::new::<T>(his, los, start, x.n);
         for k in start..totals.end {
             let st = totals.stats(x, k, maxima[k], counts[k]);
             if st.nan || st.max.is_infinite() {
@@ -829,7 +853,7 @@ fn logsumexp_panel<T: Elem>(x: Rows<'_, T>, y: &mut [T], params: &mut [T], sums:
     let (counts, rest) = rest.split_at_mut(w);
     let (bases, args) = rest[..2 * w].split_at_mut(w);
     for start in PanelTotals::blocks(w) {
-        let totals = PanelTotals::new(his, los, start, x.n);
+        let totals = PanelTotals::new::<T>(his, los, start, x.n);
         for k in start..totals.end {
             let st = totals.stats(x, k, maxima[k], counts[k]);
             (bases[k], args[k]) = st.logsumexp_parts();
@@ -886,7 +910,7 @@ fn panel_dot<T: Elem>(a: Rows<'_, T>, b: Option<Rows<'_, T>>, sums: &mut [f64]) 
         }
     }
     for start in PanelTotals::blocks(w) {
-        let block = PanelTotals::new(his, los, start, a.n);
+        let block = PanelTotals::new::<T>(his, los, start, a.n);
         for (k, t) in totals[start..block.end].iter_mut().enumerate() {
             let (s, s_lo) = block.total(start + k);
             *t = s + s_lo;
