@@ -717,15 +717,36 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     let mut bad = false;
     for start in PanelTotals::blocks(w) {
         let totals = PanelTotals::new::<T>(his, los, start, x.n);
-        for k in start..totals.end {
-            let st = totals.stats(x, k, maxima[k], 0.0);
-            if st.nan || st.max.is_infinite() {
-                // A NaN lane, filled below (`softmax_into`'s NaN row).
-                bad = true;
-                (maxima[k], inv_lo[k]) = (T::NAN, T::NAN);
-            } else {
-                (maxima[k], inv_lo[k]) = inverse_sum::<T, QUIET>(&st);
+        if QUIET {
+            // quiet_softmax's exp(-max) is libm's: lane by lane.
+            for k in start..totals.end {
+                let st = totals.stats(x, k, maxima[k], 0.0);
+                if st.nan || st.max.is_infinite() {
+                    // A NaN lane, filled below (`softmax_into`'s NaN row).
+                    bad = true;
+                    (maxima[k], inv_lo[k]) = (T::NAN, T::NAN);
+                } else {
+                    (maxima[k], inv_lo[k]) = inverse_sum::<T, QUIET>(&st);
+                }
             }
+            continue;
+        }
+        // The same steps in a loop that vectorises (a scalar loop took 10% of lanes of 16). A lane is
+        // NaN where its max is infinite or, with a finite max, its sum is NaN: `has_nan`'s test, whose
+        // scan only an infinite max needs (and that lane is NaN anyway; the max itself is never NaN).
+        let lanes = maxima[start..totals.end]
+            .iter_mut()
+            .zip(&mut inv_lo[start..totals.end]);
+        for ((m, lo), (&rest, &rest_lo)) in lanes.zip(totals.rest.iter().zip(&totals.rest_lo)) {
+            let st = finish_stats(*m, false, 0.0, rest, rest_lo);
+            let nan_lane = st.max.is_infinite() || st.rest.is_nan();
+            let (hi, inv_lo) = inverse_sum::<T, QUIET>(&st);
+            (*m, *lo) = if nan_lane {
+                (T::NAN, T::NAN)
+            } else {
+                (hi, inv_lo)
+            };
+            bad |= nan_lane;
         }
     }
     let inv_hi = &*maxima;
