@@ -1,9 +1,10 @@
 """Softmax-family benchmark: fastact vs PyTorch vs ONNX Runtime vs the NumPy formula vs a plain copy.
 
-    python benches/bench_axis.py [--threads 1,all] [--out FILE.md]
+    python benches/bench_axis.py [--threads 1,all] [--shapes "(rows,cols),axis;..."] [--out FILE.md]
 
 Shapes from the along-an-axis issue: (4096, 32000) (a vocabulary-sized batch of logits) and (65536, 1000),
-float32, reduced over the last axis, plus (32000, 4096) over axis 0 (a non-last axis, read in place).
+float32, reduced over the last axis, plus (32000, 4096) over axis 0 (a non-last axis, read in place); `--shapes`
+replaces them (e.g. short rows: "(1000000,8),-1;(500000,16),-1").
 Every timing is the best of 5 repeats, `out=` given; a peer that is not installed is skipped (its column
 shows —). ONNX Runtime: a one-node Softmax / LogSoftmax model (opset 21, `axis` attribute) with
 `intra_op_num_threads` = the row's count, run with `run_with_iobinding` into the same preallocated output;
@@ -28,6 +29,15 @@ except ImportError:  # pragma: no cover - optional peer
     torch = None
 
 SHAPES = (((4096, 32000), -1), ((65536, 1000), -1), ((32000, 4096), 0))
+
+
+def parse_shapes(text: str) -> tuple[tuple[tuple[int, ...], int], ...]:
+    """'(1000000,8),-1;(32000,4096),0' -> (((1000000, 8), -1), ((32000, 4096), 0))."""
+    specs = []
+    for spec in text.split(";"):
+        shape, axis = spec.strip().rsplit(",", 1)
+        specs.append((tuple(int(v) for v in shape.strip("() ").split(",")), int(axis)))
+    return tuple(specs)
 
 
 def numpy_softmax(x, axis, out):
@@ -88,6 +98,7 @@ def rows(x: np.ndarray, axis: int, n: int, with_numpy: bool) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=_parse_threads, default="1,all", help="thread counts, e.g. 1,all")
+    parser.add_argument("--shapes", type=parse_shapes, default=SHAPES, help='"(rows,cols),axis;..."')
     parser.add_argument("--out")
     args = parser.parse_args()
     cores = _bench.usable_cores()
@@ -101,7 +112,7 @@ def main() -> None:
              "| × onnxruntime | of copy |",
              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     rng = np.random.default_rng(0)
-    for shape, axis in SHAPES:
+    for shape, axis in args.shapes:
         x = rng.standard_normal(shape, dtype=np.float32) * 4
         for n in threads:
             lines += rows(x, axis, n, with_numpy=n == threads[0])

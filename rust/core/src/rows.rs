@@ -8,15 +8,15 @@
 //! non-last axis of a C-ordered array) are taken as panels instead (`softmax_panel`, `log_softmax_panel`,
 //! `logsumexp_panel`, `grad_panel`): computed row by row across the lanes, with each lane's operations and
 //! hence bits unchanged, where they lie or copied row by row (`run_panel` says when); short contiguous
-//! lanes are transposed into panels too (`run_short`). Masked calls, logmeanexp's forward and sparsemax
+//! lanes (up to `SHORT_LANE` elements) are transposed into panels too (`run_short`, `crate::transpose`). Masked calls, logmeanexp's forward and sparsemax
 //! gather such lanes as tiles (`run_tile`), transposed element by element. Derivatives give any NaN as the
 //! one quiet NaN (`grad_result`), so that its bits do not depend on the loop that computed it.
 //!
 //! Numerics, per lane of n elements (x·sign with sign = -1 for softmin):
 //! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m)·2^S (`math::exp_shifted`: x_i - m carried
 //!    exactly as hi + lo, the scale 2^S keeping every term that can show in the result normal); s = Σ e_i
-//!    accumulated in f64 (compensated for f64 lanes), in 16 fixed partial sums, so the order never
-//!    depends on the ISA; softmax stores the terms in its output, log_softmax and logsumexp in a scratch
+//!    accumulated in f64 (compensated for f64 lanes), in 16 fixed partial sums totalled in a fixed order
+//!    (compensated for f64 lanes), so the order never depends on the ISA; softmax stores the terms in its output, log_softmax and logsumexp in a scratch
 //!    lane, with the terms at the max (exactly 2^S) counted apart instead; 3. softmax = e_i·(2^-S/s) in
 //!    one fused pass, log_softmax = (x_i - m) - log1p(s - 1), logsumexp = m + log1p(s - 1): with the max
 //!    term's 1 taken out of s, a dominant term keeps full relative accuracy (logsumexp([0, -40]) =
