@@ -31,7 +31,7 @@ pub(crate) unsafe fn transpose_on<T: Elem>(
         return unsafe { x86::transpose(src, dst, rows, cols) };
     }
     let _ = isa;
-    // SAFETY: the caller's contract.
+    // SAFETY: the caller's contract; `blocks` passes whole blocks inside both matrices.
     unsafe { blocks::<T, 4>(src, dst, rows, cols, |s, d| copy_block::<T, 4>(s, d)) }
 }
 
@@ -39,7 +39,8 @@ pub(crate) unsafe fn transpose_on<T: Elem>(
 /// edges element by element.
 ///
 /// # Safety
-/// As `transpose_on`; `block` transposes a B×B block between the matrices' strides.
+/// As `transpose_on`; `block`, given a B×B block inside both matrices, transposes it (and touches nothing
+/// else).
 #[inline(always)]
 unsafe fn blocks<T: Elem, const B: usize>(
     src: Matrix<*const T>,
@@ -87,11 +88,14 @@ unsafe fn blocks<T: Elem, const B: usize>(
 }
 
 /// One B×B block, element by element (LLVM keeps it in registers, unrolled).
+///
+/// # Safety
+/// src's B rows of B elements are readable, dst's B rows of B writable, the two apart.
 #[inline(always)]
-fn copy_block<T: Elem, const B: usize>(src: Matrix<*const T>, dst: Matrix<*mut T>) {
+unsafe fn copy_block<T: Elem, const B: usize>(src: Matrix<*const T>, dst: Matrix<*mut T>) {
     for r in 0..B {
         for c in 0..B {
-            // SAFETY: `blocks` passes whole B×B blocks inside both matrices.
+            // SAFETY: per the contract.
             unsafe {
                 *dst.base.offset(c as isize * dst.stride + r as isize) =
                     *src.base.offset(r as isize * src.stride + c as isize)
@@ -118,38 +122,29 @@ mod x86 {
         rows: usize,
         cols: usize,
     ) {
-        let cast = |m: Matrix<*const T>| Matrix {
-            base: m.base.cast::<u8>(),
-            stride: m.stride,
-        };
-        let cast_mut = |m: Matrix<*mut T>| Matrix {
-            base: m.base.cast::<u8>(),
-            stride: m.stride,
-        };
-        let (s, d) = (cast(src), cast_mut(dst));
-        // SAFETY: (every arm) the caller's contract; T is f32 (4 bytes) or f64, so the casts back give the
-        // matrices themselves, and the blocks stay inside them (`blocks`).
+        // SAFETY: (every arm) the caller's contract; T is f32 (4 bytes) or f64 where the matrices are
+        // retyped, so they are the same memory, and `blocks` passes whole blocks inside them.
         unsafe {
             if core::mem::size_of::<T>() == 4 && rows.min(cols) >= 8 {
-                let (s, d) = (retype::<f32>(s), retype_mut::<f32>(d));
-                blocks::<f32, 8>(s, d, rows, cols, block_f32);
+                let (s, d) = (retype::<T, f32>(src), retype_mut::<T, f32>(dst));
+                blocks::<f32, 8>(s, d, rows, cols, |s, d| block_f32(s, d));
             } else if T::IS_F64 {
-                let (s, d) = (retype::<f64>(s), retype_mut::<f64>(d));
-                blocks::<f64, 4>(s, d, rows, cols, block_f64);
+                let (s, d) = (retype::<T, f64>(src), retype_mut::<T, f64>(dst));
+                blocks::<f64, 4>(s, d, rows, cols, |s, d| block_f64(s, d));
             } else {
                 blocks::<T, 4>(src, dst, rows, cols, |s, d| copy_block::<T, 4>(s, d));
             }
         }
     }
 
-    fn retype<U>(m: Matrix<*const u8>) -> Matrix<*const U> {
+    fn retype<T, U>(m: Matrix<*const T>) -> Matrix<*const U> {
         Matrix {
             base: m.base.cast(),
             stride: m.stride,
         }
     }
 
-    fn retype_mut<U>(m: Matrix<*mut u8>) -> Matrix<*mut U> {
+    fn retype_mut<T, U>(m: Matrix<*mut T>) -> Matrix<*mut U> {
         Matrix {
             base: m.base.cast(),
             stride: m.stride,
@@ -157,10 +152,12 @@ mod x86 {
     }
 
     /// An 8×8 f32 block: unpack pairs of rows, shuffle pairs of pairs, swap 128-bit halves.
+    ///
+    /// # Safety
+    /// As `copy_block` (B = 8), on a CPU with AVX; inlined into `transpose`, which enables it.
     #[inline(always)]
-    fn block_f32(src: Matrix<*const f32>, dst: Matrix<*mut f32>) {
-        // SAFETY: `blocks` passes whole 8×8 blocks inside both matrices; AVX is enabled (the caller's
-        // target feature; this is inlined into it).
+    unsafe fn block_f32(src: Matrix<*const f32>, dst: Matrix<*mut f32>) {
+        // SAFETY: per the contract.
         unsafe {
             let r: [__m256; 8] =
                 core::array::from_fn(|i| _mm256_loadu_ps(src.base.offset(i as isize * src.stride)));
@@ -197,9 +194,12 @@ mod x86 {
     }
 
     /// A 4×4 f64 block: unpack pairs of rows, swap 128-bit halves.
+    ///
+    /// # Safety
+    /// As `copy_block` (B = 4), on a CPU with AVX; inlined into `transpose`, which enables it.
     #[inline(always)]
-    fn block_f64(src: Matrix<*const f64>, dst: Matrix<*mut f64>) {
-        // SAFETY: as `block_f32`, for 4×4 f64 blocks.
+    unsafe fn block_f64(src: Matrix<*const f64>, dst: Matrix<*mut f64>) {
+        // SAFETY: per the contract.
         unsafe {
             let r: [__m256d; 4] =
                 core::array::from_fn(|i| _mm256_loadu_pd(src.base.offset(i as isize * src.stride)));
