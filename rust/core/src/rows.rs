@@ -1627,6 +1627,15 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
                         continue;
                     }
                 }
+                let t = direct_len(&ptrs, outer_shape, lane_index, last);
+                if t > 1 {
+                    // SAFETY: the caller's contract covers the t lanes.
+                    unsafe {
+                        run_direct(f, &ptrs, outer_shape, n, lane_index, t, [bx, bg, by, bs])
+                    };
+                    lane_index += t;
+                    continue;
+                }
                 let t = tile_len(&ptrs, outer_shape, lane_index, last, tile_width::<T>());
                 if t > 1 {
                     // SAFETY: as below, for the t lanes of the tile.
@@ -2197,6 +2206,87 @@ unsafe fn run_lane<T: Elem>(
         for (k, &v) in out.iter().enumerate() {
             // SAFETY: position k of the output lane is writable (contract).
             unsafe { *y_base.offset(k as isize * step) = v };
+        }
+    }
+}
+
+/// How many lanes from `lane_index` (before `last`) `run_direct` can take: unmasked lanes of one row of the last
+/// outer axis, so that each operand's lanes lie at a constant distance, with x's contiguous and y's and any
+/// grad_out's contiguous or one value per lane (step 0: logsumexp's output, its derivative's grad_out). 1
+/// otherwise.
+fn direct_len<T>(
+    p: &SendPtrs<'_, T>,
+    outer_shape: &[usize],
+    lane_index: usize,
+    last: usize,
+) -> usize {
+    let Some(&row_len) = outer_shape.last() else {
+        return 1;
+    };
+    let contiguous =
+        p.x.step == 1 && p.y.step <= 1 && p.g.is_none_or(|g| (0..=1).contains(&g.step));
+    if !contiguous || p.mask.is_some() {
+        return 1;
+    }
+    row_span(row_len, lane_index, last, usize::MAX)
+}
+
+/// `run_lane` for t lanes from `lane_index` that `direct_len` accepted, without its per-lane bookkeeping
+/// (the lane offsets, the mask, the copies): each lane read and written where it lies, one after the other,
+/// the neighbours at their operands' last outer stride. A lane whose input is the output's own memory still
+/// goes through `run_lane` (copied first). Per lane, that bookkeeping cost 10-15% of lanes of 64 elements.
+///
+/// # Safety
+/// As `apply_lanes`, for the t lanes from `lane_index`.
+unsafe fn run_direct<T: Elem>(
+    f: LaneFn<T>,
+    p: &SendPtrs<'_, T>,
+    outer_shape: &[usize],
+    n: usize,
+    lane_index: usize,
+    t: usize,
+    [bx, bg, by, bs]: [&mut Vec<f64>; 4],
+) {
+    let apart = |outer: &[isize]| outer.last().copied().unwrap_or(0);
+    let (x0, y0) = (
+        p.x.lane(outer_shape, lane_index),
+        p.y.lane(outer_shape, lane_index),
+    );
+    let g0 =
+        p.g.map(|g| (g.lane(outer_shape, lane_index), apart(g.outer), g.step));
+    let y_len = if p.y.step == 0 { 1 } else { n };
+    let (x_apart, y_apart) = (apart(p.x.outer), apart(p.y.outer));
+    for k in 0..t {
+        let (xk, yk) = (
+            x0.wrapping_offset(k as isize * x_apart),
+            y0.wrapping_offset(k as isize * y_apart),
+        );
+        let g_aliases = g0.is_some_and(|(g, apart, _)| {
+            core::ptr::eq(g.wrapping_offset(k as isize * apart), yk as *const T)
+        });
+        if core::ptr::eq(xk, yk as *const T) || g_aliases {
+            // SAFETY: the caller's contract covers this lane.
+            unsafe { run_lane(f, p, outer_shape, n, lane_index + k, bx, bg, by, bs) };
+            continue;
+        }
+        // SAFETY: `typed` sizes the buffer to n elements.
+        let scratch = unsafe { typed::<T>(bs, n) };
+        // SAFETY: lane k's n elements of each operand are valid per the contract (at their last outer
+        // stride from lane 0's, `direct_len`), the inputs unwritten during the call; the output lane is
+        // not an input's memory (checked above; the caller rules out any other overlap).
+        unsafe {
+            let x = core::slice::from_raw_parts(xk, n);
+            let (g, g_scalar): (&[T], T) = match g0 {
+                Some((g, apart, 0)) => (&[], *g.wrapping_offset(k as isize * apart)),
+                Some((g, apart, _)) => (
+                    core::slice::from_raw_parts(g.wrapping_offset(k as isize * apart), n),
+                    T::c(0.0),
+                ),
+                None => (&[], T::c(0.0)),
+            };
+            let y = core::slice::from_raw_parts_mut(yk, y_len);
+            // `f` was selected for the active ISA, which never exceeds what the CPU supports.
+            f(x, g, g_scalar, y, scratch);
         }
     }
 }
