@@ -86,6 +86,13 @@ pub struct LaneView<'a, P> {
     pub step: isize,
 }
 
+impl<P> LaneView<'_, P> {
+    /// The distance between neighbouring lanes of the last outer axis (its stride; 0 without outer axes).
+    fn apart(&self) -> isize {
+        self.outer.last().copied().unwrap_or(0)
+    }
+}
+
 impl<T> LaneView<'_, *const T> {
     /// The pointer to lane `index`'s first element (lanes row-major over `outer_shape`). Wrapping: it is
     /// only read through where the caller's contract makes it valid.
@@ -1897,8 +1904,6 @@ unsafe fn run_short<T: Elem>(
     t: usize,
     [bx, bg, by, bsums, bparams]: [&mut Vec<f64>; 5],
 ) {
-    // The distance between neighbouring lanes of an operand: its last outer stride (`short_len`).
-    let apart = |outer: &[isize]| outer.last().copied().unwrap_or(0);
     let rows_of = |step: isize| if step == 0 { 1 } else { n };
     // SAFETY: `typed` sizes the buffer.
     let xs = unsafe { typed::<T>(bx, t * n) };
@@ -1930,7 +1935,7 @@ unsafe fn run_short<T: Elem>(
     };
     gather(
         p.x.lane(outer_shape, lane_index),
-        apart(p.x.outer),
+        p.x.apart(),
         p.x.step,
         n,
         xs,
@@ -1942,7 +1947,7 @@ unsafe fn run_short<T: Elem>(
             let buf = unsafe { typed::<T>(bg, t * rows) };
             gather(
                 g.lane(outer_shape, lane_index),
-                apart(g.outer),
+                g.apart(),
                 g.step,
                 rows,
                 buf,
@@ -1965,7 +1970,7 @@ unsafe fn run_short<T: Elem>(
         )
     };
     let y_base = p.y.lane(outer_shape, lane_index);
-    let y_apart = apart(p.y.outer);
+    let y_apart = p.y.apart();
     if p.y.step == 1 {
         let src = Matrix {
             base: ys.as_ptr(),
@@ -2247,15 +2252,14 @@ unsafe fn run_direct<T: Elem>(
     t: usize,
     [bx, bg, by, bs]: [&mut Vec<f64>; 4],
 ) {
-    let apart = |outer: &[isize]| outer.last().copied().unwrap_or(0);
     let (x0, y0) = (
         p.x.lane(outer_shape, lane_index),
         p.y.lane(outer_shape, lane_index),
     );
     let g0 =
-        p.g.map(|g| (g.lane(outer_shape, lane_index), apart(g.outer), g.step));
+        p.g.map(|g| (g.lane(outer_shape, lane_index), g.apart(), g.step));
     let y_len = if p.y.step == 0 { 1 } else { n };
-    let (x_apart, y_apart) = (apart(p.x.outer), apart(p.y.outer));
+    let (x_apart, y_apart) = (p.x.apart(), p.y.apart());
     for k in 0..t {
         let (xk, yk) = (
             x0.wrapping_offset(k as isize * x_apart),
