@@ -189,6 +189,34 @@ def test_strided_lanes_give_the_contiguous_bits(shape: tuple[int, int], dtype: A
 
 
 @native_only
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_contiguous_lanes_in_place_and_sliced_give_the_same_bits(dtype: Any) -> None:
+    # Contiguous lanes longer than the short-lane panels (32 elements) run back to back where they lie
+    # (rust/core/src/rows.rs, `run_direct`); a lane whose input is the output's memory is copied first
+    # (`run_lane`), and lanes of a sliced array lie at its row stride. All give the plain call's bits.
+    rng = np.random.default_rng(12)
+    big = (rng.standard_normal((37, 64)) * 6).astype(dtype)
+    x = np.ascontiguousarray(big[:, :50])
+    g = rng.standard_normal(x.shape).astype(dtype)
+    for op in ROW_OPS:
+        fn, grad = getattr(fastact, op), getattr(fastact, f"{op}_grad")
+        want = fn(x, axis=1)
+        assert_bitwise_equal(fn(big[:, :50], axis=1), want, f"{op}, sliced")
+        gl = g[:, 0].copy() if op == "logsumexp" else g
+        want_grad = grad(x, gl, axis=1)
+        assert_bitwise_equal(grad(big[:, :50], gl, axis=1), want_grad, f"{op}_grad, sliced")
+        xi = x.copy()
+        assert_bitwise_equal(grad(xi, gl, axis=1, out=xi), want_grad, f"{op}_grad, out=x")
+        if op == "logsumexp":
+            continue
+        xi = x.copy()
+        assert fn(xi, axis=1, out=xi) is xi
+        assert_bitwise_equal(xi, want, f"{op}, in place")
+        gi = g.copy()
+        assert_bitwise_equal(grad(x, gi, axis=1, out=gi), want_grad, f"{op}_grad, out=grad_out")
+
+
+@native_only
 def test_size_one_and_merged_axes_change_nothing() -> None:
     # Before the lanes are grouped, size-1 outer axes are dropped and outer axes every operand steps evenly
     # across are merged (rust/core/src/rows.rs, `simplify_outer`): the same bits, with grad_out and where=
