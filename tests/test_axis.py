@@ -214,6 +214,12 @@ def test_long_contiguous_lanes_in_place_and_sliced_give_the_same_bits(dtype: Any
         assert_bitwise_equal(xi, want, f"{op}, in place")
         gi = g.copy()
         assert_bitwise_equal(grad(x, gi, axis=1, out=gi), want_grad, f"{op}_grad, out=grad_out")
+        # A reversed output view (its lanes step backwards): written where it lies, nothing around it.
+        pad = np.full((x.shape[0] + 2, x.shape[1]), 7.0, dtype)
+        rev = pad[1:-1, ::-1]
+        assert_bitwise_equal(fn(x, axis=1, out=rev), want, f"{op}, reversed out")
+        assert_bitwise_equal(grad(x, g, axis=1, out=rev), grad(x, g, axis=1), f"{op}_grad, reversed out")
+        assert (pad[0] == 7.0).all() and (pad[-1] == 7.0).all(), f"{op}: wrote outside the reversed out"
 
 
 @native_only

@@ -2215,25 +2215,21 @@ unsafe fn run_lane<T: Elem>(
     }
 }
 
-/// How many lanes from `lane_index` (before `last`) `run_direct` can take: unmasked lanes of one row of the last
-/// outer axis, so that each operand's lanes lie at a constant distance, with x's contiguous and y's and any
-/// grad_out's contiguous or one value per lane (step 0: logsumexp's output, its derivative's grad_out). 1
-/// otherwise.
+/// How many lanes from `lane_index` (before `last`) `run_direct` can take: those `short_len` accepts (x's
+/// contiguous, unmasked, in one row of the last outer axis), with y's and any grad_out's lanes contiguous or
+/// one value per lane (step 0: logsumexp's output, its derivative's grad_out). 1 otherwise: a reversed or
+/// strided output lane is not a slice.
 fn direct_len<T>(
     p: &SendPtrs<'_, T>,
     outer_shape: &[usize],
     lane_index: usize,
     last: usize,
 ) -> usize {
-    let Some(&row_len) = outer_shape.last() else {
-        return 1;
-    };
-    let contiguous =
-        p.x.step == 1 && p.y.step <= 1 && p.g.is_none_or(|g| (0..=1).contains(&g.step));
-    if !contiguous || p.mask.is_some() {
+    let slice_or_value = |step: isize| step == 0 || step == 1;
+    if !slice_or_value(p.y.step) || p.g.is_some_and(|g| !slice_or_value(g.step)) {
         return 1;
     }
-    row_span(row_len, lane_index, last, usize::MAX)
+    short_len(p, outer_shape, lane_index, last, usize::MAX)
 }
 
 /// `run_lane` for t lanes from `lane_index` that `direct_len` accepted, without its per-lane bookkeeping
