@@ -8,19 +8,21 @@
 //! non-last axis of a C-ordered array) are taken as panels instead (`softmax_panel`, `log_softmax_panel`,
 //! `logsumexp_panel`, `grad_panel`): computed row by row across the lanes, with each lane's operations and
 //! hence bits unchanged, where they lie or copied row by row (`run_panel` says when); short contiguous
-//! lanes (up to `SHORT_LANE` elements) are transposed into panels too (`run_short`, `crate::transpose`). Masked calls, logmeanexp's forward and sparsemax
-//! gather such lanes as tiles (`run_tile`), transposed element by element. Derivatives give any NaN as the
-//! one quiet NaN (`grad_result`), so that its bits do not depend on the loop that computed it.
+//! lanes (up to `SHORT_LANE` elements) are transposed into panels too (`run_short`, `crate::transpose`),
+//! and longer contiguous ones run back to back where they lie (`run_direct`). Masked calls, logmeanexp's
+//! forward and sparsemax gather such lanes as tiles (`run_tile`), transposed element by element.
+//! Derivatives give any NaN as the one quiet NaN (`grad_result`), so that its bits do not depend on the
+//! loop that computed it.
 //!
 //! Numerics, per lane of n elements (x·sign with sign = -1 for softmin):
 //! 1. m = max (NaN noted separately); 2. e_i = exp(x_i - m)·2^S (`math::exp_shifted`: x_i - m carried
 //!    exactly as hi + lo, the scale 2^S keeping every term that can show in the result normal); s = Σ e_i
-//!    accumulated in f64 (compensated for f64 lanes), in 16 fixed partial sums totalled in a fixed order
-//!    (compensated for f64 lanes), so the order never depends on the ISA; softmax stores the terms in its output, log_softmax and logsumexp in a scratch
-//!    lane, with the terms at the max (exactly 2^S) counted apart instead; 3. softmax = e_i·(2^-S/s) in
-//!    one fused pass, log_softmax = (x_i - m) - log1p(s - 1), logsumexp = m + log1p(s - 1): with the max
-//!    term's 1 taken out of s, a dominant term keeps full relative accuracy (logsumexp([0, -40]) =
-//!    4.25e-18, not 0).
+//!    accumulated in f64 in 16 fixed partial sums totalled in a fixed order (both compensated for f64
+//!    lanes), so the order never depends on the ISA; softmax stores the terms in its output, log_softmax
+//!    and logsumexp in a scratch lane, with the terms at the max (exactly 2^S) counted apart instead;
+//!    3. softmax = e_i·(2^-S/s) in one fused pass, log_softmax = (x_i - m) - log1p(s - 1), logsumexp =
+//!    m + log1p(s - 1): with the max term's 1 taken out of s, a dominant term keeps full relative accuracy
+//!    (logsumexp([0, -40]) = 4.25e-18, not 0).
 //!
 //! Rows with NaN, +inf or only -inf follow PyTorch: softmax and log_softmax give NaN for the whole row,
 //! logsumexp gives +inf when any element is +inf (and no NaN), -inf for an all -inf or empty row.
@@ -612,8 +614,9 @@ const TOTALS_BLOCK: usize = 64;
 /// in the same order, vectorised across the lanes (lane by lane, each total gathered 16 strided values
 /// through a call to `array::from_fn`, which cost as much as the terms for lanes of a few dozen).
 ///
-/// Only the first `used` = min(n, 16) partial sums of lanes of n are read (the panels write no others): `total`'s steps for the others add +0.0 to each, which leaves s and s_lo as they are. (Neither
-/// is ever -0.0, both starting at +0.0, and a sum that overflowed or met a NaN already has a NaN s_lo.)
+/// Only the first `used` = min(n, 16) partial sums of lanes of n are read (the panels write no others):
+/// `total`'s steps for the others add +0.0 to each, which leaves s and s_lo as they are. (Neither is ever
+/// -0.0, both starting at +0.0, and a sum that overflowed or met a NaN already has a NaN s_lo.)
 struct PanelTotals {
     start: usize,
     end: usize,
@@ -628,31 +631,27 @@ impl PanelTotals {
         let len = TOTALS_BLOCK.min(w - start);
         let mut rest = [0f64; TOTALS_BLOCK];
         let mut rest_lo = [0f64; TOTALS_BLOCK];
-        if !T::IS_F64 {
+        if T::IS_F64 {
+            for j in 0..used.min(LANES) {
+                let hi = &his[j * w + start..][..len];
+                let lo = &los[j * w + start..][..len];
+                for (((s, s_lo), &h), &l) in rest.iter_mut().zip(rest_lo.iter_mut()).zip(hi).zip(lo)
+                {
+                    let (t, err) = two_sum(*s, h);
+                    *s = t;
+                    *s_lo += err + l;
+                }
+            }
+            for (s, s_lo) in rest.iter_mut().zip(rest_lo.iter_mut()).take(len) {
+                (*s, *s_lo) = two_sum(*s, *s_lo);
+            }
+        } else {
             // `total`'s plain sum; f32 lanes have no lo parts (`accumulate` writes none).
             for j in 0..used.min(LANES) {
                 for (s, &h) in rest.iter_mut().zip(&his[j * w + start..][..len]) {
                     *s += h;
                 }
             }
-            return Self {
-                start,
-                end: start + len,
-                rest,
-                rest_lo,
-            };
-        }
-        for j in 0..used.min(LANES) {
-            let hi = &his[j * w + start..][..len];
-            let lo = &los[j * w + start..][..len];
-            for (((s, s_lo), &h), &l) in rest.iter_mut().zip(rest_lo.iter_mut()).zip(hi).zip(lo) {
-                let (t, err) = two_sum(*s, h);
-                *s = t;
-                *s_lo += err + l;
-            }
-        }
-        for (s, s_lo) in rest.iter_mut().zip(rest_lo.iter_mut()).take(len) {
-            (*s, *s_lo) = two_sum(*s, *s_lo);
         }
         Self {
             start,
@@ -724,23 +723,10 @@ fn softmax_panel<T: Elem, const QUIET: bool>(
     let mut bad = false;
     for start in PanelTotals::blocks(w) {
         let totals = PanelTotals::new::<T>(his, los, start, x.n);
-        if QUIET {
-            // quiet_softmax's exp(-max) is libm's: lane by lane.
-            for k in start..totals.end {
-                let st = totals.stats(x, k, maxima[k], 0.0);
-                if st.nan || st.max.is_infinite() {
-                    // A NaN lane, filled below (`softmax_into`'s NaN row).
-                    bad = true;
-                    (maxima[k], inv_lo[k]) = (T::NAN, T::NAN);
-                } else {
-                    (maxima[k], inv_lo[k]) = inverse_sum::<T, QUIET>(&st);
-                }
-            }
-            continue;
-        }
-        // The same steps in a loop that vectorises (a scalar loop took 10% of lanes of 16). A lane is
-        // NaN where its max is infinite or, with a finite max, its sum is NaN: `has_nan`'s test, whose
-        // scan only an infinite max needs (and that lane is NaN anyway; the max itself is never NaN).
+        // A lane is NaN where its max is infinite or, with a finite max, its sum is NaN: `has_nan`'s test,
+        // whose scan only an infinite max needs (and that lane is NaN anyway; the max is never NaN). Without
+        // QUIET the loop vectorises (as a scalar loop it took 10% of lanes of 16); quiet_softmax's
+        // exp(-max) is libm's, lane by lane.
         let lanes = maxima[start..totals.end]
             .iter_mut()
             .zip(&mut inv_lo[start..totals.end]);
