@@ -517,6 +517,24 @@ fn transpose<T: Copy>(x: &[T], lanes: usize, n: usize) -> Vec<T> {
         .collect()
 }
 
+/// Every softmax-family call a panel takes: each op but sparsemax in each mode, but for the from-output
+/// derivative of the reducing ops (not an entry point).
+fn panel_calls() -> Vec<(RowOp, RowMode)> {
+    let ops = [
+        RowOp::Softmax,
+        RowOp::LogSoftmax,
+        RowOp::Softmin,
+        RowOp::LogSumExp,
+        RowOp::QuietSoftmax,
+        RowOp::LogMeanExp,
+    ];
+    let modes = [RowMode::Forward, RowMode::Derivative, RowMode::FromOutput];
+    ops.into_iter()
+        .flat_map(|op| modes.map(|mode| (op, mode)))
+        .filter(|&(op, mode)| !(op.reduces() && mode == RowMode::FromOutput))
+        .collect()
+}
+
 /// Every forward and derivative gives the contiguous lane's bits on strided lanes (the panels and the
 /// tiles), on every ISA level and thread count, with special lanes, panels cut short by the end of the
 /// lanes, and in place.
@@ -530,49 +548,37 @@ fn strided_lanes_match<T: fastact_core::real::Elem>() {
             .map(|&v| T::from_f64(v.sin()))
             .collect();
         let gt = transpose(&g, lanes, n);
-        for op in [
-            RowOp::Softmax,
-            RowOp::LogSoftmax,
-            RowOp::Softmin,
-            RowOp::LogSumExp,
-            RowOp::QuietSoftmax,
-            RowOp::LogMeanExp,
-        ] {
-            for mode in [RowMode::Forward, RowMode::Derivative, RowMode::FromOutput] {
-                if op.reduces() && mode == RowMode::FromOutput {
+        for (op, mode) in panel_calls() {
+            let (g, gt) = if op.reduces() {
+                (&g[..lanes], &g[..lanes])
+            } else {
+                (&g[..], &gt[..])
+            };
+            let want = run_lanes(op, mode, &mut x.clone(), g, (lanes, n), false, false);
+            let per_lane_out = op.reduces() && mode == RowMode::Forward;
+            let want_t = if per_lane_out {
+                want.clone()
+            } else {
+                transpose(&want, lanes, n)
+            };
+            for isa in [simd::Isa::Portable, simd::Isa::Avx2, simd::Isa::Avx512] {
+                if isa > best || (n > 1000 && isa == simd::Isa::Portable) {
                     continue;
                 }
-                let (g, gt) = if op.reduces() {
-                    (&g[..lanes], &g[..lanes])
-                } else {
-                    (&g[..], &gt[..])
-                };
-                let want = run_lanes(op, mode, &mut x.clone(), g, (lanes, n), false, false);
-                let per_lane_out = op.reduces() && mode == RowMode::Forward;
-                let want_t = if per_lane_out {
-                    want.clone()
-                } else {
-                    transpose(&want, lanes, n)
-                };
-                for isa in [simd::Isa::Portable, simd::Isa::Avx2, simd::Isa::Avx512] {
-                    if isa > best || (n > 1000 && isa == simd::Isa::Portable) {
-                        continue;
-                    }
-                    simd::set_active(isa);
-                    for threads in [1, 2] {
-                        parallel::set_num_threads(threads);
-                        let shape = (lanes, n);
-                        let got = run_lanes(op, mode, &mut xt.clone(), gt, shape, true, false);
-                        let what = format!("{op:?} {mode:?} {isa:?} {threads} threads, {shape:?}");
-                        assert!(bytes(&got) == bytes(&want_t), "{what}");
-                        if !per_lane_out && threads == 2 {
-                            let got = run_lanes(op, mode, &mut xt.clone(), gt, shape, true, true);
-                            assert!(bytes(&got) == bytes(&want_t), "{what}, in place");
-                        }
+                simd::set_active(isa);
+                for threads in [1, 2] {
+                    parallel::set_num_threads(threads);
+                    let shape = (lanes, n);
+                    let got = run_lanes(op, mode, &mut xt.clone(), gt, shape, true, false);
+                    let what = format!("{op:?} {mode:?} {isa:?} {threads} threads, {shape:?}");
+                    assert!(bytes(&got) == bytes(&want_t), "{what}");
+                    if !per_lane_out && threads == 2 {
+                        let got = run_lanes(op, mode, &mut xt.clone(), gt, shape, true, true);
+                        assert!(bytes(&got) == bytes(&want_t), "{what}, in place");
                     }
                 }
-                simd::set_active(best);
             }
+            simd::set_active(best);
         }
     }
     parallel::set_num_threads(0);
@@ -603,50 +609,37 @@ fn short_lanes_match<T: fastact_core::real::Elem>() {
             .iter()
             .map(|&v| T::from_f64(v.cos()))
             .collect();
-        for op in [
-            RowOp::Softmax,
-            RowOp::LogSoftmax,
-            RowOp::Softmin,
-            RowOp::LogSumExp,
-            RowOp::QuietSoftmax,
-            RowOp::LogMeanExp,
-        ] {
-            for mode in [RowMode::Forward, RowMode::Derivative, RowMode::FromOutput] {
-                if op.reduces() && mode == RowMode::FromOutput {
+        for (op, mode) in panel_calls() {
+            let per_lane_g = op.reduces();
+            let per_lane_out = op.reduces() && mode == RowMode::Forward;
+            let g_of = |k: usize| {
+                if per_lane_g {
+                    g[k..k + 1].to_vec()
+                } else {
+                    g[k * n..(k + 1) * n].to_vec()
+                }
+            };
+            for isa in [simd::Isa::Portable, simd::Isa::Avx2, simd::Isa::Avx512] {
+                if isa > best {
                     continue;
                 }
-                let per_lane_g = op.reduces();
-                let per_lane_out = op.reduces() && mode == RowMode::Forward;
-                let g_of = |k: usize| {
-                    if per_lane_g {
-                        g[k..k + 1].to_vec()
-                    } else {
-                        g[k * n..(k + 1) * n].to_vec()
-                    }
-                };
-                for isa in [simd::Isa::Portable, simd::Isa::Avx2, simd::Isa::Avx512] {
-                    if isa > best {
-                        continue;
-                    }
-                    simd::set_active(isa);
-                    let want: Vec<T> = (0..lanes)
-                        .flat_map(|k| {
-                            let mut lane = x[k * n..(k + 1) * n].to_vec();
-                            run_lanes(op, mode, &mut lane, &g_of(k), (1, n), false, false)
-                        })
-                        .collect();
-                    let g_all = if per_lane_g { &g[..lanes] } else { &g[..] };
-                    let what = format!("{op:?} {mode:?} {isa:?}, {lanes} lanes of {n}");
-                    let got = run_lanes(op, mode, &mut x.clone(), g_all, (lanes, n), false, false);
-                    assert!(bytes(&got) == bytes(&want), "{what}");
-                    if !per_lane_out {
-                        let got =
-                            run_lanes(op, mode, &mut x.clone(), g_all, (lanes, n), false, true);
-                        assert!(bytes(&got) == bytes(&want), "{what}, in place");
-                    }
+                simd::set_active(isa);
+                let want: Vec<T> = (0..lanes)
+                    .flat_map(|k| {
+                        let mut lane = x[k * n..(k + 1) * n].to_vec();
+                        run_lanes(op, mode, &mut lane, &g_of(k), (1, n), false, false)
+                    })
+                    .collect();
+                let g_all = if per_lane_g { &g[..lanes] } else { &g[..] };
+                let what = format!("{op:?} {mode:?} {isa:?}, {lanes} lanes of {n}");
+                let got = run_lanes(op, mode, &mut x.clone(), g_all, (lanes, n), false, false);
+                assert!(bytes(&got) == bytes(&want), "{what}");
+                if !per_lane_out {
+                    let got = run_lanes(op, mode, &mut x.clone(), g_all, (lanes, n), false, true);
+                    assert!(bytes(&got) == bytes(&want), "{what}, in place");
                 }
-                simd::set_active(best);
             }
+            simd::set_active(best);
         }
     }
 }
