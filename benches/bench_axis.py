@@ -31,15 +31,6 @@ except ImportError:  # pragma: no cover - optional peer
 SHAPES = (((4096, 32000), -1), ((65536, 1000), -1), ((32000, 4096), 0))
 
 
-def parse_shapes(text: str) -> tuple[tuple[tuple[int, ...], int], ...]:
-    """'(1000000,8),-1;(32000,4096),0' -> (((1000000, 8), -1), ((32000, 4096), 0))."""
-    specs = []
-    for spec in text.split(";"):
-        shape, axis = spec.strip().rsplit(",", 1)
-        specs.append((tuple(int(v) for v in shape.strip("() ").split(",")), int(axis)))
-    return tuple(specs)
-
-
 def numpy_softmax(x, axis, out):
     m = np.max(x, axis=axis, keepdims=True)
     np.subtract(x, m, out=out)
@@ -98,7 +89,7 @@ def rows(x: np.ndarray, axis: int, n: int, with_numpy: bool) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=_parse_threads, default="1,all", help="thread counts, e.g. 1,all")
-    parser.add_argument("--shapes", type=parse_shapes, default=SHAPES, help='"(rows,cols),axis;..."')
+    parser.add_argument("--shapes", type=_bench.parse_shapes, default=SHAPES, help='"(rows,cols),axis;..."')
     parser.add_argument("--out")
     args = parser.parse_args()
     cores = _bench.usable_cores()

@@ -19,7 +19,7 @@ import fastact
 import fastact._fastact as new
 import numpy as np
 from compare_builds import load_old
-from fastact import _axis
+from fastact import _axis, _bench
 
 SHAPES = "(32000,4096),0;(4096,1000),0;(256,4096),0;(2048,64,256),1;(4,21,256,256),1"
 CALLS = (("softmax", 0), ("log_softmax", 0), ("logsumexp", 0), ("softmax", 1), ("log_softmax", 1))
@@ -47,9 +47,7 @@ def main() -> None:
         module.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     print("| shape, axis | function | old (GB/s) | new (GB/s) | new ÷ old |\n|---|---|---:|---:|---:|")
-    for spec in args.shapes.split(";"):
-        shape_text, axis_text = spec.rsplit(",", 1)
-        shape, axis = tuple(int(v) for v in shape_text.strip("()").split(",")), int(axis_text)
+    for shape, axis in _bench.parse_shapes(args.shapes):
         x = rng.standard_normal(shape, dtype=np.float32) * 3
         g = rng.standard_normal(shape, dtype=np.float32)
         for op, mode in CALLS:

@@ -330,6 +330,16 @@ def publish(lines: list[str], out: str | None) -> None:
             f.write(report + "\n")
 
 
+def parse_shapes(text: str) -> tuple[tuple[tuple[int, ...], int], ...]:
+    """Shapes with an axis each, for the along-an-axis benchmarks:
+    '(1000000,8),-1;(32000,4096),0' -> (((1000000, 8), -1), ((32000, 4096), 0))."""
+    specs = []
+    for spec in text.split(";"):
+        shape, axis = spec.strip().rsplit(",", 1)
+        specs.append((tuple(int(v) for v in shape.strip("() ").split(",")), int(axis)))
+    return tuple(specs)
+
+
 def best_seconds(fn: Callable[[], object], repeats: int = 5) -> float:
     """The fastest of `repeats` single calls of `fn` after one warm-up call, in seconds (the standalone
     suites in benches/ time whole-array calls this way)."""
