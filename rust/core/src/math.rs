@@ -144,13 +144,12 @@ pub fn exp_shifted<R: Real>(x: R, max: R) -> R {
     // The clamp: round(L·log2 e) + BIAS + S = 0 for L = -110 (k = -159, f32) and -750 (k = -1082, f64).
     let floor = if R::IS_F64 { -750.0 } else { -110.0 };
     let (hi, lo) = two_sum(x, -max);
-    // |lo| <= half an ULP of hi, so |lo| > 1 or NaN (x = -inf) only where hi is clamped and the result is 0:
-    // bounding lo keeps the polynomial finite there (p·0 = 0). Two min/max instructions, where a test of
-    // hi's clamp would be a compare and a blend.
-    let lo = if lo > R::c(-1.0) { lo } else { R::c(-1.0) };
-    let lo = if lo < R::c(1.0) { lo } else { R::c(1.0) };
-    // NaN passes (`<` is false for it).
-    let hi = if hi < R::c(floor) { R::c(floor) } else { hi };
+    // Where hi is clamped the result is 0, and lo may be huge (half an ULP of a huge hi) or NaN (x = -inf):
+    // it is dropped there, which keeps the polynomial finite (p·0 = 0). Elsewhere |hi| <= -floor, so lo is
+    // tiny. One compare serves both selects; NaN passes (`<` is false for it).
+    let under = hi < R::c(floor);
+    let hi = if under { R::c(floor) } else { hi };
+    let lo = if under { R::c(0.0) } else { lo };
     let (r, bits) = reduce_ln2(hi, lo, R::BIAS + exp_shifted_scale::<R>());
     let p = if R::PRECISE {
         horner(r, &EXP_TAYLOR)
