@@ -631,7 +631,8 @@ const TOTALS_BLOCK: usize = 64;
 ///
 /// Only the first `used` = min(n, 16) partial sums of lanes of n are read (the panels write no others):
 /// `total`'s steps for the others add +0.0 to each, which leaves s and s_lo as they are. (Neither is ever
-/// -0.0, both starting at +0.0, and a sum that overflowed or met a NaN already has a NaN s_lo.)
+/// -0.0, both starting at +0.0, and a sum that overflowed or met a NaN already has a NaN s_lo.) For f32
+/// lanes the totals are formed in `his` itself, in the block's columns, overwriting the partial sums.
 struct PanelTotals {
     start: usize,
     end: usize,
@@ -641,7 +642,7 @@ struct PanelTotals {
 
 impl PanelTotals {
     #[inline(always)]
-    fn new<T: Elem>(his: &[f64], los: &[f64], start: usize, used: usize) -> Self {
+    fn new<T: Elem>(his: &mut [f64], los: &[f64], start: usize, used: usize) -> Self {
         let w = his.len() / LANES;
         let len = TOTALS_BLOCK.min(w - start);
         let mut rest = [0f64; TOTALS_BLOCK];
@@ -661,28 +662,26 @@ impl PanelTotals {
                 (*s, *s_lo) = two_sum(*s, *s_lo);
             }
         } else {
-            // `pairwise_total` across the lanes; f32 lanes have no lo parts (`accumulate` writes none).
-            // The first halving adds sum j + 8 to sum j in place (0.0 + sum j being sum j).
-            let mut halves = [[0f64; TOTALS_BLOCK]; LANES / 2];
-            for j in 0..used.min(LANES) {
-                for (s, &h) in halves[j % (LANES / 2)]
-                    .iter_mut()
-                    .zip(&his[j * w + start..][..len])
-                {
-                    *s += h;
-                }
-            }
-            let mut half = LANES / 4;
+            // `pairwise_total` of the block's lanes at once, in place (f32 lanes have no lo parts:
+            // `accumulate` writes none): row j gets row j + half added, half = 8, 4, 2, 1, the totals ending
+            // in row 0. Where a row was never written (j >= `used`), `pairwise_total` adds its +0.0, and the
+            // step is skipped (s + 0.0 = s, s never being -0.0).
+            let mut written = used.min(LANES);
+            let mut half = LANES / 2;
             while half > 0 {
-                let (low, high) = halves.split_at_mut(half);
-                for (a, b) in low.iter_mut().zip(high.iter()) {
-                    for (s, &t) in a.iter_mut().zip(b) {
+                for j in 0..half.min(written.saturating_sub(half)) {
+                    let (low, high) = his.split_at_mut((j + half) * w);
+                    for (s, &t) in low[j * w + start..][..len]
+                        .iter_mut()
+                        .zip(&high[start..][..len])
+                    {
                         *s += t;
                     }
                 }
+                written = written.min(half);
                 half /= 2;
             }
-            rest = halves[0];
+            rest[..len].copy_from_slice(&his[start..][..len]);
         }
         Self {
             start,
@@ -845,7 +844,7 @@ fn log_softmax_panel<T: Elem>(
     let (maxima, terms) = params.split_at_mut(w);
     panel_counted(x, T::c(1.0), maxima, sums, terms);
     let (partial, rest) = sums.split_at_mut(2 * LANES * w);
-    let (his, los) = partial.split_at(LANES * w);
+    let (his, los) = partial.split_at_mut(LANES * w);
     let (counts, rest) = rest.split_at_mut(w);
     let (max64, shifts) = rest[..2 * w].split_at_mut(w);
     let mut bad = false;
@@ -894,7 +893,7 @@ fn logsumexp_panel<T: Elem>(x: Rows<'_, T>, y: &mut [T], params: &mut [T], sums:
     let (maxima, terms) = params.split_at_mut(w);
     panel_counted(x, T::c(1.0), maxima, sums, terms);
     let (partial, rest) = sums.split_at_mut(2 * LANES * w);
-    let (his, los) = partial.split_at(LANES * w);
+    let (his, los) = partial.split_at_mut(LANES * w);
     let (counts, rest) = rest.split_at_mut(w);
     let (bases, args) = rest[..2 * w].split_at_mut(w);
     for start in PanelTotals::blocks(w) {
