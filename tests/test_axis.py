@@ -223,6 +223,28 @@ def test_long_contiguous_lanes_in_place_and_sliced_give_the_same_bits(dtype: Any
 
 
 @native_only
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [33, 50, 200])
+def test_grouped_lanes_give_each_lanes_own_bits(dtype: Any, n: int) -> None:
+    # log_softmax and logsumexp take contiguous lanes of over 32 elements eight at a time, their log1p
+    # across the eight (rust/core/src/rows.rs, `counted_group`); a lone 1-D lane is computed by itself.
+    # Rows of NaN, +inf and -inf inside a group, and a group cut short (37 rows), change no other lane.
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((37, n)) * 5).astype(dtype)
+    x[3, 7] = np.nan
+    x[9, 1] = np.inf
+    x[10] = -np.inf
+    x[17, ::3] = -np.inf
+    x[20] = 2.5
+    x[21, 0] = 400.0
+    for op in ROW_OPS:
+        fn = getattr(fastact, op)
+        got = fn(x, axis=1)
+        for i in range(x.shape[0]):
+            assert_bitwise_equal(got[i], fn(x[i].copy(), axis=0), f"{op}, row {i}")
+
+
+@native_only
 def test_size_one_and_merged_axes_change_nothing() -> None:
     # Before the lanes are grouped, size-1 outer axes are dropped and outer axes every operand steps evenly
     # across are merged (rust/core/src/rows.rs, `simplify_outer`): the same bits, with grad_out and where=

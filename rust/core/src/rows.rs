@@ -9,7 +9,8 @@
 //! `logsumexp_panel`, `grad_panel`): computed row by row across the lanes, with each lane's operations and
 //! hence bits unchanged, where they lie or copied row by row (`run_panel` says when); short contiguous
 //! lanes (up to `SHORT_LANE` elements) are transposed into panels too (`run_short`, `crate::transpose`),
-//! and longer contiguous ones run back to back where they lie (`run_direct`). Masked calls, logmeanexp's
+//! and longer contiguous ones run back to back where they lie (`run_direct`; log_softmax's and logsumexp's
+//! eight at a time, their logarithms together: `counted_group`). Masked calls, logmeanexp's
 //! forward and sparsemax gather such lanes as tiles (`run_tile`), transposed element by element.
 //! Derivatives give any NaN as the one quiet NaN (`grad_result`), so that its bits do not depend on the
 //! loop that computed it.
@@ -1193,21 +1194,7 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
                 y.fill(T::NAN);
                 return;
             }
-            let shift = st.log_sum();
-            if T::IS_F64 {
-                let (m, shift) = (T::from_f64(st.max), T::from_f64(shift));
-                for (o, &v) in y.iter_mut().zip(x) {
-                    let (d, d_lo) = two_sum(v, -m);
-                    // An element at -inf: d = -inf and its (NaN) error term is dropped.
-                    let d_lo = if d_lo.is_nan() { T::c(0.0) } else { d_lo };
-                    *o = (d - shift) + d_lo;
-                }
-            } else {
-                // f32: x - m is exact in f64, so the result rounds once.
-                for (o, &v) in y.iter_mut().zip(x) {
-                    *o = T::from_f64((v.to_f64() - st.max) - shift);
-                }
-            }
+            log_softmax_out(x, st.max, st.log_sum(), y);
         }
         (_, 0) if quiet => softmax_into::<T, true>(x, sign, y),
         (_, 0) => softmax_into::<T, false>(x, sign, y),
@@ -1247,6 +1234,25 @@ fn lane<T: Elem, const OP: u8, const MODE: u8>(
                     *o = vjp_term(sgn, pi, gi, total);
                 }
             }
+        }
+    }
+}
+
+/// log_softmax's last pass: y = (x - max) - shift, shift = log Σ exp(x - max), rounding once.
+#[inline(always)]
+fn log_softmax_out<T: Elem>(x: &[T], max: f64, shift: f64, y: &mut [T]) {
+    if T::IS_F64 {
+        let (m, shift) = (T::from_f64(max), T::from_f64(shift));
+        for (o, &v) in y.iter_mut().zip(x) {
+            let (d, d_lo) = two_sum(v, -m);
+            // An element at -inf: d = -inf and its (NaN) error term is dropped.
+            let d_lo = if d_lo.is_nan() { T::c(0.0) } else { d_lo };
+            *o = (d - shift) + d_lo;
+        }
+    } else {
+        // f32: x - m is exact in f64, so the result rounds once.
+        for (o, &v) in y.iter_mut().zip(x) {
+            *o = T::from_f64((v.to_f64() - max) - shift);
         }
     }
 }
@@ -1369,6 +1375,69 @@ fn panel_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> Option<PanelFn<T>> {
         (RowOp::LogSumExp, _) => Some(by_mode!(3)),
         (RowOp::QuietSoftmax, _) => Some(by_mode!(4)),
         (RowOp::LogMeanExp, _) => Some(by_mode!(5)),
+    }
+}
+
+/// How many lanes `counted_group` takes at once.
+const GROUP: usize = 8;
+
+/// log_softmax (OP 1) or logsumexp (OP 3) of up to GROUP lanes, one per row of `x`, into the rows of `y`
+/// (of n; of one value for logsumexp), with `lane`'s operations per lane, hence its bits, except that the
+/// lanes' log1p are taken together (`log1p_each`, vectorised across them). Lane by lane, each lane waited
+/// on its own log1p (f64, two divisions and an 11-term polynomial): a fifth of lanes of 64-128 elements.
+/// The other ops have no logarithm: `group_fn` gives none for them.
+#[inline(always)]
+fn counted_group<T: Elem, const OP: u8, const MODE: u8>(
+    x: Rows<'_, T>,
+    y: &mut RowsMut<'_, T>,
+    scratch: &mut [T],
+) {
+    // Unused entries stay 0 (log1p(0) = 0), so `log1p_each` runs whole vectors.
+    let (mut bases, mut args) = ([0f64; GROUP], [0f64; GROUP]);
+    let mut nan = [false; GROUP];
+    for (k, yk) in y.iter_mut().take(GROUP).enumerate() {
+        if OP == RowOp::LogSumExp as u8 {
+            (bases[k], args[k]) = stats_counted(x.row(k), T::c(1.0), scratch).logsumexp_parts();
+        } else {
+            // As `lane`: the terms go to the output lane, which the result then overwrites.
+            let st = stats_counted(x.row(k), T::c(1.0), yk);
+            nan[k] = st.nan || st.max.is_infinite();
+            (bases[k], args[k]) = (st.max, if nan[k] { 0.0 } else { st.sum_less_one() });
+        }
+    }
+    log1p_each(&mut args);
+    for (k, yk) in y.iter_mut().take(GROUP).enumerate() {
+        if OP == RowOp::LogSumExp as u8 {
+            yk[0] = T::from_f64(bases[k] + args[k]);
+        } else if nan[k] {
+            yk.fill(T::NAN);
+        } else {
+            log_softmax_out(x.row(k), bases[k], args[k], yk);
+        }
+    }
+}
+
+/// The group loops, per ISA level.
+mod group_levels {
+    use super::*;
+
+    crate::simd::isa_trampolines!([T: Elem, const OP: u8, const MODE: u8]
+        (x: Rows<'_, T>, y: &mut RowsMut<'_, T>, s: &mut [T]) => counted_group::<T, OP, MODE>(x, y, s));
+}
+
+type GroupFn<T> = unsafe fn(Rows<'_, T>, &mut RowsMut<'_, T>, &mut [T]);
+type SafeGroupFn<T> = fn(Rows<'_, T>, &mut RowsMut<'_, T>, &mut [T]);
+
+fn select_group<T: Elem, const OP: u8, const MODE: u8>(isa: Isa) -> GroupFn<T> {
+    select_isa!(group_levels, isa, SafeGroupFn<T> => GroupFn<T>)
+}
+
+/// `counted_group` for the forwards of log_softmax and logsumexp; None for every other call.
+fn group_fn<T: Elem>(op: RowOp, mode: RowMode, isa: Isa) -> Option<GroupFn<T>> {
+    match (op, mode) {
+        (RowOp::LogSoftmax, RowMode::Forward) => Some(select_group::<T, 1, 0>(isa)),
+        (RowOp::LogSumExp, RowMode::Forward) => Some(select_group::<T, 3, 0>(isa)),
+        _ => None,
     }
 }
 
@@ -1617,6 +1686,7 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
         };
     }
     let f = lane_fn::<T>(op, mode, simd::active());
+    let group = group_fn::<T>(op, mode, simd::active());
     let panel = panel_fn::<T>(op, mode, simd::active());
     let ptrs = SendPtrs {
         x,
@@ -1654,7 +1724,15 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
                 if t > 1 {
                     // SAFETY: the caller's contract covers the t lanes.
                     unsafe {
-                        run_direct(f, &ptrs, outer_shape, n, lane_index, t, [bx, bg, by, bs])
+                        run_direct(
+                            (f, group),
+                            &ptrs,
+                            outer_shape,
+                            n,
+                            lane_index,
+                            t,
+                            [bx, bg, by, bs],
+                        )
                     };
                     lane_index += t;
                     continue;
@@ -2250,13 +2328,14 @@ fn direct_len<T>(
 
 /// `run_lane` for t lanes from `lane_index` that `direct_len` accepted, without its per-lane bookkeeping
 /// (the lane offsets, the mask, the copies): each lane read and written where it lies, one after the other,
-/// the neighbours at their operands' last outer stride. A lane whose input is the output's own memory still
-/// goes through `run_lane` (copied first). Per lane, that bookkeeping cost 10-15% of lanes of 64 elements.
+/// the neighbours at their operands' last outer stride; with `group` (log_softmax's and logsumexp's
+/// forwards, `group_fn`), GROUP lanes at a time. A lane whose input is the output's own memory still goes
+/// through `run_lane` (copied first). Per lane, that bookkeeping cost 10-15% of lanes of 64 elements.
 ///
 /// # Safety
 /// As `apply_lanes`, for the t lanes from `lane_index`.
 unsafe fn run_direct<T: Elem>(
-    f: LaneFn<T>,
+    (f, group): (LaneFn<T>, Option<GroupFn<T>>),
     p: &SendPtrs<'_, T>,
     outer_shape: &[usize],
     n: usize,
@@ -2272,17 +2351,41 @@ unsafe fn run_direct<T: Elem>(
         p.g.map(|g| (g.lane(outer_shape, lane_index), g.apart(), g.step));
     let y_len = if p.y.step == 0 { 1 } else { n };
     let (x_apart, y_apart) = (p.x.apart(), p.y.apart());
-    for k in 0..t {
-        let (xk, yk) = (
+    let lane = |k: usize| {
+        (
             x0.wrapping_offset(k as isize * x_apart),
             y0.wrapping_offset(k as isize * y_apart),
-        );
-        let g_aliases = g0.is_some_and(|(g, apart, _)| {
-            core::ptr::eq(g.wrapping_offset(k as isize * apart), yk as *const T)
-        });
-        if core::ptr::eq(xk, yk as *const T) || g_aliases {
+        )
+    };
+    let aliased = |k: usize| {
+        let (xk, yk) = lane(k);
+        core::ptr::eq(xk, yk as *const T)
+            || g0.is_some_and(|(g, apart, _)| {
+                core::ptr::eq(g.wrapping_offset(k as isize * apart), yk as *const T)
+            })
+    };
+    let mut k = 0;
+    while k < t {
+        let (xk, yk) = lane(k);
+        let size = GROUP.min(t - k);
+        if let Some(group) = group.filter(|_| !(k..k + size).any(aliased)) {
+            // SAFETY: `typed` sizes the buffer to n elements.
+            let scratch = unsafe { typed::<T>(bs, n) };
+            // SAFETY: as below, for the `size` lanes from k, at their last outer stride from each other;
+            // the output lanes do not overlap each other (nor does the output: the caller's contract).
+            unsafe {
+                let x = Rows::strided(xk, x_apart, size, n);
+                let mut y = RowsMut::strided(yk, y_apart, size, y_len);
+                // `group` was selected for the active ISA, which never exceeds what the CPU supports.
+                group(x, &mut y, scratch);
+            }
+            k += size;
+            continue;
+        }
+        if aliased(k) {
             // SAFETY: the caller's contract covers this lane.
             unsafe { run_lane(f, p, outer_shape, n, lane_index + k, bx, bg, by, bs) };
+            k += 1;
             continue;
         }
         // SAFETY: `typed` sizes the buffer to n elements.
@@ -2304,6 +2407,7 @@ unsafe fn run_direct<T: Elem>(
             // `f` was selected for the active ISA, which never exceeds what the CPU supports.
             f(x, g, g_scalar, y, scratch);
         }
+        k += 1;
     }
 }
 
