@@ -224,9 +224,9 @@ def test_long_contiguous_lanes_in_place_and_sliced_give_the_same_bits(dtype: Any
 
 @native_only
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [33, 50, 200])
+@pytest.mark.parametrize("n", [33, 50, 200, 512, 513])
 def test_grouped_lanes_give_each_lanes_own_bits(dtype: Any, n: int) -> None:
-    # log_softmax and logsumexp take contiguous lanes of over 32 elements eight at a time, their log1p
+    # log_softmax and logsumexp take contiguous lanes of 33-512 elements eight at a time, their log1p
     # across the eight (rust/core/src/rows.rs, `counted_group`); a lone 1-D lane is computed by itself.
     # Rows of NaN, +inf and -inf inside a group, and a group cut short (37 rows), change no other lane.
     rng = np.random.default_rng(n)
