@@ -1473,8 +1473,11 @@ const DIRECT_PANEL_BYTES: usize = 1 << 20;
 /// Contiguous lanes of at most this many elements are computed as panels (`run_short`), transposed. On
 /// the 2-core EPYC, one thread, against lane by lane: lanes of 4-16 elements 1.1-4x faster (first panels),
 /// then with the vectorised transposes and panel loops of 24 elements 1.5-2.3x, of 32 1.4-2x, of 48
-/// 0.86-1.17x, of 64 0.66-1.19x.
-const SHORT_LANE: usize = 32;
+/// 0.86-1.17x, of 64 0.66-1.19x. Since the lanes total their partial sums pairwise and log_softmax and
+/// logsumexp take their logarithms eight lanes at a time (`pairwise_total`, `counted_group`), lanes of 32
+/// (two whole 16-element chunks) run 0.98-1.28x as fast lane by lane as in panels (three runs); lanes of
+/// 24 and 28 run 0.84-1.09x as fast.
+const SHORT_LANE: usize = 31;
 
 /// Lanes per transposed panel of short lanes of n elements: about 4096 elements, 16 to 512 lanes.
 fn short_width(n: usize) -> usize {

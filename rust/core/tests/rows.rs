@@ -599,7 +599,8 @@ fn strided_lanes_give_the_contiguous_bits_f64() {
 fn short_lanes_match<T: fastact_core::real::Elem>() {
     let best = simd::Isa::detect();
     // 8, 12 and 16: whole 8×8 transpose blocks of f32, and 4 columns at the edge.
-    for n in [1, 2, 5, 8, 12, 16, 17, 32] {
+    // 31: the longest short lane; 32: lanes that run one after the other instead.
+    for n in [1, 2, 5, 8, 12, 16, 17, 31, 32] {
         let lanes = 37;
         let x = special_lanes::<T>(lanes, n.max(17))
             .chunks(n.max(17))
