@@ -1514,8 +1514,40 @@ fn row_span(row_len: usize, lane_index: usize, last: usize, width: usize) -> usi
 /// Approximate single-thread cost per element, in the kernel table's unit (tenths of a nanosecond).
 const ROW_COST: usize = 12;
 
+/// One thread's buffers, kept from call to call and typed per use (`typed`): x's, grad_out's and the
+/// output's lanes or panels where they are copied or gathered, a lane's scratch (a panel's partial sums),
+/// and a panel's per-lane parameters.
+struct Buffers {
+    x: Vec<f64>,
+    g: Vec<f64>,
+    y: Vec<f64>,
+    scratch: Vec<f64>,
+    params: Vec<f64>,
+}
+
+impl Buffers {
+    /// The five buffers, in the order of the fields.
+    fn parts(&mut self) -> [&mut Vec<f64>; 5] {
+        [
+            &mut self.x,
+            &mut self.g,
+            &mut self.y,
+            &mut self.scratch,
+            &mut self.params,
+        ]
+    }
+}
+
 thread_local! {
-    static BUFFERS: RefCell<[Vec<f64>; 5]> = const { RefCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()]) };
+    static BUFFERS: RefCell<Buffers> = const {
+        RefCell::new(Buffers {
+            x: Vec::new(),
+            g: Vec::new(),
+            y: Vec::new(),
+            scratch: Vec::new(),
+            params: Vec::new(),
+        })
+    };
 }
 
 /// The element offset of lane `index` (row-major over `outer_shape`) for an operand's outer strides.
@@ -1708,12 +1740,10 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
     };
     let run = |first: usize, last: usize| {
         BUFFERS.with(|cell| {
-            let mut bufs = cell.borrow_mut();
-            let [bx, bg, by, bs, bp] = &mut *bufs;
+            let bufs = &mut *cell.borrow_mut();
             let mut lane_index = first;
             while lane_index < last {
                 if let Some(pf) = panel {
-                    let bufs = [&mut *bx, &mut *bg, &mut *by, &mut *bs, &mut *bp];
                     // SAFETY: the caller's contract covers the lanes up to `last`.
                     let t = unsafe { run_panel(pf, &ptrs, outer_shape, n, lane_index, last, bufs) };
                     if t > 1 {
@@ -1724,7 +1754,6 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
                 if let (Some(pf), true) = (panel, n <= SHORT_LANE) {
                     let t = short_len(&ptrs, outer_shape, lane_index, last, short_width(n));
                     if t > 1 {
-                        let bufs = [&mut *bx, &mut *bg, &mut *by, &mut *bs, &mut *bp];
                         // SAFETY: the caller's contract covers the t lanes.
                         unsafe { run_short(pf, &ptrs, outer_shape, n, lane_index, t, bufs) };
                         lane_index += t;
@@ -1734,27 +1763,17 @@ pub unsafe fn apply_lanes_masked<T: Elem>(
                 let t = direct_len(&ptrs, outer_shape, lane_index, last);
                 if t > 1 {
                     // SAFETY: the caller's contract covers the t lanes.
-                    unsafe {
-                        run_direct(
-                            (f, group),
-                            &ptrs,
-                            outer_shape,
-                            n,
-                            lane_index,
-                            t,
-                            [bx, bg, by, bs],
-                        )
-                    };
+                    unsafe { run_direct((f, group), &ptrs, outer_shape, n, lane_index, t, bufs) };
                     lane_index += t;
                     continue;
                 }
                 let t = tile_len(&ptrs, outer_shape, lane_index, last, tile_width::<T>());
                 if t > 1 {
                     // SAFETY: as below, for the t lanes of the tile.
-                    unsafe { run_tile(f, &ptrs, outer_shape, n, lane_index, t, bx, bg, by, bs) };
+                    unsafe { run_tile(f, &ptrs, outer_shape, n, lane_index, t, bufs) };
                 } else {
                     // SAFETY: the caller's contract covers every lane and position; buffers hold n elements.
-                    unsafe { run_lane(f, &ptrs, outer_shape, n, lane_index, bx, bg, by, bs) };
+                    unsafe { run_lane(f, &ptrs, outer_shape, n, lane_index, bufs) };
                 }
                 lane_index += t.max(1);
             }
@@ -1899,8 +1918,9 @@ unsafe fn run_panel<T: Elem>(
     n: usize,
     lane_index: usize,
     last: usize,
-    [bx, bg, by, bsums, bparams]: [&mut Vec<f64>; 5],
+    bufs: &mut Buffers,
 ) -> usize {
+    let [bx, bg, by, bsums, bparams] = bufs.parts();
     let size = core::mem::size_of::<T>();
     let wide = tile_len(p, outer_shape, lane_index, last, DIRECT_WIDTH);
     if wide <= 1 {
@@ -2007,8 +2027,9 @@ unsafe fn run_short<T: Elem>(
     n: usize,
     lane_index: usize,
     t: usize,
-    [bx, bg, by, bsums, bparams]: [&mut Vec<f64>; 5],
+    bufs: &mut Buffers,
 ) {
+    let [bx, bg, by, bsums, bparams] = bufs.parts();
     let rows_of = |step: isize| if step == 0 { 1 } else { n };
     // SAFETY: `typed` sizes the buffer.
     let xs = unsafe { typed::<T>(bx, t * n) };
@@ -2152,7 +2173,6 @@ unsafe fn copy_rows<T: Elem>(base: *const T, step: isize, t: usize, out: &mut [T
 
 /// # Safety
 /// As `apply_lanes`, for the `t` lanes from `lane_index` (which `tile_len` accepted).
-#[allow(clippy::too_many_arguments)]
 unsafe fn run_tile<T: Elem>(
     f: LaneFn<T>,
     p: &SendPtrs<'_, T>,
@@ -2160,11 +2180,9 @@ unsafe fn run_tile<T: Elem>(
     n: usize,
     lane_index: usize,
     t: usize,
-    bx: &mut Vec<f64>,
-    bg: &mut Vec<f64>,
-    by: &mut Vec<f64>,
-    bs: &mut Vec<f64>,
+    bufs: &mut Buffers,
 ) {
+    let [bx, bg, by, bs, _] = bufs.parts();
     let x_base = p.x.lane(outer_shape, lane_index);
     let y_base = p.y.lane(outer_shape, lane_index);
     // SAFETY: `typed` sizes each buffer; lanes k < t of the tile are at base + k (adjacent, see
@@ -2253,18 +2271,15 @@ unsafe fn run_tile<T: Elem>(
 
 /// # Safety
 /// As `apply_lanes`, for this lane.
-#[allow(clippy::too_many_arguments)]
 unsafe fn run_lane<T: Elem>(
     f: LaneFn<T>,
     p: &SendPtrs<'_, T>,
     outer_shape: &[usize],
     n: usize,
     lane_index: usize,
-    bx: &mut Vec<f64>,
-    bg: &mut Vec<f64>,
-    by: &mut Vec<f64>,
-    bs: &mut Vec<f64>,
+    bufs: &mut Buffers,
 ) {
+    let [bx, bg, by, bs, _] = bufs.parts();
     let x_base = p.x.lane(outer_shape, lane_index);
     let y_base = p.y.lane(outer_shape, lane_index);
     let y_len = if p.y.step == 0 { 1 } else { n };
@@ -2352,7 +2367,7 @@ unsafe fn run_direct<T: Elem>(
     n: usize,
     lane_index: usize,
     t: usize,
-    [bx, bg, by, bs]: [&mut Vec<f64>; 4],
+    bufs: &mut Buffers,
 ) {
     let (x0, y0) = (
         p.x.lane(outer_shape, lane_index),
@@ -2381,7 +2396,7 @@ unsafe fn run_direct<T: Elem>(
         let size = GROUP.min(t - k);
         if let Some(group) = group.filter(|_| !(k..k + size).any(aliased)) {
             // SAFETY: `typed` sizes the buffer to n elements.
-            let scratch = unsafe { typed::<T>(bs, n) };
+            let scratch = unsafe { typed::<T>(&mut bufs.scratch, n) };
             // SAFETY: as below, for the `size` lanes from k, at their last outer stride from each other;
             // the output lanes do not overlap each other (nor does the output: the caller's contract).
             unsafe {
@@ -2395,12 +2410,12 @@ unsafe fn run_direct<T: Elem>(
         }
         if aliased(k) {
             // SAFETY: the caller's contract covers this lane.
-            unsafe { run_lane(f, p, outer_shape, n, lane_index + k, bx, bg, by, bs) };
+            unsafe { run_lane(f, p, outer_shape, n, lane_index + k, bufs) };
             k += 1;
             continue;
         }
         // SAFETY: `typed` sizes the buffer to n elements.
-        let scratch = unsafe { typed::<T>(bs, n) };
+        let scratch = unsafe { typed::<T>(&mut bufs.scratch, n) };
         // SAFETY: lane k's n elements of each operand are valid per the contract (at their last outer
         // stride from lane 0's, `direct_len`), the inputs unwritten during the call; the output lane is
         // not an input's memory (checked above; the caller rules out any other overlap).
