@@ -594,13 +594,15 @@ fn strided_lanes_give_the_contiguous_bits_f64() {
     strided_lanes_match::<f64>();
 }
 
-/// Short contiguous lanes, which many at a time are computed as transposed panels, give the bits of each
-/// lane computed alone (one lane per call takes the lane path), on every ISA level, in place too.
-fn short_lanes_match<T: fastact_core::real::Elem>() {
+/// Contiguous lanes, which many at a time are computed as transposed panels (short lanes) or one after the
+/// other where they lie (log_softmax's and logsumexp's up to 512 elements eight at a time), give the bits of
+/// each lane computed alone (one lane per call takes the lane path), on every ISA level, in place too.
+fn contiguous_lanes_match<T: fastact_core::real::Elem>() {
     let best = simd::Isa::detect();
-    // 8, 12 and 16: whole 8×8 transpose blocks of f32, and 4 columns at the edge.
-    // 31: the longest short lane; 32: lanes that run one after the other instead.
-    for n in [1, 2, 5, 8, 12, 16, 17, 31, 32] {
+    // 8, 12 and 16: whole 8×8 transpose blocks of f32, and 4 columns at the edge. 31: the longest short
+    // lane; 32 and up: lanes one after the other (37 lanes: four groups of eight and one of five); 512 and
+    // 513: the longest grouped lanes and the shortest lanes past them.
+    for n in [1, 2, 5, 8, 12, 16, 17, 31, 32, 40, 100, 512, 513] {
         let lanes = 37;
         let x = special_lanes::<T>(lanes, n.max(17))
             .chunks(n.max(17))
@@ -646,11 +648,11 @@ fn short_lanes_match<T: fastact_core::real::Elem>() {
 }
 
 #[test]
-fn short_lanes_give_each_lanes_bits_f32() {
-    short_lanes_match::<f32>();
+fn contiguous_lanes_give_each_lanes_bits_f32() {
+    contiguous_lanes_match::<f32>();
 }
 
 #[test]
-fn short_lanes_give_each_lanes_bits_f64() {
-    short_lanes_match::<f64>();
+fn contiguous_lanes_give_each_lanes_bits_f64() {
+    contiguous_lanes_match::<f64>();
 }
