@@ -191,7 +191,7 @@ def test_strided_lanes_give_the_contiguous_bits(shape: tuple[int, int], dtype: A
 @native_only
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_long_contiguous_lanes_in_place_and_sliced_give_the_same_bits(dtype: Any) -> None:
-    # Contiguous lanes longer than the short-lane panels (32 elements) run back to back where they lie
+    # Contiguous lanes longer than the short-lane panels (over 31 elements) run back to back where they lie
     # (rust/core/src/rows.rs, `run_direct`); a lane whose input is the output's memory is copied first
     # (`run_lane`), and lanes of a sliced array lie at its row stride. All give the plain call's bits.
     rng = np.random.default_rng(12)

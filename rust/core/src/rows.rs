@@ -1389,7 +1389,8 @@ const GROUP_LANE: usize = 512;
 /// (of n; of one value for logsumexp), with `lane`'s operations per lane, hence its bits, except that the
 /// lanes' log1p are taken together (`log1p_each`, vectorised across them). Lane by lane, each lane waited
 /// on its own log1p (f64, two divisions and an 11-term polynomial): a fifth of lanes of 64-128 elements.
-/// The other ops have no logarithm: `group_fn` gives none for them.
+/// The other ops have no logarithm: `group_fn` gives none for them. MODE is always the forward's; it is
+/// there for `select_isa!`, whose trampolines take OP and MODE.
 #[inline(always)]
 fn counted_group<T: Elem, const OP: u8, const MODE: u8>(
     x: Rows<'_, T>,
@@ -1910,7 +1911,6 @@ unsafe fn gather_tile_masked<T: Elem>(
 ///
 /// # Safety
 /// As `apply_lanes`, for the lanes from `lane_index` to `last`.
-#[allow(clippy::too_many_arguments)]
 unsafe fn run_panel<T: Elem>(
     f: PanelFn<T>,
     p: &SendPtrs<'_, T>,
@@ -2019,7 +2019,6 @@ unsafe fn run_panel<T: Elem>(
 ///
 /// # Safety
 /// As `apply_lanes`, for the t lanes from `lane_index` (which `short_len` accepted), without a mask.
-#[allow(clippy::too_many_arguments)]
 unsafe fn run_short<T: Elem>(
     f: PanelFn<T>,
     p: &SendPtrs<'_, T>,
