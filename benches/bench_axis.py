@@ -5,7 +5,8 @@
 Shapes from the along-an-axis issue: (4096, 32000) (a vocabulary-sized batch of logits) and (65536, 1000),
 float32, reduced over the last axis, plus (32000, 4096) over axis 0 (a non-last axis, read in place); `--shapes`
 replaces them (e.g. short rows: "(1000000,8),-1;(500000,16),-1").
-Every timing is the best of 5 repeats, `out=` given; a peer that is not installed is skipped (its column
+Every timing is the best of 5 repeats, `out=` given; the copy is the faster of `np.copyto` (one thread) and
+`fastact.identity(x, out=)` (threaded) on the row's thread count; a peer that is not installed is skipped (its column
 shows —). ONNX Runtime: a one-node Softmax / LogSoftmax model (opset 21, `axis` attribute) with
 `intra_op_num_threads` = the row's count, run with `run_with_iobinding` into the same preallocated output;
 its result is compared with fastact's and marked ✗ beyond 1e-3 (1 + |fastact|).
@@ -62,7 +63,9 @@ def rows(x: np.ndarray, axis: int, n: int, with_numpy: bool) -> list[str]:
     fastact.set_num_threads(n)
     if torch is not None:
         torch.set_num_threads(n)
-    copy = best(lambda: np.copyto(out, x))
+    # The bandwidth limit on n threads: NumPy's copy is single-threaded, identity(out=) is fastact's own
+    # threaded copy of the same bytes; the faster one stands for what the memory allows.
+    copy = min(best(lambda: np.copyto(out, x)), best(lambda: fastact.identity(x, out=out)))
 
     def fmt(t: float | None) -> str:
         return f"{gbytes / t:.1f} GB/s" if t else "—"
@@ -107,8 +110,9 @@ def main() -> None:
         x = rng.standard_normal(shape, dtype=np.float32) * 4
         for n in threads:
             lines += rows(x, axis, n, with_numpy=n == threads[0])
-    lines += ["", "GB/s counts the bytes read and written once (input + output); copy = np.copyto of the same array "
-              "(single-threaded NumPy, so 'of copy' can exceed 1 with several threads)."]
+    lines += ["", "GB/s counts the bytes read and written once (input + output); copy = the faster of np.copyto "
+              "(single-threaded) and fastact.identity(x, out=) (threaded) on the row's thread count, the bandwidth "
+              "limit 'of copy' measures against."]
     _bench.publish(lines, args.out)
 
 
