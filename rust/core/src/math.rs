@@ -403,16 +403,17 @@ const TANH_CHEB: [f64; 17] = [
     4.004727280082805e-18,
 ];
 
-// T(w) = (S(w) - 1/3)/w on [0, 1], same construction (scripts/fit_tanh.py): 8 terms, 5.9e-9 relative.
-const TANH_T_CHEB: [f64; 8] = [
-    -0.11250123552925491,
-    0.019064680825001366,
-    -0.0016174453003658517,
-    0.00013724580238587945,
-    -1.1646016946443707e-05,
-    9.882274458582602e-07,
-    -8.38564655342965e-08,
-    7.115676814272378e-09,
+// T(w) = (S(w) - 1/3)/w on [0, 1] for f32, monomial for Horner's rule (one fma a term where Clenshaw takes
+// two), least squares reweighted towards minimax (`t_f32` in scripts/fit_tanh.py): degree 7, 5.4e-9 relative.
+const TANH_T_F32: [f64; 8] = [
+    -0.13333333261765384,
+    0.05396816206795282,
+    -0.021867527422538943,
+    0.008847049443123084,
+    -0.003525101259458869,
+    0.0012996717145190534,
+    -0.00037428332556712057,
+    5.7872619952331574e-05,
 ];
 /// 1/3 as hi + lo in f32.
 const THIRD_F32: (f64, f64) = (0.3333333432674408, -9.934107481068821e-9);
@@ -420,13 +421,12 @@ const THIRD_F32: (f64, f64) = (0.3333333432674408, -9.934107481068821e-9);
 /// (x - tanh x)/x³ for |x| <= 1, as a function of w = x². Max error: 0.6 ULP (f32), 1 ULP (f64).
 #[inline(always)]
 pub fn tanh_series<R: Real>(w: R) -> R {
-    let s = w.mul_add(R::c(2.0), R::c(-1.0));
     if R::PRECISE {
-        clenshaw(s, &TANH_CHEB)
+        clenshaw(w.mul_add(R::c(2.0), R::c(-1.0)), &TANH_CHEB)
     } else {
-        // 1/3 + w·T(w) with 1/3 as hi + lo: Clenshaw's rounding errors only touch the small w·T term,
-        // so S rounds about once (the full series in f32 Clenshaw would be off by up to 2 ULP).
-        let t = clenshaw(s, &TANH_T_CHEB);
+        // 1/3 + w·T(w) with 1/3 as hi + lo: Horner's rounding errors only touch the small w·T term, so S
+        // rounds about once (the full series evaluated in f32 would be off by up to 2 ULP).
+        let t = horner(w, &TANH_T_F32);
         R::c(THIRD_F32.0) + w.mul_add(t, R::c(THIRD_F32.1))
     }
 }
@@ -474,22 +474,27 @@ fn tanh_lean<R: Real>(x: R) -> R {
 }
 
 /// tanh(|x|) to f32 accuracy as (its value if |x| < 0.75, q = 1 - tanh|x| otherwise, whether |x| < 0.75).
-///
-/// Near 0: |x| - |x|³·S(x²) with the short fit `TANH_S_F32`. Above: q = 2/(e^2|x| + 1) <= 0.37, with
-/// e^2|x| = 2^k·(1 + m) kept apart (`m` to 2^-26 relative), so that q = 2·2^-k/((1 + 2^-k) + m) rounds
-/// twice (1 + 2^-k is exact while q matters, k <= 23) instead of carrying the exponential's own rounding.
-/// Beyond |x| = 9.25 tanh rounds to ±1 in f32 (1 - tanh 9.25 < 2^-25), so |x| is clamped there.
+/// Near 0: |x| - |x|³·S(x²) with the short fit `TANH_S_F32`; above, `tanh_complement_lean`.
 #[inline(always)]
 fn tanh_lean_parts<R: Real>(x: R) -> (R, R, bool) {
     let a = x.abs().clamp_nan(R::c(0.0), R::c(9.25));
     let w = a * a;
     let near = (-(a * w)).mul_add(horner(w, &TANH_S_F32), a);
+    (near, tanh_complement_lean(a), a < R::c(0.75))
+}
+
+/// q = 1 - tanh|x| = 2/(e^2|x| + 1) to f32 accuracy where q <= 0.37 (|x| >= 0.75), with e^2|x| = 2^k·(1 + m)
+/// kept apart (`m` to 2^-26 relative), so that q = 2·2^-k/((1 + 2^-k) + m) rounds twice (1 + 2^-k is exact
+/// while q matters, k <= 23) instead of carrying the exponential's own rounding. Beyond |x| = 9.25, q <
+/// 2^-25 (tanh rounds to ±1 in f32), so |x| is clamped there; NaN passes.
+#[inline(always)]
+pub fn tanh_complement_lean<R: Real>(x: R) -> R {
+    let a = x.abs().clamp_nan(R::c(0.0), R::c(9.25));
     let (r, bits) = reduce_ln2(R::c(2.0) * a, R::c(-0.0), R::BIAS);
     let m = r * horner(r, &prefix::<7, 14>(&EXPM1_TAYLOR));
     // The exponent field of 2^-k: 2·BIAS - (BIAS + k), in the same low bits that `pow2_field` keeps.
     let inv_scale = pow2_field::<R>(R::Bits::from_i32(2 * R::BIAS).wrapping_sub(bits));
-    let q = (R::c(2.0) * inv_scale) / ((R::c(1.0) + inv_scale) + m);
-    (near, q, a < R::c(0.75))
+    (R::c(2.0) * inv_scale) / ((R::c(1.0) + inv_scale) + m)
 }
 
 /// tanh(x)². Max error: 1 ULP (f64), 2 ULP (f32). f32 takes 1 - q·(2 - q) away from 0 (q = 1 - tanh|x|,

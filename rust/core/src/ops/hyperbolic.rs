@@ -3,7 +3,8 @@
 
 use super::{select, Kernel, Params};
 use crate::math::{
-    sigmoid_pair, tanh, tanh_derivative, tanh_series, tanh_squared, two_prod, two_sum,
+    sigmoid_pair, tanh, tanh_complement_lean, tanh_derivative, tanh_series, tanh_squared, two_prod,
+    two_sum,
 };
 use crate::real::Real;
 
@@ -42,8 +43,13 @@ impl Kernel for Tanhshrink {
         let cube_lo = w_lo.mul_add(near_a, cube_lo);
         let series = tanh_series(w);
         let near = cube.mul_add(series, cube_lo * series);
-        let (_, tail) = sigmoid_pair(R::c(2.0) * a.clamp_nan(R::c(0.0), R::c(64.0)));
-        let far = (a - R::c(1.0)) + R::c(2.0) * tail;
+        // 2·sigmoid(-2|x|) = 1 - tanh|x|: f32 takes the float32 tanh's own complement (q <= 0.27 here).
+        let complement = if R::PRECISE {
+            R::c(2.0) * sigmoid_pair(R::c(2.0) * a.clamp_nan(R::c(0.0), R::c(64.0))).1
+        } else {
+            tanh_complement_lean(a)
+        };
+        let far = (a - R::c(1.0)) + complement;
         select(a < R::c(1.0), near, far).copysign(x)
     }
     #[inline(always)]
