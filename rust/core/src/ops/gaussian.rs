@@ -147,11 +147,12 @@ pub(super) mod f32_gelu {
         let n = horner(t, &N);
         // e·N = 2^k·(N + m·N): rounds once before the (exact or final) scalings.
         let tail = (m.mul_add(n, n) * scale) * R::c(TAIL_UNSCALE);
-        let tail = select(xc < R::c(0.0), -tail, xc - tail);
+        // Beyond TAIL_MAX e·N rounds to 0: x - 0 is then x itself (+inf too, NaN stays NaN), and -0 gives
+        // -0.0 below -TAIL_MAX.
+        let tail = select(xc < R::c(0.0), -tail, x - tail);
         // x·(1/2 + x·P): keeps gelu(-0.0) = -0.0, and is as accurate as x/2 + x²·P here.
         let central = xc * xc.mul_add(horner(h, &P), R::c(0.5));
-        let y = select(a < R::c(CENTRAL), central, tail);
-        select(x > R::c(TAIL_MAX), x, y)
+        select(a < R::c(CENTRAL), central, tail)
     }
 
     #[inline(always)]
@@ -273,11 +274,11 @@ fn f32_tanh_form_parts<R: Real>(x: R) -> (R, bool, R, R) {
 fn f32_gelu_tanh_forward<R: Real>(x: R) -> R {
     let (xc, negative, m, scale) = f32_tanh_form_parts(x);
     let e = (m + R::c(1.0)) * scale * R::c(TAIL_UNSCALE);
-    let num = select(negative, xc.mul_add(m, xc) * scale, xc);
+    // Beyond the clamp e rounds away against 1: x/1 is x itself above +11 (+inf too; NaN stays NaN, its u
+    // not being negative), and below -11 the clamped x·e rounds to -0.0.
+    let num = select(negative, xc.mul_add(m, xc) * scale, x);
     let unscale = select(negative, R::c(TAIL_UNSCALE), R::c(1.0));
-    let y = (num / (R::c(1.0) + e)) * unscale;
-    let sat = R::c(F32_TANH_FORM_SATURATED);
-    select(x > sat, x, select(x < -sat, R::c(-0.0), y))
+    (num / (R::c(1.0) + e)) * unscale
 }
 
 /// The decimal 1.702 as hi + lo (mpmath): "quick GELU" is x·sigmoid(1.702·x) with that exact constant.
