@@ -21,9 +21,9 @@ import numpy as np
 mp.mp.dps = 40
 CENTRAL = 0.75
 TAIL_MAX = 15.0
-K = 1.0
-CENTRAL_DEGREE = 5
-TAIL_DEGREE = 11
+K = 1.5
+CENTRAL_DEGREE = 4
+TAIL_DEGREE = 10
 NODES = 600
 LAWSON_STEPS = 40
 
