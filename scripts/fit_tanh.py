@@ -52,46 +52,29 @@ def chebyshev(func, label: str, terms_shown: tuple[int, ...]) -> None:
     print(",\n".join(repr(v) for v in c[: max(terms_shown)]))
 
 
-def t_f32() -> None:
-    """T(w) on [0, 1] for the float32 tanhshrink, monomial (Horner: one fma a term), near-minimax relative."""
+def monomial_fit(func, hi: float, degree: int, label: str) -> None:
+    """Prints a monomial fit (Horner's rule in float32, c0 first) of func on w in [0, hi]: least squares at 400
+    Chebyshev nodes, reweighted by Lawson's rule towards the minimax relative error, checked on 2001 points."""
     n = 400
-    w = (1 + np.cos(np.pi * (np.arange(n) + 0.5) / n)) / 2
-    values = np.array([float(t_of_w(mp.mpf(v))) for v in w])
+    w = hi * (1 + np.cos(np.pi * (np.arange(n) + 0.5) / n)) / 2
+    values = np.array([float(func(mp.mpf(v))) for v in w])
     weights = np.ones_like(values)
     for _ in range(40):
-        coef = np.polynomial.polynomial.polyfit(w, values, T_F32_DEGREE, w=np.sqrt(weights) / np.abs(values))
+        coef = np.polynomial.polynomial.polyfit(w, values, degree, w=np.sqrt(weights) / np.abs(values))
         err = np.abs(np.polynomial.polynomial.polyval(w, coef) / values - 1)
         weights *= err / err.max()
         weights /= weights.sum()
-    ww = np.linspace(0, 1, 2001)
-    exact = np.array([float(t_of_w(mp.mpf(v))) for v in ww])
+    ww = np.linspace(0, hi, 2001)
+    exact = np.array([float(func(mp.mpf(v))) for v in ww])
     rel = np.abs(np.polynomial.polynomial.polyval(ww, coef) / exact - 1).max()
-    print(f"// T(w) = (S(w) - 1/3)/w on [0, 1], TANH_T_F32 (f32, monomial, c0 first): max relative error {rel:.2e}")
-    print(",\n".join(repr(float(v)) for v in coef))
-
-
-def near_f32() -> None:
-    n = 400
-    u = np.cos(np.pi * (np.arange(n) + 0.5) / n)
-    w = NEAR_F32**2 * (1 + u) / 2
-    values = np.array([float(s_of_w(mp.mpf(v))) for v in w])
-    weights = np.ones_like(values)
-    for _ in range(40):
-        coef = np.polynomial.polynomial.polyfit(w, values, NEAR_F32_DEGREE, w=np.sqrt(weights) / values)
-        err = np.abs(np.polynomial.polynomial.polyval(w, coef) / values - 1)
-        weights *= err / err.max()
-        weights /= weights.sum()
-    ww = np.linspace(0, NEAR_F32**2, 2001)
-    exact = np.array([float(s_of_w(mp.mpf(v))) for v in ww])
-    rel = np.abs(np.polynomial.polynomial.polyval(ww, coef) / exact - 1).max()
-    print(f"// S(w) for |x| < {NEAR_F32}, TANH_S_F32 (f32, monomial, c0 first): max relative error {rel:.2e}")
+    print(f"// {label} (f32, monomial, c0 first): max relative error {rel:.2e}")
     print(",\n".join(repr(float(v)) for v in coef))
 
 
 def main() -> None:
     chebyshev(s_of_w, "S(w), TANH_CHEB (f64: all terms)", (DEGREE + 1, F32_TERMS))
-    t_f32()
-    near_f32()
+    monomial_fit(t_of_w, 1.0, T_F32_DEGREE, "T(w) = (S(w) - 1/3)/w on [0, 1], TANH_T_F32")
+    monomial_fit(s_of_w, NEAR_F32**2, NEAR_F32_DEGREE, f"S(w) for |x| < {NEAR_F32}, TANH_S_F32")
 
 
 if __name__ == "__main__":
