@@ -1,8 +1,10 @@
 """Coefficients of fastact's tanh near 0 and of tanhshrink: S(w) = (x - tanh x)/x³ with w = x², on |x| <= 1.
 
 The float32 tanh uses S only below |x| = NEAR_F32, as a monomial polynomial of degree NEAR_F32_DEGREE (Horner's
-rule in float32), fitted by least squares reweighted by Lawson's rule (near-minimax in relative error). The
-float32 tanhshrink takes S = 1/3 + w·T(w) on all of [0, 1], T monomial of degree T_F32_DEGREE fitted the same way.
+rule in float32), fitted by least squares reweighted by Lawson's rule (near-minimax in relative error); the
+float32 tanh² (tanhshrink's derivative) uses a longer fit below |x| = SQUARED_F32, where 1 - q·(2 - q) would
+cancel. The float32 tanhshrink takes S = 1/3 + w·T(w) on all of [0, 1], T monomial of degree T_F32_DEGREE fitted
+the same way.
 
 S is analytic in w except at w = -π²/4, so its Chebyshev series on w in [0, 1] converges like 11.8^-n. The
 series is Chebyshev interpolation at NODES points computed in mpmath (60 digits); f64 uses all terms (the
@@ -17,8 +19,10 @@ mp.mp.dps = 60
 DEGREE = 16
 F32_TERMS = 9
 NODES = 100
-NEAR_F32 = 0.75
-NEAR_F32_DEGREE = 6
+NEAR_F32 = 0.6
+NEAR_F32_DEGREE = 4
+SQUARED_F32 = 0.75
+SQUARED_F32_DEGREE = 6
 T_F32_DEGREE = 7
 
 
@@ -74,7 +78,8 @@ def monomial_fit(func, hi: float, degree: int, label: str) -> None:
 def main() -> None:
     chebyshev(s_of_w, "S(w), TANH_CHEB (f64: all terms)", (DEGREE + 1, F32_TERMS))
     monomial_fit(t_of_w, 1.0, T_F32_DEGREE, "T(w) = (S(w) - 1/3)/w on [0, 1], TANH_T_F32")
-    monomial_fit(s_of_w, NEAR_F32**2, NEAR_F32_DEGREE, f"S(w) for |x| < {NEAR_F32}, TANH_S_F32")
+    monomial_fit(s_of_w, NEAR_F32**2, NEAR_F32_DEGREE, f"S(w) for |x| < {NEAR_F32}, TANH_NEAR_F32")
+    monomial_fit(s_of_w, SQUARED_F32**2, SQUARED_F32_DEGREE, f"S(w) for |x| < {SQUARED_F32}, TANH_S_F32")
 
 
 if __name__ == "__main__":
