@@ -195,6 +195,19 @@ pub fn exp_split<R: Real>(hi: R, lo: R, extra: i32) -> (R, R) {
     (r * q, s)
 }
 
+/// `exp_split` of scale·(hi + lo) for a power of two `scale` (negative too) without forming the products:
+/// the same (m, s) bit for bit, the scale folded into the reduction's and the polynomial's constants.
+#[inline(always)]
+pub fn exp_split_scaled<R: Real>(hi: R, lo: R, extra: i32, scale: f64) -> (R, R) {
+    let (r, bits) = reduce_ln2_scaled(hi, lo, R::BIAS + extra, scale);
+    let m = if R::PRECISE {
+        r * horner(r, &rescaled(&EXPM1_TAYLOR, scale))
+    } else {
+        r * horner(r, &rescaled(&EXPM1_MINIMAX_F32, scale))
+    };
+    (m, pow2_field::<R>(bits))
+}
+
 /// `exp_split` with m left as the unrounded product r·q: (r, q, s), e^(hi + lo)·2^extra = (1 + r·q)·s. A
 /// caller forming v·e^(hi + lo) as fma(r, q·v, v)·s avoids m's own rounding (up to half an ULP of m, i.e.
 /// 2^-26 relative to 1 + m in f32, the largest error of `exp_split`).

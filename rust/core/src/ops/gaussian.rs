@@ -5,8 +5,8 @@
 
 use super::{select, Kernel, Params};
 use crate::math::{
-    exp_split, normal_cdf_pdf_scaled, sigmoid_pair, sigmoid_tail_scaled, two_prod, two_prod_finite,
-    two_sum, TAIL_SCALE, TAIL_UNSCALE,
+    exp_split, exp_split_scaled, normal_cdf_pdf_scaled, sigmoid_pair, sigmoid_tail_scaled,
+    two_prod, two_prod_finite, two_sum, TAIL_SCALE, TAIL_UNSCALE,
 };
 use crate::real::{horner, horner_split, Real};
 
@@ -121,8 +121,7 @@ pub(super) mod f32_gelu {
         let a = xc.abs();
         let t = (a - R::c(K)) / (a + R::c(K));
         let (h, l) = two_prod_finite(xc, xc);
-        let half = R::c(-0.5);
-        let (m, scale) = exp_split(h * half, l * half, TAIL_SCALE);
+        let (m, scale) = exp_split_scaled(h, l, TAIL_SCALE, -0.5);
         Parts {
             xc,
             a,
@@ -146,9 +145,11 @@ pub(super) mod f32_gelu {
         let n = horner(t, &N);
         // e·N = 2^k·(N + m·N): rounds once before the (exact or final) scalings.
         let tail = (m.mul_add(n, n) * scale) * R::c(TAIL_UNSCALE);
-        // Beyond TAIL_MAX e·N rounds to 0: x - 0 is then x itself (+inf too, NaN stays NaN), and -0 gives
-        // -0.0 below -TAIL_MAX.
-        let tail = select(xc < R::c(0.0), -tail, x - tail);
+        // x - e·N above 0, -0.0 - e·N below (one max and one subtraction for the two branches; a NaN x
+        // gives a NaN tail). Beyond TAIL_MAX e·N rounds to 0: x - 0 is then x itself (+inf too), and -0.0 -
+        // 0 is -0.0 below -TAIL_MAX.
+        let positive_part = if x > R::c(-0.0) { x } else { R::c(-0.0) };
+        let tail = positive_part - tail;
         // x·(1/2 + x·P): keeps gelu(-0.0) = -0.0, and is as accurate as x/2 + x²·P here.
         let central = xc * xc.mul_add(horner(h, &P), R::c(0.5));
         select(a < R::c(CENTRAL), central, tail)
