@@ -6,13 +6,11 @@
 //! tails keep full relative accuracy.
 
 use super::gaussian::f32_gelu::{CENTRAL, K, MILLS, P, TAIL_MAX};
-use super::gaussian::split_const;
 use super::{select, Kernel, Params};
 use crate::math::exp_scaled;
 use crate::math::{
     erf, erfc, erfcx_nonneg, exp_neg_square_scaled, exp_split_factors, gauss_scaled, log, log1p,
-    log1p_or_log, normal_cdf_pdf_scaled, two_prod, two_prod_finite, TAIL_SCALE, TAIL_UNSCALE,
-    TWO_OVER_SQRT_PI,
+    log1p_or_log, normal_cdf_pdf_scaled, two_prod, TAIL_SCALE, TAIL_UNSCALE, TWO_OVER_SQRT_PI,
 };
 use crate::real::{horner, horner_split, Real};
 
@@ -84,67 +82,56 @@ fn erf_derivative<R: Real>(x: R) -> R {
     e.mul_add(R::c(TWO_OVER_SQRT_PI.0), e * R::c(TWO_OVER_SQRT_PI.1)) * R::c(TAIL_UNSCALE)
 }
 
-/// erf(x)/x in s = x², |x| <= 1: max relative error 3.3e-11 (scripts/fit_erf_f32.py).
-const ERF_CENTRAL: [f64; 8] = [
-    1.1283791670580225,
-    -0.3761263843465038,
-    0.11283781974093784,
-    -0.026865400041427068,
-    0.005220945430719812,
-    -0.0008482828813857896,
-    0.00011256947675314377,
-    -9.641515401975775e-06,
+/// erf(x)/x in s = x², |x| < F32_ERF_CENTRAL (s < 0.5625): max relative error 1.6e-9 (0.03 ULP),
+/// E(0) = 2/sqrt(π) exactly (scripts/fit_erf_f32.py).
+const ERF_CENTRAL: [f64; 6] = [
+    1.1283791670955126,
+    -0.3761262473682896,
+    0.11283437037086075,
+    -0.02683709594988834,
+    0.005118749294789098,
+    -0.0006778003856931086,
 ];
 /// Below |x| = 0.75 the f32 erf takes the polynomial (where its Horner sum, not damped by s, starts to cost
 /// more than the tail's rounding); above, 1 - erfc, erfc <= 0.29.
 const F32_ERF_CENTRAL: f64 = 0.75;
 /// Beyond |x| = 4.5, erfc(x) < 2^-31 and erf(x) rounds to ±1 in f32: the f32 path clamps there, which also
-/// keeps exp(-x²) normal.
+/// keeps the tail's exponential normal.
 const F32_ERF_SATURATED: f64 = 4.5;
 
-/// MILLS(y) = Phi(-y)·exp(y²/2) in t = (y - 1)/(y + 1) for y = a·sqrt 2, a in [0.75, F32_ERF_SATURATED]: the
-/// float32 erf's tail, fitted for the error it makes in erf (scripts/fit_erf_f32.py --tail): 1.9e-9 relative
-/// to erf, where the 12-term MILLS (to a = 15, relative to itself) did the same work before.
-const ERF_MILLS: [f64; 7] = [
-    0.261_578_262_048_445,
-    -0.274_726_090_359_642_8,
-    -0.026_341_438_580_830_438,
-    0.021_880_576_583_320_727,
-    0.014_273_670_625_088_051,
-    0.012_226_149_178_995_914,
-    -0.008_012_052_228_641_419,
+/// Q(a) = 1 + ln(erfc(a))/a for a in [F32_ERF_CENTRAL, F32_ERF_SATURATED], monomial in a, fitted for the
+/// error it makes in erf = 1 - exp(a·(Q(a) - 1)) (scripts/fit_erf_f32.py --tail): 0.05 ULP of erf with the
+/// coefficients rounded to f32.
+const ERF_LOG_TAIL: [f64; 7] = [
+    -0.12856088369244525,
+    -0.6355261210113201,
+    -0.10558567982189045,
+    0.023174532417576024,
+    -0.0033523653816447366,
+    0.00024852405958536677,
+    -3.5280521954780913e-06,
 ];
 
 /// erf in f32 arithmetic. With a = |x|:
 /// - central, a < 0.75: x·E(x²) as fma(x, E_0, x·rest), E_0 + rest from `horner_split`, rounding about once;
-/// - tail, a >= 0.75: erf(a) = 1 - erfc(a), erfc(a) = 2·Phi(-a·sqrt 2) = 2·exp(-a²)·MILLS(t),
-///   t = (y - 1)/(y + 1) for y = a·sqrt 2 (hi + lo), MILLS the short fit `ERF_MILLS`, exp(-a²) from a² = h + l
-///   exact as 2^k·(1 + r·q)·(1 - l), r·q and l never rounded into anything on their own. With MILLS = M_0 +
-///   rest, 1 - 2^(k+1)·M_0 is taken exactly (Fast2Sum) and the small remainder 2^(k+1)·(rest + r·q·MILLS)
-///   subtracted last, so the result rounds about once.
+/// - tail, a >= 0.75: erf(a) = 1 - erfc(a), erfc(a) = exp(a·Q(a) - a) (`ERF_LOG_TAIL`; the same form as
+///   njuffa's faithfully rounded erff, which ONNX Runtime's MLAS uses), with the argument as hi + lo (the lo
+///   exact while -a - hi is, a <= 1.2, where erfc is large enough for the argument's rounding to show) and
+///   exp's 2^k·(1 + r·q) folded into 1 - erfc = (1 - 2^k) - (2^k·r)·q: both brackets exact, one rounding.
+///
+/// No division, and no exact a² (the Mills-ratio form before it took both).
 #[inline(always)]
 fn f32_erf<R: Real>(x: R) -> R {
     let xc = x.clamp_nan(R::c(-F32_ERF_SATURATED), R::c(F32_ERF_SATURATED));
     let a = xc.abs();
-    // Tail (computed for every lane, used from a = 0.75; t stays finite below).
-    let (root2, root2_lo) = split_const::<R>((core::f64::consts::SQRT_2, 0.0));
-    let y = a * root2;
-    let y_lo = a.mul_add(root2, -y) + a * root2_lo;
-    let t = ((y - R::c(1.0)) + y_lo) / ((y + R::c(1.0)) + y_lo);
-    let (h, l) = two_prod_finite(xc, xc);
-    // exp(-a²) = 2^k·(1 + r·q)·(1 - l) to 2^-48, a² = h + l: l stays out of r's rounding.
-    let (r, q, scale) = exp_split_factors(-h, R::c(0.0), 1);
-    let (mills_hi, mills_rest) = horner_split(t, &ERF_MILLS);
-    let mills = mills_hi + mills_rest;
-    let q_mills = q * mills;
-    let e_mills = r.mul_add(q_mills, mills);
-    let p = mills_hi * scale;
-    let q = r.mul_add(q_mills, (-l).mul_add(e_mills, mills_rest)) * scale;
-    let d = R::c(1.0) - p;
-    let d_lo = (R::c(1.0) - d) - p;
-    let tail = (d + (d_lo - q)).copysign(xc);
-    // Central.
-    let (e_hi, e_rest) = horner_split(h, &ERF_CENTRAL);
+    // erfc(a) = exp(a·Q(a) - a) = (1 + r·q)·s, s = 2^k: 1 - erfc = (1 - s) - (s·r)·q, with s·r exact and
+    // 1 - s exact while erfc shows in the result (k >= -24).
+    let big_q = horner(a, &ERF_LOG_TAIL);
+    let arg = big_q.mul_add(a, -a);
+    let arg_lo = big_q.mul_add(a, -a - arg);
+    let (r, q, s) = exp_split_factors(arg, arg_lo, 0);
+    let tail = (-(s * r)).mul_add(q, R::c(1.0) - s).copysign(xc);
+    let (e_hi, e_rest) = horner_split(xc * xc, &ERF_CENTRAL);
     // Odd: the sign of x, -0.0 included (x·e_rest may be +0.0 there). x is scaled by 2^32 (exactly; only
     // lanes below 0.75 are used) so that x·e_rest does not lose bits to underflow near the smallest normals.
     let xs = xc * R::c(4_294_967_296.0);
