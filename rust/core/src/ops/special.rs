@@ -85,7 +85,7 @@ fn erf_derivative<R: Real>(x: R) -> R {
 /// erf(x)/x in s = x², |x| < F32_ERF_CENTRAL (s < 0.5625): max relative error 1.6e-9 (0.03 ULP),
 /// E(0) = 2/sqrt(π) exactly (scripts/fit_erf_f32.py).
 const ERF_CENTRAL: [f64; 6] = [
-    1.1283791670955126,
+    core::f64::consts::FRAC_2_SQRT_PI,
     -0.3761262473682896,
     0.11283437037086075,
     -0.02683709594988834,
