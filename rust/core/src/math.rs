@@ -427,6 +427,7 @@ pub fn log1p_or_log<R: Real>(from_one: bool, q: R, r: R) -> R {
 /// The power of two that keeps exponential tails normal until their final product (see `exp_scaled`).
 pub const TAIL_SCALE: i32 = 64;
 pub const TAIL_UNSCALE: f64 = 5.421_010_862_427_522e-20; // 2^-64
+pub const TAIL_RESCALE: f64 = 18_446_744_073_709_551_616.0; // 2^64
 
 // S(w) = (x - tanh x)/x³, w = x² in [0, 1]: Chebyshev series in 2w - 1, produced by scripts/fit_tanh.py
 // (interpolation at 100 nodes in mpmath); 17 terms: 2.3e-16 relative, the first 9: 4.9e-10.
@@ -629,6 +630,76 @@ pub fn sigmoid<R: Real>(x: R) -> R {
     let e = exp(-x.abs());
     let num = if x < R::c(0.0) { e } else { R::c(1.0) };
     num / (R::c(1.0) + e)
+}
+
+/// `sigmoid` without a floating-point operation that has a subnormal operand or result, for the inputs where
+/// sigmoid's own e = exp(-|x|) is subnormal (`Kernel::forward_careful`): both numerators scaled by
+/// 2^TAIL_SCALE, so the quotient and e stay normal, and the quotient unscaled by `unscale_tail`. The same
+/// bits as `sigmoid` for every input (the scalings are exact where e is normal, and both round a subnormal
+/// result once); beyond |x| = `tail_clamp` the result rounds to 0 (or 1) anyway, and the clamp keeps the
+/// scaled e normal there too.
+#[inline(always)]
+pub fn sigmoid_careful<R: Real>(x: R) -> R {
+    let a = x.abs();
+    let a = if a > R::c(tail_clamp::<R>()) {
+        R::c(tail_clamp::<R>())
+    } else {
+        a
+    };
+    let e_scaled = exp_scaled(-a, TAIL_SCALE);
+    let num = if x < R::c(0.0) {
+        e_scaled
+    } else {
+        R::c(TAIL_RESCALE)
+    };
+    unscale_tail(num / e_scaled.mul_add(R::c(TAIL_UNSCALE), R::c(1.0)))
+}
+
+/// |x| beyond which exp(-|x|) rounds to 0 with room to spare (e^-104 < 2^-150 in f32, e^-746 < 2^-1076 in
+/// f64) while exp(-|x|)·2^TAIL_SCALE is still normal.
+#[inline(always)]
+pub fn tail_clamp<R: Real>() -> f64 {
+    if R::IS_F64 {
+        746.0
+    } else {
+        104.0
+    }
+}
+
+/// v·2^-TAIL_SCALE for v >= 0 or NaN, rounded once, without a floating-point operation that has a
+/// subnormal result: where the result is subnormal, fma(v, 2^-TAIL_SCALE, m) with m the smallest normal
+/// lies in [m, 2m), whose spacing is the subnormals' (m's mantissa is even, so ties round as the subnormal
+/// would), and subtracting m's bits leaves the subnormal's; elsewhere the addend is 0 and the fma is the
+/// plain product.
+#[inline(always)]
+pub fn unscale_tail<R: Real>(v: R) -> R {
+    let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
+    let small = v < R::c(TAIL_RESCALE) * min_normal;
+    let addend = if small { min_normal } else { R::c(0.0) };
+    let shifted = v.mul_add(R::c(TAIL_UNSCALE), addend);
+    R::from_bits(shifted.to_bits().wrapping_sub(addend.to_bits()))
+}
+
+/// v·2^-TAIL_SCALE where `scaled`, v itself elsewhere, for any sign, as `unscale_tail` does it (no
+/// floating-point operation with a subnormal result): the addend is ±m (v's sign) where the result is
+/// subnormal, the subtraction of its bits leaves the magnitude's, and v's sign is put back.
+#[inline(always)]
+pub fn unscale_tail_signed<R: Real>(v: R, scaled: bool) -> R {
+    let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
+    let small = scaled & (v.abs() < R::c(TAIL_RESCALE) * min_normal);
+    let addend = if small {
+        min_normal.copysign(v)
+    } else {
+        R::c(0.0)
+    };
+    let factor = if scaled {
+        R::c(TAIL_UNSCALE)
+    } else {
+        R::c(1.0)
+    };
+    let shifted = v.mul_add(factor, addend);
+    let sign = v.to_bits() & R::c(-0.0).to_bits();
+    R::from_bits(shifted.to_bits().wrapping_sub(addend.to_bits()) | sign)
 }
 
 /// The exact product a·b = hi + lo (FMA-based), valid while a·b does not underflow; lo = 0 when the

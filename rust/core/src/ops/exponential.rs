@@ -4,8 +4,8 @@
 
 use super::{select, Kernel, Params};
 use crate::math::{
-    exp, exp_parts_scaled, exp_scaled, expm1, log1p, sigmoid, sigmoid_pair, two_prod, TAIL_SCALE,
-    TAIL_UNSCALE,
+    exp, exp_parts_scaled, exp_scaled, expm1, log1p, sigmoid, sigmoid_careful, sigmoid_pair,
+    two_prod, unscale_tail_signed, TAIL_SCALE, TAIL_UNSCALE,
 };
 use crate::real::Real;
 
@@ -22,6 +22,17 @@ impl Kernel for Sigmoid {
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         sigmoid(x)
+    }
+    const HAS_CAREFUL: bool = true;
+    fn careful_free<R: Real>(_p: Params<f64>) -> (f64, f64) {
+        // exp(-|x|) is normal for |x| below 87.33 (f32) and 708.39 (f64); beyond, it is subnormal or 0
+        // (so is sigmoid(x) below).
+        let bound = if R::IS_F64 { 708.0 } else { 87.0 };
+        (-bound, bound)
+    }
+    #[inline(always)]
+    fn forward_careful<R: Real>(x: R, _p: Params<R>) -> R {
+        sigmoid_careful(x)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
@@ -51,6 +62,32 @@ impl Kernel for Silu {
         let negative = xc < R::c(0.0);
         let q = select(negative, xc * e_scaled, xc) / (R::c(1.0) + e);
         select(negative, q * R::c(TAIL_UNSCALE), q)
+    }
+    const HAS_CAREFUL: bool = true;
+    fn careful_free<R: Real>(_p: Params<f64>) -> (f64, f64) {
+        // exp(-|x|) is normal for |x| below 87.33 (f32). f64 keeps the fast formula everywhere.
+        if R::IS_F64 {
+            (f64::NEG_INFINITY, f64::INFINITY)
+        } else {
+            (-87.0, 87.0)
+        }
+    }
+    /// The forward without subnormal operations (f32): x clamped to -110 (beyond, x·e^x rounds to -0.0 as
+    /// the fast formula's does), 1 + e as one fma of the scaled e, and the negative side's quotient unscaled
+    /// by `unscale_tail_signed`. The same bits as `forward`.
+    #[inline(always)]
+    fn forward_careful<R: Real>(x: R, p: Params<R>) -> R {
+        if R::IS_F64 {
+            return Self::forward(x, p);
+        }
+        let xc = x.clamp_nan(R::c(-110.0), R::INFINITY);
+        let a = xc.abs();
+        let a = if a > R::c(110.0) { R::c(110.0) } else { a };
+        let e_scaled = exp_scaled(-a, TAIL_SCALE);
+        let negative = xc < R::c(0.0);
+        let q =
+            select(negative, xc * e_scaled, xc) / e_scaled.mul_add(R::c(TAIL_UNSCALE), R::c(1.0));
+        unscale_tail_signed(q, negative)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
