@@ -9,6 +9,7 @@
 //! are bitwise identical for any thread count.
 
 use crate::half::{half_from_f64, select_half_row, Bf16, Half, F16};
+use crate::math::{grad_times_unscaled, unscale_tail_signed};
 use crate::ops::Kernel;
 use crate::parallel;
 use crate::real::{Elem, Lean64, Real};
@@ -114,23 +115,49 @@ const CAREFUL_BLOCK: usize = 4096;
 /// of the cost of reading every input (a full check cost sigmoid 18% of its speed on ordinary inputs).
 const CAREFUL_STRIDE: usize = 128;
 
-/// A forward row of a kernel with a careful variant: block by block, the fast formula where the sampled
+/// A row of a kernel with a careful variant for MODE: block by block, the fast formula where the sampled
 /// inputs lie in `careful_free` (NaN counts as inside) and the careful one elsewhere. Both give the same
 /// bits, so the result depends neither on the blocking nor on the sample.
 #[inline(always)]
-fn careful_forward_row<T: Elem, K: Kernel>(p: [T; 2], free: (T, T), x: &[T], y: &mut [T]) {
-    for (xs, ys) in x.chunks(CAREFUL_BLOCK).zip(y.chunks_mut(CAREFUL_BLOCK)) {
+fn careful_row<T: Elem, K: Kernel, const MODE: u8>(
+    p: [T; 2],
+    free: (T, T),
+    x: &[T],
+    g: Option<&[T]>,
+    y: &mut [T],
+) {
+    for (k, (xs, ys)) in x
+        .chunks(CAREFUL_BLOCK)
+        .zip(y.chunks_mut(CAREFUL_BLOCK))
+        .enumerate()
+    {
         let outside = xs
             .iter()
             .step_by(CAREFUL_STRIDE)
             .fold(false, |any, &v| any | (v < free.0) | (v > free.1));
-        if outside {
-            for (out, &xi) in ys.iter_mut().zip(xs) {
-                *out = K::forward_careful(xi, p);
+        let gs = g.map(|g| &g[k * CAREFUL_BLOCK..k * CAREFUL_BLOCK + xs.len()]);
+        match (outside, gs) {
+            (true, None) => {
+                for (out, &xi) in ys.iter_mut().zip(xs) {
+                    let (v, scaled) = K::careful(MODE, xi, p);
+                    *out = unscale_tail_signed(v, scaled);
+                }
             }
-        } else {
-            for (out, &xi) in ys.iter_mut().zip(xs) {
-                *out = K::forward(xi, p);
+            (true, Some(gs)) => {
+                for ((out, &xi), &gi) in ys.iter_mut().zip(xs).zip(gs) {
+                    let (v, scaled) = K::careful(MODE, xi, p);
+                    *out = grad_times_unscaled(gi, v, scaled);
+                }
+            }
+            (false, None) => {
+                for (out, &xi) in ys.iter_mut().zip(xs) {
+                    *out = eval::<T, K, MODE>(xi, p);
+                }
+            }
+            (false, Some(gs)) => {
+                for ((out, &xi), &gi) in ys.iter_mut().zip(xs).zip(gs) {
+                    *out = gi * eval::<T, K, MODE>(xi, p);
+                }
             }
         }
     }
@@ -169,11 +196,11 @@ pub(crate) fn row_loop<T: Elem, K: Kernel, const MODE: u8>(
             }
         }
     } else {
-        let free = K::careful_free::<T>(*p);
+        let free = K::careful_free::<T>(MODE, *p);
         let p = [T::c(p[0]), T::c(p[1])];
         match g {
-            None if MODE == 0 && K::HAS_CAREFUL => {
-                careful_forward_row::<T, K>(p, (T::c(free.0), T::c(free.1)), x, y)
+            _ if MODE < 2 && K::CAREFUL & (1 << MODE) != 0 => {
+                careful_row::<T, K, MODE>(p, (T::c(free.0), T::c(free.1)), x, g, y)
             }
             None => {
                 for (out, &xi) in y.iter_mut().zip(x) {
@@ -1056,17 +1083,26 @@ mod tests {
                 continue;
             }
             simd::set_active(isa);
-            for &kernel in KernelId::ALL {
-                let call = Call::new(kernel, Mode::Forward, kernel.info().sample_params)
-                    .expect("forward exists");
+            for (&kernel, mode, with_g) in KernelId::ALL.iter().flat_map(|k| {
+                [
+                    (k, Mode::Forward, false),
+                    (k, Mode::Derivative, false),
+                    (k, Mode::Derivative, true),
+                ]
+            }) {
+                let call =
+                    Call::new(kernel, mode, kernel.info().sample_params).expect("mode exists");
                 // Probes far outside every kernel's careful-free range, and inside every one.
                 let (x_careful, at) = laid_out(-1e30);
                 let (x_fast, at_fast) = laid_out(0.5);
                 assert_eq!(at, at_fast);
+                let g: Vec<T> = (0..x_fast.len())
+                    .map(|i| to(1.0 - (i % 7) as f64 * 0.3))
+                    .collect();
                 let run = |x: &[f64]| {
                     let x: Vec<T> = x.iter().map(|&v| to(v)).collect();
                     let mut y = vec![T::default(); x.len()];
-                    apply(call, &x, None, &mut y).expect("lengths match");
+                    apply(call, &x, with_g.then_some(&g[..]), &mut y).expect("lengths match");
                     y
                 };
                 let (careful, fast) = (run(&x_careful), run(&x_fast));
@@ -1074,7 +1110,7 @@ mod tests {
                     assert_eq!(
                         bits(careful[i]),
                         bits(fast[i]),
-                        "{} at {:e} ({isa:?}): careful {:?}, fast {:?}",
+                        "{} {mode:?} (grad_out: {with_g}) at {:e} ({isa:?}): careful {:?}, fast {:?}",
                         kernel.info().name,
                         x_fast[i],
                         careful[i],

@@ -632,14 +632,11 @@ pub fn sigmoid<R: Real>(x: R) -> R {
     num / (R::c(1.0) + e)
 }
 
-/// `sigmoid` without a floating-point operation that has a subnormal operand or result, for the inputs where
-/// sigmoid's own e = exp(-|x|) is subnormal (`Kernel::forward_careful`): both numerators scaled by
-/// 2^TAIL_SCALE, so the quotient and e stay normal, and the quotient unscaled by `unscale_tail`. The same
-/// bits as `sigmoid` for every input (the scalings are exact where e is normal, and both round a subnormal
-/// result once); beyond |x| = `tail_clamp` the result rounds to 0 (or 1) anyway, and the clamp keeps the
-/// scaled e normal there too.
+/// (exp(-|x|)·2^TAIL_SCALE, 1 + exp(-|x|)) with |x| clamped to `tail_clamp` (where exp(-|x|) rounds to 0
+/// anyway), for careful variants (`Kernel::careful`): the scaled exponential stays normal, and 1 + e is one
+/// fma of it, the unscaled e never formed. Where e is normal, 1 + e has the bits of the plain sum.
 #[inline(always)]
-pub fn sigmoid_careful<R: Real>(x: R) -> R {
+pub fn scaled_exp_neg_abs<R: Real>(x: R) -> (R, R) {
     let a = x.abs();
     let a = if a > R::c(tail_clamp::<R>()) {
         R::c(tail_clamp::<R>())
@@ -647,42 +644,27 @@ pub fn sigmoid_careful<R: Real>(x: R) -> R {
         a
     };
     let e_scaled = exp_scaled(-a, TAIL_SCALE);
-    let num = if x < R::c(0.0) {
-        e_scaled
-    } else {
-        R::c(TAIL_RESCALE)
-    };
-    unscale_tail(num / e_scaled.mul_add(R::c(TAIL_UNSCALE), R::c(1.0)))
+    (e_scaled, e_scaled.mul_add(R::c(TAIL_UNSCALE), R::c(1.0)))
 }
 
-/// |x| beyond which exp(-|x|) rounds to 0 with room to spare (e^-104 < 2^-150 in f32, e^-746 < 2^-1076 in
-/// f64) while exp(-|x|)·2^TAIL_SCALE is still normal.
+/// |x| beyond which exp(-|x|) is negligible with room to spare (f32: 110·e^-110 < 2^-151, below half the
+/// smallest subnormal even times |x| as in silu; f64: e^-746 < 2^-1076), while exp(-|x|)·2^TAIL_SCALE is
+/// still normal.
 #[inline(always)]
 pub fn tail_clamp<R: Real>() -> f64 {
     if R::IS_F64 {
         746.0
     } else {
-        104.0
+        110.0
     }
 }
 
-/// v·2^-TAIL_SCALE for v >= 0 or NaN, rounded once, without a floating-point operation that has a
-/// subnormal result: where the result is subnormal, fma(v, 2^-TAIL_SCALE, m) with m the smallest normal
-/// lies in [m, 2m), whose spacing is the subnormals' (m's mantissa is even, so ties round as the subnormal
-/// would), and subtracting m's bits leaves the subnormal's; elsewhere the addend is 0 and the fma is the
-/// plain product.
-#[inline(always)]
-pub fn unscale_tail<R: Real>(v: R) -> R {
-    let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
-    let small = v < R::c(TAIL_RESCALE) * min_normal;
-    let addend = if small { min_normal } else { R::c(0.0) };
-    let shifted = v.mul_add(R::c(TAIL_UNSCALE), addend);
-    R::from_bits(shifted.to_bits().wrapping_sub(addend.to_bits()))
-}
-
-/// v·2^-TAIL_SCALE where `scaled`, v itself elsewhere, for any sign, as `unscale_tail` does it (no
-/// floating-point operation with a subnormal result): the addend is ±m (v's sign) where the result is
-/// subnormal, the subtraction of its bits leaves the magnitude's, and v's sign is put back.
+/// v·2^-TAIL_SCALE where `scaled`, v itself elsewhere, rounded once, without a floating-point operation that
+/// has a subnormal result (on AMD Zen 5 one such multiplication per vector made sigmoid 3x slower): where
+/// the result is subnormal, fma(v, 2^-TAIL_SCALE, ±m) with m the smallest normal (v's sign) lies in
+/// [m, 2m) in magnitude, whose spacing is the subnormals' (m's mantissa is even, so ties round as the
+/// subnormal would); subtracting m's bits leaves the magnitude's, and v's sign is put back. Elsewhere the
+/// addend is 0 and the fma is the plain product.
 #[inline(always)]
 pub fn unscale_tail_signed<R: Real>(v: R, scaled: bool) -> R {
     let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
@@ -700,6 +682,43 @@ pub fn unscale_tail_signed<R: Real>(v: R, scaled: bool) -> R {
     let shifted = v.mul_add(factor, addend);
     let sign = v.to_bits() & R::c(-0.0).to_bits();
     R::from_bits(shifted.to_bits().wrapping_sub(addend.to_bits()) | sign)
+}
+
+/// g·d for d = `unscale_tail_signed(v, scaled)`, with the bits of the plain product g·d, without a
+/// floating-point operation on a subnormal. Where d is subnormal it is kept as r = d·2^TAIL_SCALE (v rounded
+/// to the scaled subnormals' spacing by adding and taking away ±b, b = 2^TAIL_SCALE times the smallest
+/// normal, both exact or rounding as d's own unscaling does); where g·d is subnormal it is fma(g, r, ±b) - ±b
+/// in the integer domain (the `unscale_tail_signed` construction, one rounding), else (g·r)·2^-TAIL_SCALE.
+#[inline(always)]
+pub fn grad_times_unscaled<R: Real>(g: R, v: R, scaled: bool) -> R {
+    let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
+    let big = R::c(TAIL_RESCALE) * min_normal;
+    let c = big.copysign(v);
+    let r = if v.abs() < big { (v + c) - c } else { v };
+    let product = g * r;
+    // The plain unscaled product only where it is normal (clamped to ±b elsewhere), told apart by its
+    // result: a select on `|product| < b` itself lets LLVM drop the clamp, the clamped lanes going unused.
+    let magnitude = product.abs();
+    let normal = (if magnitude < big { big } else { magnitude }) * R::c(TAIL_UNSCALE);
+    let small = normal <= min_normal;
+    let addend = if small {
+        big.copysign(product)
+    } else {
+        R::c(0.0)
+    };
+    let shifted = g.mul_add(r, addend);
+    let sign = product.to_bits() & R::c(-0.0).to_bits();
+    let tiny = R::from_bits(shifted.to_bits().wrapping_sub(addend.to_bits()) | sign);
+    let unscaled = if small {
+        tiny
+    } else {
+        normal.copysign(product)
+    };
+    if scaled {
+        unscaled
+    } else {
+        g * v
+    }
 }
 
 /// The exact product a·b = hi + lo (FMA-based), valid while a·b does not underflow; lo = 0 when the

@@ -4,8 +4,8 @@
 
 use super::{select, Kernel, Params};
 use crate::math::{
-    exp, exp_parts_scaled, exp_scaled, expm1, log1p, sigmoid, sigmoid_careful, sigmoid_pair,
-    two_prod, unscale_tail_signed, TAIL_SCALE, TAIL_UNSCALE,
+    exp, exp_parts_scaled, exp_scaled, expm1, log1p, scaled_exp_neg_abs, sigmoid, sigmoid_pair,
+    two_prod, TAIL_RESCALE, TAIL_SCALE, TAIL_UNSCALE,
 };
 use crate::real::Real;
 
@@ -23,16 +23,29 @@ impl Kernel for Sigmoid {
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         sigmoid(x)
     }
-    const HAS_CAREFUL: bool = true;
-    fn careful_free<R: Real>(_p: Params<f64>) -> (f64, f64) {
+    const CAREFUL: u8 = 0b11;
+    fn careful_free<R: Real>(_mode: u8, _p: Params<f64>) -> (f64, f64) {
         // exp(-|x|) is normal for |x| below 87.33 (f32) and 708.39 (f64); beyond, it is subnormal or 0
-        // (so is sigmoid(x) below).
+        // (and so are sigmoid(x) below and sigmoid'(x) on both sides).
         let bound = if R::IS_F64 { 708.0 } else { 87.0 };
         (-bound, bound)
     }
+    /// Both modes with e = exp(-|x|)·2^TAIL_SCALE (|x| clamped to `tail_clamp`, where e rounds to 0 anyway)
+    /// and 1 + e as one fma: the forward (e or 2^TAIL_SCALE)/(1 + e) and the derivative e/(1 + e)², both
+    /// scaled by 2^TAIL_SCALE.
     #[inline(always)]
-    fn forward_careful<R: Real>(x: R, _p: Params<R>) -> R {
-        sigmoid_careful(x)
+    fn careful<R: Real>(mode: u8, x: R, _p: Params<R>) -> (R, bool) {
+        let (e_scaled, one_plus) = scaled_exp_neg_abs(x);
+        if mode == 0 {
+            let num = if x < R::c(0.0) {
+                e_scaled
+            } else {
+                R::c(TAIL_RESCALE)
+            };
+            (num / one_plus, true)
+        } else {
+            (e_scaled / (one_plus * one_plus), true)
+        }
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {
@@ -63,8 +76,8 @@ impl Kernel for Silu {
         let q = select(negative, xc * e_scaled, xc) / (R::c(1.0) + e);
         select(negative, q * R::c(TAIL_UNSCALE), q)
     }
-    const HAS_CAREFUL: bool = true;
-    fn careful_free<R: Real>(_p: Params<f64>) -> (f64, f64) {
+    const CAREFUL: u8 = 0b01;
+    fn careful_free<R: Real>(_mode: u8, _p: Params<f64>) -> (f64, f64) {
         // exp(-|x|) is normal for |x| below 87.33 (f32). f64 keeps the fast formula everywhere.
         if R::IS_F64 {
             (f64::NEG_INFINITY, f64::INFINITY)
@@ -72,22 +85,18 @@ impl Kernel for Silu {
             (-87.0, 87.0)
         }
     }
-    /// The forward without subnormal operations (f32): x clamped to -110 (beyond, x·e^x rounds to -0.0 as
-    /// the fast formula's does), 1 + e as one fma of the scaled e, and the negative side's quotient unscaled
-    /// by `unscale_tail_signed`. The same bits as `forward`.
+    /// The forward without subnormal operations (f32): x clamped to -110 (`tail_clamp`; beyond, x·e^x
+    /// rounds to -0.0 as the fast formula's does), 1 + e as one fma of the scaled e, the negative side's
+    /// quotient left scaled.
     #[inline(always)]
-    fn forward_careful<R: Real>(x: R, p: Params<R>) -> R {
-        if R::IS_F64 {
-            return Self::forward(x, p);
+    fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
+        if R::IS_F64 || mode != 0 {
+            return (Self::forward(x, p), false);
         }
         let xc = x.clamp_nan(R::c(-110.0), R::INFINITY);
-        let a = xc.abs();
-        let a = if a > R::c(110.0) { R::c(110.0) } else { a };
-        let e_scaled = exp_scaled(-a, TAIL_SCALE);
+        let (e_scaled, one_plus) = scaled_exp_neg_abs(xc);
         let negative = xc < R::c(0.0);
-        let q =
-            select(negative, xc * e_scaled, xc) / e_scaled.mul_add(R::c(TAIL_UNSCALE), R::c(1.0));
-        unscale_tail_signed(q, negative)
+        (select(negative, xc * e_scaled, xc) / one_plus, negative)
     }
     #[inline(always)]
     fn derivative<R: Real>(x: R, _p: Params<R>) -> R {

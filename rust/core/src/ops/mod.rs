@@ -52,20 +52,27 @@ pub trait Kernel: Send + Sync + 'static {
         let _ = p;
         f64::INFINITY
     }
-    /// Whether the forward has a careful variant (`forward_careful`) for inputs outside `careful_free`.
-    const HAS_CAREFUL: bool = false;
-    /// The forward's inputs in [lo, hi] give no subnormal intermediate or result. Outside, the fast formula
-    /// may produce one, and an operation with a subnormal result costs several times a normal one on current
-    /// x86 cores (3x a whole sigmoid on AMD Zen 5); a block of inputs that leaves the range is computed by
-    /// `forward_careful` instead, which gives the same bits without such operations and costs more per
-    /// element. NaN counts as inside.
-    fn careful_free<R: Real>(p: Params<f64>) -> (f64, f64) {
-        let _ = p;
+    /// Which modes have a careful variant (`careful`) for the inputs outside `careful_free`: bit 0 the
+    /// forward, bit 1 the derivative.
+    const CAREFUL: u8 = 0;
+    /// Mode `mode`'s (0 forward, 1 derivative) inputs in [lo, hi] give no subnormal intermediate or
+    /// result. Outside, the fast formula may produce one, and an operation with a subnormal result costs
+    /// several times a normal one on current x86 cores (3x a whole sigmoid on AMD Zen 5); a block of inputs
+    /// that leaves the range is computed by `careful` instead, which gives the same bits without such
+    /// operations and costs more per element. NaN counts as inside.
+    fn careful_free<R: Real>(mode: u8, p: Params<f64>) -> (f64, f64) {
+        let _ = (mode, p);
         (f64::NEG_INFINITY, f64::INFINITY)
     }
+    /// The careful variant of mode `mode` as (v, scaled): the result is v·2^-TAIL_SCALE where `scaled`, v
+    /// elsewhere (`math::unscale_tail_signed` takes the scale out without a subnormal operation).
     #[inline(always)]
-    fn forward_careful<R: Real>(x: R, p: Params<R>) -> R {
-        Self::forward(x, p)
+    fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
+        if mode == 0 {
+            (Self::forward(x, p), false)
+        } else {
+            (Self::derivative(x, p), false)
+        }
     }
     fn forward_exact(x: f64, p: Params<f64>) -> f64 {
         Self::forward(x, p)
