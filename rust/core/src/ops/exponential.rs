@@ -254,6 +254,17 @@ pub struct Elu;
 impl Kernel for Elu {
     const PROMOTE: bool = false;
     const FROM_OUTPUT: bool = true;
+    const CAREFUL: u8 = 0b10;
+    fn careful_free<R: Real>(mode: u8, p: Params<f64>) -> (f64, f64) {
+        scaled_exp_tail_free::<R>(mode, p[0])
+    }
+    #[inline(always)]
+    fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
+        if R::IS_F64 || mode != 1 {
+            return (Self::derivative(x, p), false); // not called: f64 and forwards have no careful blocks
+        }
+        scaled_exp_tail_careful(x, p[0], R::c(1.0))
+    }
     #[inline(always)]
     fn forward<R: Real>(x: R, p: Params<R>) -> R {
         select(x > R::c(0.0), x, p[0] * expm1(x))
@@ -271,6 +282,25 @@ impl Kernel for Elu {
     fn derivative_from_output<R: Real>(y: R, p: Params<R>) -> R {
         select(y <= R::c(0.0), y + p[0], R::c(1.0))
     }
+}
+
+/// The careful-free range of a derivative c·e^x (x <= 0) computed as (c·(e^x·2^TAIL_SCALE))·2^-TAIL_SCALE
+/// (elu, selu): f32 only, above x = -87.3 - ln c (the result normal) and -131 (the scaled e^x normal). The
+/// careful variant clamps x at -130, where c·e^x rounds to 0 only for c < 2^36: beyond, no careful blocks.
+fn scaled_exp_tail_free<R: Real>(mode: u8, c: f64) -> (f64, f64) {
+    if R::IS_F64 || mode != 1 || !(c > 0.0 && c < 6.8e10) {
+        return (f64::NEG_INFINITY, f64::INFINITY);
+    }
+    ((-87.0 - c.ln()).max(-130.0), f64::INFINITY)
+}
+
+/// The careful f32 derivative c·e^x (x <= 0), `above` (x > 0), of `scaled_exp_tail_free`: x clamped at
+/// -130, the product c·(e^x·2^TAIL_SCALE) left scaled; the same bits as the fast formula's.
+#[inline(always)]
+fn scaled_exp_tail_careful<R: Real>(x: R, c: R, above: R) -> (R, bool) {
+    let tail = x <= R::c(0.0);
+    let xc = if x < R::c(-130.0) { R::c(-130.0) } else { x };
+    (select(tail, c * exp_scaled(xc, TAIL_SCALE), above), tail)
 }
 
 /// x/d as hi + lo: a rounded quotient would cost |x/d| ULP in the exponential (x/alpha = -70 in f32: 40 ULP).
@@ -341,6 +371,17 @@ pub struct Selu;
 impl Kernel for Selu {
     const PROMOTE: bool = false;
     const FROM_OUTPUT: bool = true;
+    const CAREFUL: u8 = 0b10;
+    fn careful_free<R: Real>(mode: u8, _p: Params<f64>) -> (f64, f64) {
+        scaled_exp_tail_free::<R>(mode, SELU_SCALE_ALPHA)
+    }
+    #[inline(always)]
+    fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
+        if R::IS_F64 || mode != 1 {
+            return (Self::derivative(x, p), false); // not called: f64 and forwards have no careful blocks
+        }
+        scaled_exp_tail_careful(x, R::c(SELU_SCALE_ALPHA), R::c(SELU_SCALE))
+    }
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         // scale·x with scale as hi + lo in one rounding: a rounded-up f32 scale would overflow to inf for
