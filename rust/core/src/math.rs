@@ -592,6 +592,20 @@ pub fn tanh_derivative<R: Real>(x: R) -> R {
     R::c(4.0) * e / (one_plus * one_plus)
 }
 
+/// `tanh_derivative` for `Kernel::careful` (f32): e = exp(-2|x|) kept scaled by 2^TAIL_SCALE and rounded on
+/// the scaled subnormal grid as the fast formula's e is rounded, |2x| clamped at `tail_clamp` (4e rounds to
+/// 0 beyond): (4e/(1 + e)²·2^TAIL_SCALE, true), the bits of `tanh_derivative` once unscaled.
+#[inline(always)]
+pub fn tanh_derivative_careful<R: Real>(x: R) -> (R, bool) {
+    // -2|x| as the fast formula forms it (a NaN keeps its bits), then clamped.
+    let t = R::c(-2.0) * x.abs();
+    let floor = R::c(-tail_clamp::<R>());
+    let t = if t < floor { floor } else { t };
+    let e_scaled = on_scaled_subnormal_grid(exp_scaled(t, TAIL_SCALE));
+    let one_plus = e_scaled.mul_add(R::c(TAIL_UNSCALE), R::c(1.0));
+    (R::c(4.0) * e_scaled / (one_plus * one_plus), true)
+}
+
 /// The stable logistic pieces from e = exp(-|x|): (sigmoid(x), sigmoid(-x)). Each keeps full relative
 /// accuracy (2 ULP), including subnormal results; NaN -> NaN.
 #[inline(always)]
@@ -684,6 +698,23 @@ pub fn unscale_tail_signed<R: Real>(v: R, scaled: bool) -> R {
     R::from_bits(shifted.to_bits().wrapping_sub(addend.to_bits()) | sign)
 }
 
+/// v·2^-TAIL_SCALE rounded as `unscale_tail_signed` rounds it, scaled back by 2^TAIL_SCALE (exactly, and
+/// normal): v itself where the unscaled value is normal, else v rounded to the subnormals' spacing times
+/// 2^TAIL_SCALE by adding and taking away ±b, b = 2^TAIL_SCALE times the smallest normal (the sum lies in
+/// [b, 2b), whose spacing that is; the difference is exact). For careful variants that must round a scaled
+/// intermediate where the fast formula rounds a subnormal one.
+#[inline(always)]
+pub fn on_scaled_subnormal_grid<R: Real>(v: R) -> R {
+    let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
+    let big = R::c(TAIL_RESCALE) * min_normal;
+    let c = big.copysign(v);
+    if v.abs() < big {
+        (v + c) - c
+    } else {
+        v
+    }
+}
+
 /// g·d for d = `unscale_tail_signed(v, scaled)`, with the bits of the plain product g·d, without a
 /// floating-point operation on a subnormal. Where d is subnormal it is kept as r = d·2^TAIL_SCALE (v rounded
 /// to the scaled subnormals' spacing by adding and taking away ±b, b = 2^TAIL_SCALE times the smallest
@@ -693,8 +724,7 @@ pub fn unscale_tail_signed<R: Real>(v: R, scaled: bool) -> R {
 pub fn grad_times_unscaled<R: Real>(g: R, v: R, scaled: bool) -> R {
     let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
     let big = R::c(TAIL_RESCALE) * min_normal;
-    let c = big.copysign(v);
-    let r = if v.abs() < big { (v + c) - c } else { v };
+    let r = on_scaled_subnormal_grid(v);
     let product = g * r;
     // The plain unscaled product only where it is normal (clamped to ±b elsewhere), told apart by its
     // result: a select on `|product| < b` itself lets LLVM drop the clamp, the clamped lanes going unused.

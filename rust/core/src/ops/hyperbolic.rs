@@ -3,8 +3,8 @@
 
 use super::{select, Kernel, Params};
 use crate::math::{
-    sigmoid_pair, tanh, tanh_complement_lean, tanh_derivative, tanh_series, tanh_squared, two_prod,
-    two_sum,
+    sigmoid_pair, tanh, tanh_complement_lean, tanh_derivative, tanh_derivative_careful,
+    tanh_series, tanh_squared, two_prod, two_sum,
 };
 use crate::real::Real;
 
@@ -12,6 +12,22 @@ pub struct Tanh;
 impl Kernel for Tanh {
     const PROMOTE: bool = false;
     const FROM_OUTPUT: bool = true;
+    const CAREFUL: u8 = 0b10;
+    fn careful_free<R: Real>(mode: u8, _p: Params<f64>) -> (f64, f64) {
+        // The derivative's exp(-2|x|) is normal for |x| below 43.6 (f32); f64 keeps the fast formula.
+        if R::IS_F64 || mode != 1 {
+            (f64::NEG_INFINITY, f64::INFINITY)
+        } else {
+            (-43.0, 43.0)
+        }
+    }
+    #[inline(always)]
+    fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
+        if R::IS_F64 || mode != 1 {
+            return (Self::derivative(x, p), false); // not called: no careful blocks there
+        }
+        tanh_derivative_careful(x)
+    }
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         tanh(x)
