@@ -6,7 +6,7 @@
 use super::{select, Kernel, Params};
 use crate::math::{
     exp_split, exp_split_scaled, normal_cdf_pdf_scaled, sigmoid_pair, sigmoid_tail_scaled,
-    two_prod, two_prod_finite, two_sum, TAIL_SCALE, TAIL_UNSCALE,
+    two_prod, two_prod_finite, two_sum, unscale_tail_signed, TAIL_SCALE, TAIL_UNSCALE,
 };
 use crate::real::{horner, horner_split, Real};
 
@@ -17,6 +17,22 @@ const GAUSS_SATURATED: f64 = 40.0;
 pub struct Gelu;
 impl Kernel for Gelu {
     const PROMOTE: bool = false;
+    const CAREFUL: u8 = 0b01;
+    fn careful_free<R: Real>(mode: u8, _p: Params<f64>) -> (f64, f64) {
+        // The f32 tail e·N is normal for |x| below 13.2; f64 keeps the fast formula.
+        if R::IS_F64 || mode != 0 {
+            (f64::NEG_INFINITY, f64::INFINITY)
+        } else {
+            (-13.0, 13.0)
+        }
+    }
+    #[inline(always)]
+    fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
+        if R::IS_F64 || mode != 0 {
+            return (Self::derivative(x, p), false); // not called: no careful blocks there
+        }
+        f32_gelu::forward_careful(x)
+    }
     #[inline(always)]
     fn forward<R: Real>(x: R, _p: Params<R>) -> R {
         if !R::IS_F64 {
@@ -153,6 +169,29 @@ pub(super) mod f32_gelu {
         // x·(1/2 + x·P): keeps gelu(-0.0) = -0.0, and is as accurate as x/2 + x²·P here.
         let central = xc * xc.mul_add(horner(h, &P), R::c(0.5));
         select(a < R::c(CENTRAL), central, tail)
+    }
+
+    /// `forward` for `Kernel::careful`: the tail e·N left scaled by 2^TAIL_SCALE, the driver's unscaling
+    /// rounding it as the fast formula's last multiplication does (x < 0), or unscaled here without a
+    /// floating-point operation (x > 0: x - tail, a subtraction, takes a subnormal operand at no cost).
+    #[inline(always)]
+    pub fn forward_careful<R: Real>(x: R) -> (R, bool) {
+        let Parts {
+            xc,
+            a,
+            t,
+            scale,
+            m,
+            h,
+        } = parts(x);
+        let n = horner(t, &N);
+        let tail_scaled = m.mul_add(n, n) * scale;
+        let central = xc * xc.mul_add(horner(h, &P), R::c(0.5));
+        let is_central = a < R::c(CENTRAL);
+        let negative = x < R::c(0.0);
+        let positive_tail = x - unscale_tail_signed(tail_scaled, true);
+        let tail = select(negative, -tail_scaled, positive_tail);
+        (select(is_central, central, tail), negative & !is_central)
     }
 
     #[inline(always)]
