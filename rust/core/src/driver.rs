@@ -1084,8 +1084,10 @@ mod tests {
             }
             simd::set_active(isa);
             for (&kernel, mode, with_g) in KernelId::ALL.iter().flat_map(|k| {
+                // Forward with a grad_out too: the gated functions use it for g·f(b).
                 [
                     (k, Mode::Forward, false),
+                    (k, Mode::Forward, true),
                     (k, Mode::Derivative, false),
                     (k, Mode::Derivative, true),
                 ]

@@ -701,15 +701,16 @@ pub fn unscale_tail_signed<R: Real>(v: R, scaled: bool) -> R {
 /// v·2^-TAIL_SCALE rounded as `unscale_tail_signed` rounds it, scaled back by 2^TAIL_SCALE (exactly, and
 /// normal): v itself where the unscaled value is normal, else v rounded to the subnormals' spacing times
 /// 2^TAIL_SCALE by adding and taking away ±b, b = 2^TAIL_SCALE times the smallest normal (the sum lies in
-/// [b, 2b), whose spacing that is; the difference is exact). For careful variants that must round a scaled
+/// [b, 2b), whose spacing that is; the difference is exact, and v's sign is kept on a zero). For careful variants that must round a scaled
 /// intermediate where the fast formula rounds a subnormal one.
 #[inline(always)]
 pub fn on_scaled_subnormal_grid<R: Real>(v: R) -> R {
     let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
     let big = R::c(TAIL_RESCALE) * min_normal;
     let c = big.copysign(v);
+    // A value that rounds to zero keeps its sign (c - c alone would be +0.0).
     if v.abs() < big {
-        (v + c) - c
+        ((v + c) - c).copysign(v)
     } else {
         v
     }
