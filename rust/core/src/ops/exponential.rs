@@ -2,7 +2,7 @@
 //! ±inf·0 at x = ±inf, the input is clamped to a range where the result has already saturated, so every
 //! function returns its mathematical limit at ±inf.
 
-use super::{select, Kernel, Params};
+use super::{f32_careful_free, fast_as_careful, select, Kernel, Params};
 use crate::math::{
     exp, exp_parts_scaled, exp_scaled, expm1, log1p, scaled_exp_neg_abs, sigmoid, sigmoid_pair,
     two_prod, TAIL_RESCALE, TAIL_SCALE, TAIL_UNSCALE,
@@ -77,13 +77,9 @@ impl Kernel for Silu {
         select(negative, q * R::c(TAIL_UNSCALE), q)
     }
     const CAREFUL: u8 = 0b01;
-    fn careful_free<R: Real>(_mode: u8, _p: Params<f64>) -> (f64, f64) {
-        // exp(-|x|) is normal for |x| below 87.33 (f32). f64 keeps the fast formula everywhere.
-        if R::IS_F64 {
-            (f64::NEG_INFINITY, f64::INFINITY)
-        } else {
-            (-87.0, 87.0)
-        }
+    fn careful_free<R: Real>(mode: u8, _p: Params<f64>) -> (f64, f64) {
+        // exp(-|x|) is normal for |x| below 87.33 (f32).
+        f32_careful_free::<R>(mode, 0, 87.0)
     }
     /// The forward without subnormal operations (f32): x clamped to -110 (`tail_clamp`; beyond, x·e^x
     /// rounds to -0.0 as the fast formula's does), 1 + e as one fma of the scaled e, the negative side's
@@ -91,7 +87,7 @@ impl Kernel for Silu {
     #[inline(always)]
     fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
         if R::IS_F64 || mode != 0 {
-            return (Self::forward(x, p), false);
+            return fast_as_careful::<Self, R>(mode, x, p);
         }
         let xc = x.clamp_nan(R::c(-110.0), R::INFINITY);
         let (e_scaled, one_plus) = scaled_exp_neg_abs(xc);
@@ -261,7 +257,7 @@ impl Kernel for Elu {
     #[inline(always)]
     fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
         if R::IS_F64 || mode != 1 {
-            return (Self::derivative(x, p), false); // not called: f64 and forwards have no careful blocks
+            return fast_as_careful::<Self, R>(mode, x, p);
         }
         scaled_exp_tail_careful(x, p[0], R::c(1.0))
     }
@@ -378,7 +374,7 @@ impl Kernel for Selu {
     #[inline(always)]
     fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
         if R::IS_F64 || mode != 1 {
-            return (Self::derivative(x, p), false); // not called: f64 and forwards have no careful blocks
+            return fast_as_careful::<Self, R>(mode, x, p);
         }
         scaled_exp_tail_careful(x, R::c(SELU_SCALE_ALPHA), R::c(SELU_SCALE))
     }

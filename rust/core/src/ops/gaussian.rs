@@ -3,7 +3,7 @@
 //! hi + lo in both precisions (its f32 derivative computes in f64: see PROMOTE_DERIVATIVE); the sigmoid form
 //! carries 1.702·x as hi + lo and computes f32 in f64.
 
-use super::{select, Kernel, Params};
+use super::{f32_careful_free, fast_as_careful, select, Kernel, Params};
 use crate::math::{
     exp_split, exp_split_scaled, normal_cdf_pdf_scaled, sigmoid_pair, sigmoid_tail_scaled,
     two_prod, two_prod_finite, two_sum, unscale_tail_signed, TAIL_SCALE, TAIL_UNSCALE,
@@ -19,17 +19,13 @@ impl Kernel for Gelu {
     const PROMOTE: bool = false;
     const CAREFUL: u8 = 0b01;
     fn careful_free<R: Real>(mode: u8, _p: Params<f64>) -> (f64, f64) {
-        // The f32 tail e·N is normal for |x| below 13.2; f64 keeps the fast formula.
-        if R::IS_F64 || mode != 0 {
-            (f64::NEG_INFINITY, f64::INFINITY)
-        } else {
-            (-13.0, 13.0)
-        }
+        // The f32 tail e·N is normal for |x| below 13.2.
+        f32_careful_free::<R>(mode, 0, 13.0)
     }
     #[inline(always)]
     fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
         if R::IS_F64 || mode != 0 {
-            return (Self::derivative(x, p), false); // not called: no careful blocks there
+            return fast_as_careful::<Self, R>(mode, x, p);
         }
         f32_gelu::forward_careful(x)
     }

@@ -1,7 +1,7 @@
 //! tanh and the activations built on it, and softsign, all in the input's precision: where a formula
 //! cancels or rounds twice (x - tanh x, 1 + |x|), it is rewritten or compensated instead.
 
-use super::{select, Kernel, Params};
+use super::{f32_careful_free, fast_as_careful, select, Kernel, Params};
 use crate::math::{
     sigmoid_pair, tanh, tanh_complement_lean, tanh_derivative, tanh_derivative_careful,
     tanh_series, tanh_squared, two_prod, two_sum,
@@ -14,17 +14,13 @@ impl Kernel for Tanh {
     const FROM_OUTPUT: bool = true;
     const CAREFUL: u8 = 0b10;
     fn careful_free<R: Real>(mode: u8, _p: Params<f64>) -> (f64, f64) {
-        // The derivative's exp(-2|x|) is normal for |x| below 43.6 (f32); f64 keeps the fast formula.
-        if R::IS_F64 || mode != 1 {
-            (f64::NEG_INFINITY, f64::INFINITY)
-        } else {
-            (-43.0, 43.0)
-        }
+        // The derivative's exp(-2|x|) is normal for |x| below 43.6 (f32).
+        f32_careful_free::<R>(mode, 1, 43.0)
     }
     #[inline(always)]
     fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
         if R::IS_F64 || mode != 1 {
-            return (Self::derivative(x, p), false); // not called: no careful blocks there
+            return fast_as_careful::<Self, R>(mode, x, p);
         }
         tanh_derivative_careful(x)
     }

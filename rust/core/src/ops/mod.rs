@@ -82,6 +82,28 @@ pub trait Kernel: Send + Sync + 'static {
     }
 }
 
+/// The careful-free range of an f32 careful variant that covers mode `covered` only: (-bound, bound) for f32
+/// in that mode, the whole line elsewhere (no careful blocks: f64 and the other mode keep the fast formula).
+pub(crate) fn f32_careful_free<R: Real>(mode: u8, covered: u8, bound: f64) -> (f64, f64) {
+    if R::IS_F64 || mode != covered {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    } else {
+        (-bound, bound)
+    }
+}
+
+/// The fast formula as a careful result (unscaled), for the modes and types a careful variant does not cover
+/// (the driver never asks there, as `careful_free` leaves them no careful blocks).
+#[inline(always)]
+pub(crate) fn fast_as_careful<K: Kernel, R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
+    let v = if mode == 0 {
+        K::forward(x, p)
+    } else {
+        K::derivative(x, p)
+    };
+    (v, false)
+}
+
 /// `if cond { a } else { b }`, named for readability in kernels.
 #[inline(always)]
 pub(crate) fn select<R: Real>(cond: bool, a: R, b: R) -> R {
