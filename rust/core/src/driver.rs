@@ -105,14 +105,15 @@ fn eval<R: Real, K: Kernel, const MODE: u8>(x: R, p: [R; 2]) -> R {
     }
 }
 
-/// Elements per block of the careful-variant check (`Kernel::HAS_CAREFUL`): small enough that an
+/// Elements per block of the careful-variant check (`Kernel::CAREFUL`): small enough that an
 /// adversarial stretch costs little careful work beyond itself, large enough that the check's branch and
 /// the two loops' remainders are noise; the check reads the block from L1 just before the kernel does.
 const CAREFUL_BLOCK: usize = 4096;
 
 /// Every CAREFUL_STRIDE-th input of a block is checked: both variants give the same bits, so the check only
-/// steers speed, and a sample finds the blocks of adversarial data (whole stretches of it) at a sixteenth
-/// of the cost of reading every input (a full check cost sigmoid 18% of its speed on ordinary inputs).
+/// steers speed, and a sample finds the blocks of adversarial data (whole stretches of it) at a fraction of
+/// the cost of reading every input (a full check cost sigmoid 18% of its speed on ordinary inputs, this
+/// sample 1-2%).
 const CAREFUL_STRIDE: usize = 128;
 
 /// A row of a kernel with a careful variant for MODE: block by block, the fast formula where the sampled
@@ -196,10 +197,11 @@ pub(crate) fn row_loop<T: Elem, K: Kernel, const MODE: u8>(
             }
         }
     } else {
-        let free = K::careful_free::<T>(MODE, *p);
+        let p64 = *p;
         let p = [T::c(p[0]), T::c(p[1])];
         match g {
             _ if MODE < 2 && K::CAREFUL & (1 << MODE) != 0 => {
+                let free = K::careful_free::<T>(MODE, p64);
                 careful_row::<T, K, MODE>(p, (T::c(free.0), T::c(free.1)), x, g, y)
             }
             None => {

@@ -673,6 +673,26 @@ pub fn tail_clamp<R: Real>() -> f64 {
     }
 }
 
+/// The smallest normal of R.
+#[inline(always)]
+fn min_normal<R: Real>() -> R {
+    R::from_bits(R::Bits::from_i32(1) << R::MANT)
+}
+
+/// fma(a, b, addend) with the addend's bits taken away in the integer domain and `sign` put back: where the
+/// addend is ±2^e·(the smallest normal) and |a·b| below it, the fma lands in [2^e·m, 2^(e+1)·m), spaced as
+/// the subnormals times 2^e, and what is left is the bits of a·b rounded there (`unscale_tail_signed`,
+/// `grad_times_unscaled`); with a zero addend, a·b itself.
+#[inline(always)]
+fn fma_off_addend<R: Real>(a: R, b: R, addend: R, sign: R::Bits) -> R {
+    R::from_bits(
+        a.mul_add(b, addend)
+            .to_bits()
+            .wrapping_sub(addend.to_bits())
+            | sign,
+    )
+}
+
 /// v·2^-TAIL_SCALE where `scaled`, v itself elsewhere, rounded once, without a floating-point operation that
 /// has a subnormal result (on AMD Zen 5 one such multiplication per vector made sigmoid 3x slower): where
 /// the result is subnormal, fma(v, 2^-TAIL_SCALE, ±m) with m the smallest normal (v's sign) lies in
@@ -681,10 +701,9 @@ pub fn tail_clamp<R: Real>() -> f64 {
 /// addend is 0 and the fma is the plain product.
 #[inline(always)]
 pub fn unscale_tail_signed<R: Real>(v: R, scaled: bool) -> R {
-    let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
-    let small = scaled & (v.abs() < R::c(TAIL_RESCALE) * min_normal);
+    let small = scaled & (v.abs() < R::c(TAIL_RESCALE) * min_normal::<R>());
     let addend = if small {
-        min_normal.copysign(v)
+        min_normal::<R>().copysign(v)
     } else {
         R::c(0.0)
     };
@@ -693,20 +712,17 @@ pub fn unscale_tail_signed<R: Real>(v: R, scaled: bool) -> R {
     } else {
         R::c(1.0)
     };
-    let shifted = v.mul_add(factor, addend);
-    let sign = v.to_bits() & R::c(-0.0).to_bits();
-    R::from_bits(shifted.to_bits().wrapping_sub(addend.to_bits()) | sign)
+    fma_off_addend(v, factor, addend, v.to_bits() & R::c(-0.0).to_bits())
 }
 
 /// v·2^-TAIL_SCALE rounded as `unscale_tail_signed` rounds it, scaled back by 2^TAIL_SCALE (exactly, and
 /// normal): v itself where the unscaled value is normal, else v rounded to the subnormals' spacing times
 /// 2^TAIL_SCALE by adding and taking away ±b, b = 2^TAIL_SCALE times the smallest normal (the sum lies in
-/// [b, 2b), whose spacing that is; the difference is exact, and v's sign is kept on a zero). For careful variants that must round a scaled
-/// intermediate where the fast formula rounds a subnormal one.
+/// [b, 2b), whose spacing that is; the difference is exact, and v's sign is kept on a zero). For careful
+/// variants that must round a scaled intermediate where the fast formula rounds a subnormal one.
 #[inline(always)]
 pub fn on_scaled_subnormal_grid<R: Real>(v: R) -> R {
-    let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
-    let big = R::c(TAIL_RESCALE) * min_normal;
+    let big = R::c(TAIL_RESCALE) * min_normal::<R>();
     let c = big.copysign(v);
     // A value that rounds to zero keeps its sign (c - c alone would be +0.0).
     if v.abs() < big {
@@ -723,23 +739,20 @@ pub fn on_scaled_subnormal_grid<R: Real>(v: R) -> R {
 /// in the integer domain (the `unscale_tail_signed` construction, one rounding), else (g·r)·2^-TAIL_SCALE.
 #[inline(always)]
 pub fn grad_times_unscaled<R: Real>(g: R, v: R, scaled: bool) -> R {
-    let min_normal = R::from_bits(R::Bits::from_i32(1) << R::MANT);
-    let big = R::c(TAIL_RESCALE) * min_normal;
+    let big = R::c(TAIL_RESCALE) * min_normal::<R>();
     let r = on_scaled_subnormal_grid(v);
     let product = g * r;
     // The plain unscaled product only where it is normal (clamped to ±b elsewhere), told apart by its
     // result: a select on `|product| < b` itself lets LLVM drop the clamp, the clamped lanes going unused.
     let magnitude = product.abs();
     let normal = (if magnitude < big { big } else { magnitude }) * R::c(TAIL_UNSCALE);
-    let small = normal <= min_normal;
+    let small = normal <= min_normal::<R>();
     let addend = if small {
         big.copysign(product)
     } else {
         R::c(0.0)
     };
-    let shifted = g.mul_add(r, addend);
-    let sign = product.to_bits() & R::c(-0.0).to_bits();
-    let tiny = R::from_bits(shifted.to_bits().wrapping_sub(addend.to_bits()) | sign);
+    let tiny = fma_off_addend(g, r, addend, product.to_bits() & R::c(-0.0).to_bits());
     let unscaled = if small {
         tiny
     } else {

@@ -144,8 +144,10 @@ pub(super) mod f32_gelu {
         }
     }
 
+    /// The forward's pieces: (the tail e·N still scaled by 2^TAIL_SCALE, the central value, whether x is
+    /// central). e·N = 2^k·(N + m·N) rounds once before the (exact or final) scalings.
     #[inline(always)]
-    pub fn forward<R: Real>(x: R) -> R {
+    fn forward_pieces<R: Real>(x: R) -> (R, R, bool) {
         let Parts {
             xc,
             a,
@@ -155,16 +157,20 @@ pub(super) mod f32_gelu {
             h,
         } = parts(x);
         let n = horner(t, &N);
-        // e·N = 2^k·(N + m·N): rounds once before the (exact or final) scalings.
-        let tail = (m.mul_add(n, n) * scale) * R::c(TAIL_UNSCALE);
+        // x·(1/2 + x·P): keeps gelu(-0.0) = -0.0, and is as accurate as x/2 + x²·P here.
+        let central = xc * xc.mul_add(horner(h, &P), R::c(0.5));
+        (m.mul_add(n, n) * scale, central, a < R::c(CENTRAL))
+    }
+
+    #[inline(always)]
+    pub fn forward<R: Real>(x: R) -> R {
+        let (tail_scaled, central, is_central) = forward_pieces(x);
         // x - e·N above 0, -0.0 - e·N below (one max and one subtraction for the two branches; a NaN x
         // gives a NaN tail). Beyond TAIL_MAX e·N rounds to 0: x - 0 is then x itself (+inf too), and -0.0 -
         // 0 is -0.0 below -TAIL_MAX.
         let positive_part = if x > R::c(-0.0) { x } else { R::c(-0.0) };
-        let tail = positive_part - tail;
-        // x·(1/2 + x·P): keeps gelu(-0.0) = -0.0, and is as accurate as x/2 + x²·P here.
-        let central = xc * xc.mul_add(horner(h, &P), R::c(0.5));
-        select(a < R::c(CENTRAL), central, tail)
+        let tail = positive_part - tail_scaled * R::c(TAIL_UNSCALE);
+        select(is_central, central, tail)
     }
 
     /// `forward` for `Kernel::careful`: the tail e·N left scaled by 2^TAIL_SCALE, the driver's unscaling
@@ -172,18 +178,7 @@ pub(super) mod f32_gelu {
     /// floating-point operation (x > 0: x - tail, a subtraction, takes a subnormal operand at no cost).
     #[inline(always)]
     pub fn forward_careful<R: Real>(x: R) -> (R, bool) {
-        let Parts {
-            xc,
-            a,
-            t,
-            scale,
-            m,
-            h,
-        } = parts(x);
-        let n = horner(t, &N);
-        let tail_scaled = m.mul_add(n, n) * scale;
-        let central = xc * xc.mul_add(horner(h, &P), R::c(0.5));
-        let is_central = a < R::c(CENTRAL);
+        let (tail_scaled, central, is_central) = forward_pieces(x);
         let negative = x < R::c(0.0);
         let positive_tail = x - unscale_tail_signed(tail_scaled, true);
         let tail = select(negative, -tail_scaled, positive_tail);

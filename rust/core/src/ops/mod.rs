@@ -68,11 +68,7 @@ pub trait Kernel: Send + Sync + 'static {
     /// elsewhere (`math::unscale_tail_signed` takes the scale out without a subnormal operation).
     #[inline(always)]
     fn careful<R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
-        if mode == 0 {
-            (Self::forward(x, p), false)
-        } else {
-            (Self::derivative(x, p), false)
-        }
+        fast_as_careful::<Self, R>(mode, x, p)
     }
     fn forward_exact(x: f64, p: Params<f64>) -> f64 {
         Self::forward(x, p)
@@ -92,10 +88,15 @@ pub(crate) fn f32_careful_free<R: Real>(mode: u8, covered: u8, bound: f64) -> (f
     }
 }
 
-/// The fast formula as a careful result (unscaled), for the modes and types a careful variant does not cover
-/// (the driver never asks there, as `careful_free` leaves them no careful blocks).
+/// The fast formula as a careful result (unscaled): the default `careful`, and the fallback for the modes
+/// and types a careful variant does not cover (the driver never asks there, as `careful_free` leaves them
+/// no careful blocks).
 #[inline(always)]
-pub(crate) fn fast_as_careful<K: Kernel, R: Real>(mode: u8, x: R, p: Params<R>) -> (R, bool) {
+pub(crate) fn fast_as_careful<K: Kernel + ?Sized, R: Real>(
+    mode: u8,
+    x: R,
+    p: Params<R>,
+) -> (R, bool) {
     let v = if mode == 0 {
         K::forward(x, p)
     } else {
